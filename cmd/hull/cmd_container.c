@@ -40,14 +40,24 @@ int hull_cmd_open_engine(struct hull_ctx *ctx, struct hull_engine *e)
 }
 
 /* CVE-2019-5736: `hull` clones container processes itself, so it too must
- * run from a sealed copy before it creates or joins a container. */
-static int seal(struct hull_ctx *ctx)
+ * run from a sealed copy before it creates or joins a container. The sealed
+ * copy's /proc/self/exe is a memfd: $HULL_EXE keeps the real path, next to
+ * which hull-monitor is. */
+int hull_cmd_seal(struct hull_ctx *ctx)
 {
     hull_error err = {0};
     extern char **environ;
+    _cleanup_free_ char *self = hull_engine_exe();
+    if (self)
+        setenv("HULL_EXE", self, 1);
     if (hull_ensure_sealed_exe(ctx->argc, ctx->argv, environ, &err) < 0)
         return hull_cmd_fail(&err);
     return 0;
+}
+
+static int seal(struct hull_ctx *ctx)
+{
+    return hull_cmd_seal(ctx);
 }
 
 enum {

@@ -39,6 +39,15 @@ int hull_cmd_volume(struct hull_ctx *ctx, int argc, char **argv);
 int hull_cmd_misc(struct hull_ctx *ctx, int argc,
                   char **argv); /* pause unpause rename stats top port */
 
+/* cmd_container.c: re-exec from a sealed copy (CVE-2019-5736), after
+ * remembering the real binary in $HULL_EXE (the monitor is found next to it). */
+int hull_cmd_seal(struct hull_ctx *ctx);
+
+/* cmd_attach.c: attach, and the hidden __monitor-exit (hull-monitor's way
+ * back into hull when a container's init ended). */
+int hull_cmd_attach(struct hull_ctx *ctx, int argc, char **argv);
+int hull_cmd_monitor_exit(struct hull_ctx *ctx, int argc, char **argv);
+
 /* cmd_bench.c */
 int hull_cmd_bench(struct hull_ctx *ctx, int argc, char **argv);
 

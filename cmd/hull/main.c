@@ -17,6 +17,8 @@ static const struct hull_command commands[] = {
     {"rm", hull_cmd_each, "remove containers"},
     {"wait", hull_cmd_each, "wait for containers to exit, print their exit codes"},
     {"logs", hull_cmd_logs, "show a container's output"},
+    {"attach", hull_cmd_attach, "attach to a running container's output and input"},
+    {"__monitor-exit", hull_cmd_monitor_exit, NULL}, /* internal: hull-monitor */
     {"exec", hull_cmd_exec, "run a command in a running container"},
     {"inspect", hull_cmd_inspect, "show a container's details as JSON"},
     {"events", hull_cmd_events, "show events (create, start, die, oom, kill, destroy, exec)"},
@@ -51,7 +53,8 @@ static void usage(FILE *f)
     fprintf(f, "usage: hull [--root DIR] [--runroot DIR] [--debug] COMMAND [ARGS...]\n\n"
                "commands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+        if (commands[i].summary)
+            fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
 }
 
 int main(int argc, char **argv)

@@ -86,6 +86,9 @@ int hull_engine_repair(struct hull_engine *e, hull_error *err)
         const char *id = json_string_value(json_object_get(r, "id"));
         if (mon > 0 && hull_proc_start_time(mon) == start)
             continue;
+        /* A monitor that could not exec hull at the end left the status. */
+        if (hull_monitor_fold_exit_file(e, id) == 0)
+            continue;
         if (init > 0 && kill(init, 0) == 0)
             continue; /* still running without its monitor: leave it to stop/rm */
         hull_network_release(e, id);
@@ -455,21 +458,13 @@ int hull_engine_run(struct hull_engine *e, const struct hull_run_opts *o, bool c
     ma.network = network;
     ma.ports = ports_s;
     ma.restart = o->restart;
-    mon = hull_monitor_spawn(e, &ma, err);
+    json_decref(spec);
+    spec = NULL;
+    hull_image_free(img);
+    img = NULL;
+    mon = hull_monitor_spawn(e, &ma, exit_status, err);
     if (mon < 0)
         goto fail;
-    hull_db_exec(e->db, NULL, "UPDATE containers SET monitor_pid=?, monitor_start=? WHERE id=?",
-                 "iis", (int64_t)mon, (int64_t)hull_proc_start_time(mon), id);
-    json_decref(spec);
-    hull_image_free(img);
-    if (o->detach)
-        return 0;
-    {
-        int st = 0;
-        while (waitpid(mon, &st, 0) < 0 && errno == EINTR)
-            ;
-        *exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    }
     return 0;
 fail:
     r = -1;

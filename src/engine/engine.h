@@ -80,6 +80,21 @@ int hull_engine_stats(struct hull_engine *e, const char *ref, json_t **out, hull
 int hull_engine_top(struct hull_engine *e, const char *ref, pid_t **pids, size_t *n,
                     hull_error *err);
 
+/* Attach to a running container's monitor: its output, our stdin unless
+ * no_stdin (and only if it was started with -i), detach with detach_keys
+ * (NULL: ctrl-p,ctrl-q). *exit_code is the container's, 0 after a detach. */
+int hull_engine_attach(struct hull_engine *e, const char *ref, bool no_stdin,
+                       const char *detach_keys, int *exit_code, hull_error *err);
+/* The hull binary on disk, not the sealed memfd copy (/proc/self/exe, else
+ * $HULL_EXE); NULL if unknown. hull-monitor is looked up next to it. */
+char *hull_engine_exe(void);
+/* `hull __monitor-exit`: hull-monitor saw the init of `id` end with wait
+ * status `status`; record it, tear down, restart (does not return then) or
+ * remove. The attach socket and clients are kept for a restart. Returns the
+ * exit code for the process. */
+int hull_monitor_exit(struct hull_engine *e, const char *id, int status, int listen_fd,
+                      const int *clients, size_t nclients);
+
 /* Repair state after a crash: containers whose monitor died are marked
  * exited with the cause. Called by every command. */
 int hull_engine_repair(struct hull_engine *e, hull_error *err);

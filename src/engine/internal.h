@@ -19,8 +19,7 @@ int hull_engine_mount_rootfs(struct hull_engine *e, const char *id, const char *
                              char **rootfs_out, hull_error *err);
 void hull_engine_umount_rootfs(struct hull_engine *e, const char *id);
 
-/* monitor.c: the per-container process. Forks; in the parent returns the
- * monitor's pid once the container runs (or failed: err set, -1). */
+/* monitor.c: the per-container monitor (see the comment at its top). */
 struct hull_monitor_args {
     const char *id, *name, *image;
     const char *network; /* NULL/"none", "host", "bridge" or a network name */
@@ -28,7 +27,31 @@ struct hull_monitor_args {
     const char *restart; /* restart policy, NULL = no */
     bool detach, rm, interactive, tty;
 };
-pid_t hull_monitor_spawn(struct hull_engine *e, const struct hull_monitor_args *a, hull_error *err);
+/* Fork the monitor; returns its pid once the container runs (or -1, err set)
+ * and records it in the container's row. Unless a->detach, it then relays the
+ * container's output (and stdin with a->interactive) as the monitor's first
+ * attach client and waits: *exit_status is the container's exit code (0 if
+ * the user detached). */
+pid_t hull_monitor_spawn(struct hull_engine *e, const struct hull_monitor_args *a,
+                         int *exit_status, hull_error *err);
+/* The monitor arguments stored with container `id` (detach set). Strings
+ * point into *row_out (the row, with its opts parsed under "_opts"). */
+int hull_monitor_args_load(struct hull_engine *e, const char *id, struct hull_monitor_args *a,
+                           json_t **row_out, hull_error *err);
+/* repair: a monitor that could not exec hull left <bundle>/exit-status;
+ * record it (no restart). -1 if there is no such file. */
+int hull_monitor_fold_exit_file(struct hull_engine *e, const char *id);
+
+/* attach.c: relay between our stdio and a monitor's attach socket until it
+ * closes or the user detaches (*detached). With o->tty our terminal is raw
+ * meanwhile (restored on every way out) and its size follows SIGWINCH. */
+struct hull_attach_opts {
+    bool in, tty;            /* send our stdin; the container has a terminal */
+    const char *detach_keys; /* NULL: ctrl-p,ctrl-q */
+    const char *proxy_id;    /* without a terminal, SIGINT/TERM/HUP go there */
+};
+int hull_attach_relay(struct hull_engine *e, int sock, const struct hull_attach_opts *o,
+                      bool *detached);
 
 /* network.c: CNI */
 int hull_network_attach(struct hull_engine *e, const char *id, const char *network,

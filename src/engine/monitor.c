@@ -1,119 +1,70 @@
-/* The per-container monitor (our conmon / containerd-shim): the parent of the
- * container's init. It owns the container's stdio, writes the json-file log,
- * reaps the exit status, records it (and whether it was abnormal) with an
- * event, and cleans up. `hull run -d` returns as soon as the container runs;
- * the monitor lives on, detached, for as long as the container does. */
+/* The per-container monitor (our conmon / containerd-shim), hull's side.
+ *
+ * One process per running container, in three stages:
+ *   1. setup, in a child forked by `hull run`/`start`: runtime create, CNI,
+ *      start, SQLite; it then execs
+ *   2. hull-monitor (cmd/hull-monitor), a small static binary that stays the
+ *      parent of the container's init for the container's life: it writes the
+ *      json-file log, serves the attach socket and reaps the init, then execs
+ *   3. `hull __monitor-exit ID STATUS`: records the exit (abnormal or not, with
+ *      its reason) and events, CNI release, runtime delete, restart policy
+ *      (stage 1 again in this process, then hull-monitor again), --rm.
+ * The pid never changes, so repair (container.c) keeps telling a live
+ * monitor from a dead one by pid and start time. */
 #include "internal.h"
+#include "attach.h"
 #include "../runtime/runtime.h"
 #include "../runtime/state.h"
 #include "../base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-#define LOG_MAX_BYTES (10u << 20) /* rotate the json-file log at 10 MiB */
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
 
-struct logger {
-    int fd;
-    char *path;
-    off_t size;
-    int fwd[2]; /* foreground: copies to hull's stdout/stderr, else -1 */
-};
+#define MAX_PASSED_CLIENTS 32
 
-static void json_escape_append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
+/* The hull binary on disk. Running from the sealed memfd copy, /proc/self/exe
+ * names the memfd; the CLI put the real path in $HULL_EXE before sealing
+ * (cmd/hull/cmd_container.c). */
+char *hull_engine_exe(void)
 {
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        char tmp[8];
-        const char *out = tmp;
-        size_t olen;
-        if (ch == '"' || ch == '\\') {
-            tmp[0] = '\\', tmp[1] = (char)ch, olen = 2;
-        } else if (ch == '\n') {
-            out = "\\n", olen = 2;
-        } else if (ch == '\r') {
-            out = "\\r", olen = 2;
-        } else if (ch == '\t') {
-            out = "\\t", olen = 2;
-        } else if (ch < 0x20) {
-            olen = (size_t)snprintf(tmp, sizeof(tmp), "\\u%04x", ch);
-        } else {
-            tmp[0] = (char)ch, olen = 1;
-        }
-        if (*len + olen + 1 > *cap) {
-            *cap = (*cap + olen) * 2;
-            *buf = xrealloc(*buf, *cap);
-        }
-        memcpy(*buf + *len, out, olen);
-        *len += olen;
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+    if (n > 0 && self[0] == '/' && strncmp(self, "/memfd:", 7) != 0) {
+        self[n] = '\0';
+        return xstrdup(self);
     }
+    return getenv("HULL_EXE") && getenv("HULL_EXE")[0] == '/' ? xstrdup(getenv("HULL_EXE")) : NULL;
 }
 
-/* One docker json-file record per line of output. */
-static void log_write(struct logger *l, const char *stream, const char *data, size_t n)
+/* hull-monitor lives next to hull, as hull-registry does. */
+static char *monitor_path(hull_error *err)
 {
-    char ts[64];
-    struct timespec now;
-    struct tm tm;
-    size_t start = 0;
+    _cleanup_free_ char *self = hull_engine_exe();
+    char *slash = self ? strrchr(self, '/') : NULL;
 
-    if (l->fwd[stream[3] == 'e'] >= 0) /* "stderr" vs "stdout" */
-        (void)hull_write_all(l->fwd[stream[3] == 'e'], data, n);
-    clock_gettime(CLOCK_REALTIME, &now);
-    gmtime_r(&now.tv_sec, &tm);
-    snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, now.tv_nsec);
-    while (start < n) {
-        const char *nl = memchr(data + start, '\n', n - start);
-        size_t end = nl ? (size_t)(nl - data) + 1 : n;
-        size_t cap = 256 + (end - start) * 2, len = 0;
-        char *buf = xmalloc0(cap);
-        len += (size_t)snprintf(buf, cap, "{\"log\":\"");
-        json_escape_append(&buf, &len, &cap, data + start, end - start);
-        if (len + 128 > cap) {
-            cap = len + 128;
-            buf = xrealloc(buf, cap);
-        }
-        len += (size_t)snprintf(buf + len, cap - len, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n",
-                                stream, ts);
-        if (l->size + (off_t)len > (off_t)LOG_MAX_BYTES) {
-            /* Keep one rotated file, like docker's max-file=2. */
-            _cleanup_free_ char *old = xasprintf("%s.1", l->path);
-            rename(l->path, old);
-            close(l->fd);
-            l->fd = open(l->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-            l->size = 0;
-        }
-        if (l->fd >= 0 && hull_write_all(l->fd, buf, len) == 0)
-            l->size += (off_t)len;
-        free(buf);
-        start = end;
+    if (slash == NULL) {
+        hull_error_msg(err, ENOENT, "monitor: cannot find the hull binary (set HULL_EXE)");
+        return NULL;
     }
-}
-
-static bool drain(struct logger *l, int fd, const char *stream)
-{
-    char buf[16384];
-    ssize_t n = read(fd, buf, sizeof(buf));
-    if (n > 0) {
-        log_write(l, stream, buf, (size_t)n);
-        return true;
-    }
-    return n < 0 && (errno == EAGAIN || errno == EINTR);
+    *slash = '\0';
+    return xasprintf("%s/hull-monitor", self);
 }
 
 __attribute__((format(printf, 2, 3))) static void report(int ready, const char *fmt, ...)
@@ -128,6 +79,402 @@ __attribute__((format(printf, 2, 3))) static void report(int ready, const char *
         n = sizeof(msg) - 1;
     if (ready >= 0 && n > 0)
         (void)hull_write_all(ready, msg, (size_t)n);
+}
+
+/* A unix socket at DIR/NAME, bound through an O_PATH fd of DIR so that long
+ * run roots do not hit the 108-byte sun_path limit. *path_out (if asked) is
+ * a short path valid in this process only: /proc/self/fd/N/NAME. */
+static int listen_unix(const char *dir, const char *name, int type, int *dirfd_out, char **path_out,
+                       hull_error *err)
+{
+    _cleanup_close_ int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    int fd;
+    mode_t old;
+
+    if (dfd < 0)
+        return hull_error_set(err, errno, "monitor: open %s", dir);
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/%s", dfd, name);
+    (void)unlinkat(dfd, name, 0);
+    fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return hull_error_set(err, errno, "monitor: socket %s/%s", dir, name);
+    old = umask(0177); /* 0600: root only */
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
+        int e = errno;
+        umask(old);
+        close(fd);
+        return hull_error_set(err, e, "monitor: listen on %s/%s", dir, name);
+    }
+    umask(old);
+    if (path_out)
+        *path_out = xstrdup(sa.sun_path);
+    if (dirfd_out)
+        *dirfd_out = steal_fd(&dfd);
+    return fd;
+}
+
+/* The pty master the container's init sent on the console socket. */
+static int recv_master(int listen_fd, hull_error *err)
+{
+    _cleanup_close_ int c = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    char buf[64], cbuf[CMSG_SPACE(sizeof(int))];
+    struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+    struct cmsghdr *cm;
+    int fd = -1;
+
+    if (c < 0)
+        return hull_error_set(err, errno, "monitor: console socket: accept");
+    if (recvmsg(c, &msg, MSG_CMSG_CLOEXEC) < 0)
+        return hull_error_set(err, errno, "monitor: console socket: receive pty master");
+    cm = CMSG_FIRSTHDR(&msg);
+    if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+        memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+    if (fd < 0)
+        return hull_error_msg(err, EPROTO, "monitor: console socket: no pty master received");
+    return fd;
+}
+
+/* What hull-monitor is handed, by fd number. */
+struct monitor_fds {
+    int out, err, in, listen;
+    const int *clients;
+    size_t nclients;
+};
+
+static void __attribute__((noreturn))
+exec_monitor(struct hull_engine *e, const char *id, pid_t init, bool tty, bool may_restart,
+             const struct monitor_fds *f, int ready)
+{
+    hull_error err = {0};
+    _cleanup_free_ char *mon = monitor_path(&err);
+    _cleanup_free_ char *self = hull_engine_exe();
+    _cleanup_free_ char *dir = hull_engine_dir(e, id);
+    _cleanup_free_ char *log = xasprintf("%s/%s-json.log", dir, id);
+    char nums[5 + MAX_PASSED_CLIENTS][16], initpid[16];
+    char *argv[32 + 2 * MAX_PASSED_CLIENTS];
+    size_t n = 0;
+    const int fds[4] = {f->out, f->err, f->in, f->listen};
+    static const char *const names[4] = {"--out", "--err", "--in", "--listen"};
+
+    if (mon) {
+        snprintf(initpid, sizeof(initpid), "%d", init);
+        argv[n++] = mon;
+        argv[n++] = "--hull";
+        argv[n++] = self;
+        argv[n++] = "--root";
+        argv[n++] = e->root;
+        argv[n++] = "--runroot";
+        argv[n++] = e->runroot;
+        argv[n++] = "--id";
+        argv[n++] = (char *)id;
+        argv[n++] = "--init";
+        argv[n++] = initpid;
+        argv[n++] = "--log";
+        argv[n++] = log;
+        if (tty)
+            argv[n++] = "--tty";
+        if (may_restart)
+            argv[n++] = "--may-restart";
+        /* Nothing but these crosses the exec: the rest of hull's fds (the
+         * database, the runtime's) are close-on-exec from here on. */
+        syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+        for (size_t i = 0; i < 4; i++) {
+            if (fds[i] < 0)
+                continue;
+            snprintf(nums[i], sizeof(nums[i]), "%d", fds[i]);
+            argv[n++] = (char *)names[i];
+            argv[n++] = nums[i];
+            fcntl(fds[i], F_SETFD, 0);
+        }
+        for (size_t i = 0; i < f->nclients && i < MAX_PASSED_CLIENTS; i++) {
+            snprintf(nums[4 + i], sizeof(nums[4 + i]), "%d", f->clients[i]);
+            argv[n++] = "--client";
+            argv[n++] = nums[4 + i];
+            fcntl(f->clients[i], F_SETFD, 0);
+        }
+        argv[n] = NULL;
+        /* The ready pipe is close-on-exec: the caller sees EOF after "OK"
+         * once hull-monitor runs, and an "ERR" after it if it could not. */
+        report(ready, "OK %d", init);
+        if (self)
+            execv(mon, argv);
+        hull_error_set(&err, errno, "monitor: exec %s", mon);
+    }
+    /* No monitor: the container must not run unwatched. */
+    kill(init, SIGKILL);
+    waitpid(init, NULL, 0);
+    {
+        _cleanup_free_ char *rtroot = hull_engine_runtime_root(e);
+        struct hull_runtime rt = {.root = rtroot};
+        hull_container_delete(&rt, id, true, NULL);
+    }
+    hull_network_release(e, id);
+    hull_db_exec(e->db, NULL,
+                 "UPDATE containers SET state='exited', exit_code=125, abnormal=1, reason=? "
+                 "WHERE id=?",
+                 "ss", err.msg, id);
+    report(ready, "\nERR %s", err.msg);
+    _exit(125);
+}
+
+/* Stage 1: create, plug in the network, start, record; then become
+ * hull-monitor. Returns only on failure (recorded, reported on `ready`). */
+static int setup(struct hull_engine *e, const struct hull_monitor_args *a, int listen_fd,
+                 const int *clients, size_t nclients, int ready, hull_error *err)
+{
+    _cleanup_free_ char *rtroot = hull_engine_runtime_root(e);
+    _cleanup_free_ char *bundle = hull_engine_bundle(e, a->id);
+    _cleanup_free_ char *console_path = NULL;
+    _cleanup_close_ int console = -1, bundle_fd = -1;
+    struct hull_runtime rt = {.root = rtroot};
+    struct hull_create_opts co = {.id = a->id, .bundle = bundle, .detach = true};
+    struct monitor_fds f = {.out = -1,
+                            .err = -1,
+                            .in = -1,
+                            .listen = listen_fd,
+                            .clients = clients,
+                            .nclients = nclients};
+    int out[2] = {-1, -1}, errp[2] = {-1, -1}, in[2] = {-1, -1}, dn;
+    sigset_t set;
+    pid_t init = 0;
+    bool host_net = a->network && strcmp(a->network, "host") == 0;
+    bool bridged = a->network && strcmp(a->network, "none") != 0 && !host_net;
+
+    if (f.listen < 0 &&
+        (f.listen = listen_unix(bundle, HULL_ATTACH_SOCKET, SOCK_SEQPACKET, NULL, NULL, err)) < 0)
+        goto failed;
+    dn = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (a->tty) {
+        /* The init opens a pty in its own devpts and sends us the master
+         * (the console-socket protocol); its stdio becomes the slave. */
+        console = listen_unix(bundle, "console.sock", SOCK_STREAM, &bundle_fd, &console_path, err);
+        if (console < 0)
+            goto failed;
+        co.console_socket = console_path;
+        dup2(dn, 0), dup2(dn, 1), dup2(dn, 2);
+    } else {
+        if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
+            (a->interactive && pipe2(in, O_CLOEXEC) < 0)) {
+            hull_error_set(err, errno, "monitor: pipe");
+            goto failed;
+        }
+        /* The init inherits 0/1/2: our pipes (stdin: /dev/null without -i). */
+        dup2(a->interactive ? in[0] : dn, 0);
+        dup2(out[1], 1);
+        dup2(errp[1], 2);
+        f.out = out[0], f.err = errp[0], f.in = in[1];
+        close(out[1]), close(errp[1]);
+        if (in[0] >= 0)
+            close(in[0]);
+    }
+    /* Block SIGCHLD before the init exists so no exit can be missed (the
+     * mask and the pending signal survive the exec into hull-monitor). */
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    if (hull_container_create(&rt, &co, err) < 0)
+        goto failed;
+    {
+        json_t *st = NULL;
+        if (hull_container_state(&rt, a->id, &st, NULL) == 0)
+            init = (pid_t)json_integer_value(json_object_get(st, "pid"));
+        json_decref(st);
+    }
+    if (a->tty) {
+        f.out = recv_master(console, err);
+        (void)unlinkat(bundle_fd, "console.sock", 0);
+        if (f.out < 0)
+            goto failed;
+        f.in = f.out;
+    }
+    /* Between create and start the network namespace exists and nothing runs
+     * in it yet: the moment to plug it in. */
+    if (!host_net) {
+        _cleanup_free_ char *netns =
+            bridged ? hull_network_pin(e, a->id, init, err) : xasprintf("/proc/%d/ns/net", init);
+        _cleanup_free_ char *ip = NULL;
+        if (netns == NULL)
+            goto failed;
+        if (hull_network_loopback(a->id, netns, err) < 0)
+            goto failed;
+        if (bridged) {
+            json_t *ports = a->ports ? json_loads(a->ports, 0, NULL) : NULL;
+            int r = hull_network_attach(e, a->id, a->network, netns,
+                                        json_array_size(ports) ? ports : NULL, &ip, err);
+            json_decref(ports);
+            if (r < 0)
+                goto failed;
+            hull_db_exec(e->db, NULL, "UPDATE containers SET ip=? WHERE id=?", "ss", ip, a->id);
+            hull_network_update_hosts(e, a->network, a->id);
+        }
+    }
+    if (hull_container_start(&rt, a->id, err) < 0)
+        goto failed;
+    /* Our copies of the write ends are gone: EOF on the pipes means the
+     * container (and everything that inherited its stdio) closed them. */
+    dup2(dn, 0), dup2(dn, 1), dup2(dn, 2);
+    close(dn);
+    hull_db_exec(e->db, NULL,
+                 "UPDATE containers SET state='running', pid=?, started_at=? WHERE id=?", "iis",
+                 (int64_t)init, hull_now_ns(), a->id);
+    hull_db_event(e->db, "start", a->id, a->name, a->image, 0, 0, false, NULL);
+    sqlite3_close(e->db);
+    e->db = NULL;
+    exec_monitor(e, a->id, init, a->tty, a->restart && strcmp(a->restart, "no") != 0, &f, ready);
+
+failed:
+    if (bridged)
+        hull_network_release(e, a->id);
+    if (init > 0)
+        hull_container_delete(&rt, a->id, true, NULL);
+    hull_db_exec(e->db, NULL,
+                 "UPDATE containers SET state='exited', exit_code=125, "
+                 "abnormal=1, reason=? WHERE id=?",
+                 "ss", err->msg, a->id);
+    report(ready, "ERR %s", err->msg);
+    return -1;
+}
+
+/* The monitor arguments of container `id` from its row (NULL: no such row).
+ * Strings point into *row_out, which the caller keeps until done. */
+static int args_from_row(struct hull_engine *e, const char *id, struct hull_monitor_args *a,
+                         json_t **row_out)
+{
+    json_t *rows = NULL, *r, *opts;
+
+    if (hull_db_query(e->db, &rows, NULL, "SELECT * FROM containers WHERE id=?", "s", id) < 0 ||
+        json_array_size(rows) != 1) {
+        json_decref(rows);
+        return -1;
+    }
+    r = json_incref(json_array_get(rows, 0));
+    json_decref(rows);
+    opts = json_loads(json_string_value(json_object_get(r, "opts")) ?: "{}", 0, NULL);
+    json_object_set_new(r, "_opts", opts ? opts : json_object());
+    opts = json_object_get(r, "_opts");
+    memset(a, 0, sizeof(*a));
+    a->id = json_string_value(json_object_get(r, "id"));
+    a->name = json_string_value(json_object_get(r, "name"));
+    a->image = json_string_value(json_object_get(r, "image"));
+    a->network = json_string_value(json_object_get(r, "network"));
+    a->ports = json_string_value(json_object_get(r, "ports"));
+    a->restart = json_string_value(json_object_get(opts, "restart"));
+    a->rm = json_is_true(json_object_get(opts, "rm"));
+    a->tty = json_is_true(json_object_get(opts, "tty"));
+    a->interactive = json_is_true(json_object_get(opts, "interactive"));
+    a->detach = true;
+    *row_out = r;
+    return 0;
+}
+
+int hull_monitor_args_load(struct hull_engine *e, const char *id, struct hull_monitor_args *a,
+                           json_t **row_out, hull_error *err)
+{
+    if (args_from_row(e, id, a, row_out) < 0)
+        return hull_error_msg(err, ENOENT, "no such container: %s", id);
+    return 0;
+}
+
+pid_t hull_monitor_spawn(struct hull_engine *e, const struct hull_monitor_args *a, int *exit_status,
+                         hull_error *err)
+{
+    int ready[2], sp[2] = {-1, -1};
+    char buf[4096];
+    size_t got = 0;
+    const char *bad;
+    pid_t pid;
+
+    *exit_status = 0;
+    if (pipe2(ready, O_CLOEXEC) < 0)
+        return hull_error_set(err, errno, "monitor: pipe");
+    /* In the foreground we are the monitor's first attach client, connected
+     * before the container starts so no output is missed. */
+    if (!a->detach && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+        close(ready[0]);
+        close(ready[1]);
+        return hull_error_set(err, errno, "monitor: socketpair");
+    }
+    /* SQLite keeps per-process lock and shared-memory state for every open
+     * database: a child forked with a connection open inherits a copy that
+     * no longer matches reality and corrupts the WAL protocol. Close ours,
+     * fork, and reopen on both sides. */
+    sqlite3_close(e->db);
+    e->db = NULL;
+    pid = fork();
+    if (pid < 0) {
+        hull_error_set(err, errno, "monitor: fork");
+        goto out;
+    }
+    if (pid == 0) {
+        struct hull_engine ce = {.root = e->root, .runroot = e->runroot};
+        _cleanup_free_ char *dbpath = xasprintf("%s/hull.db", e->root);
+        hull_error cerr = {0};
+        close(ready[0]);
+        if (sp[0] >= 0)
+            close(sp[0]);
+        /* Its own session: terminal signals meant for the client (Ctrl-C)
+         * never reach the monitor. */
+        setsid();
+        if (hull_db_open(dbpath, &ce.db, &cerr) < 0) {
+            report(ready[1], "ERR %s", cerr.msg);
+            _exit(125);
+        }
+        setup(&ce, a, -1, &sp[1], sp[1] >= 0 ? 1 : 0, ready[1], &cerr);
+        _exit(125);
+    }
+    close(ready[1]);
+    ready[1] = -1;
+    if (sp[1] >= 0)
+        close(sp[1]);
+    sp[1] = -1;
+    {
+        _cleanup_free_ char *dbpath = xasprintf("%s/hull.db", e->root);
+        if (hull_db_open(dbpath, &e->db, err) < 0)
+            goto out;
+    }
+    for (;;) {
+        ssize_t n = read(ready[0], buf + got, sizeof(buf) - 1 - got);
+        if (n > 0) {
+            got += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        break;
+    }
+    buf[got] = '\0';
+    bad = strstr(buf, "ERR ");
+    if (strncmp(buf, "OK ", 3) != 0 || bad) {
+        waitpid(pid, NULL, 0);
+        hull_error_msg(err, EIO, "%s", bad ? bad + 4 : "monitor died during setup");
+        pid = -1;
+        goto out;
+    }
+    hull_db_exec(e->db, NULL, "UPDATE containers SET monitor_pid=?, monitor_start=? WHERE id=?",
+                 "iis", (int64_t)pid, (int64_t)hull_proc_start_time(pid), a->id);
+    if (!a->detach) {
+        struct hull_attach_opts ao = {.in = a->interactive, .tty = a->tty, .proxy_id = a->id};
+        bool detached = false;
+        hull_attach_relay(e, sp[0], &ao, &detached);
+        if (!detached) {
+            int st = 0;
+            while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+                ;
+            *exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        }
+    }
+out:
+    close(ready[0]);
+    if (ready[1] >= 0)
+        close(ready[1]);
+    if (sp[0] >= 0)
+        close(sp[0]);
+    if (sp[1] >= 0)
+        close(sp[1]);
+    return pid;
 }
 
 /* Did the kernel OOM-kill something in the container's memory cgroup? */
@@ -171,162 +518,31 @@ static bool should_restart(const char *policy, int code, const char *reason, int
     return false;
 }
 
-static void __attribute__((noreturn))
-monitor_main(struct hull_engine *pe, const struct hull_monitor_args *a, int ready)
+/* Record that the init of `a->id` ended with wait status `status`: exit
+ * code, abnormal flag and reason, the die (and oom) event; runtime delete and
+ * CNI release. Returns the exit code; *restart says whether the policy wants
+ * the container back (only asked when allow_restart). */
+static int record_exit(struct hull_engine *e, const struct hull_monitor_args *a, json_t *row,
+                       int status, bool allow_restart, bool *restart)
 {
-    struct hull_engine e = {.root = pe->root, .runroot = pe->runroot};
-    _cleanup_free_ char *rtroot = hull_engine_runtime_root(pe);
-    _cleanup_free_ char *bundle = hull_engine_bundle(pe, a->id);
-    _cleanup_free_ char *dir = hull_engine_dir(pe, a->id);
-    _cleanup_free_ char *dbpath = xasprintf("%s/hull.db", pe->root);
+    _cleanup_free_ char *rtroot = hull_engine_runtime_root(e);
     struct hull_runtime rt = {.root = rtroot};
-    struct hull_create_opts co = {.id = a->id, .bundle = bundle, .detach = true};
-    struct logger l = {.fd = -1, .fwd = {-1, -1}};
-    hull_error err = {0};
-    int out[2], errp[2], status = 0, code, sig = 0, sfd;
-    sigset_t set;
-    pid_t init = 0;
-    bool abnormal;
-    int restarts = 0;
-    bool restart;
-    bool host_net = a->network && strcmp(a->network, "host") == 0;
-    bool bridged = a->network && strcmp(a->network, "none") != 0 && !host_net;
+    bool bridged = a->network && strcmp(a->network, "none") != 0 && strcmp(a->network, "host") != 0;
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    int restarts = (int)json_integer_value(json_object_get(row, "restart_count"));
     char reason[256] = "";
-    json_t *rows = NULL;
+    bool abnormal = false;
+    hull_error err = {0};
 
-    /* A sqlite connection must not cross fork(): open our own. */
-    if (hull_db_open(dbpath, &e.db, &err) < 0) {
-        report(ready, "ERR %s", err.msg);
-        _exit(125);
-    }
-    prctl(PR_SET_NAME, "hull-monitor", 0, 0, 0);
-    l.path = xasprintf("%s/%s-json.log", dir, a->id);
-    l.fd = open(l.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-    if (!a->detach) {
-        l.fwd[0] = fcntl(1, F_DUPFD_CLOEXEC, 3);
-        l.fwd[1] = fcntl(2, F_DUPFD_CLOEXEC, 3);
-    }
-again:
-    init = 0;
-    status = 0;
-    if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
-        report(ready, "ERR monitor: pipe: %s", strerror(errno));
-        _exit(125);
-    }
-    /* The init inherits 0/1/2: our pipes (stdin: the caller's with -i). */
-    if (!(a->interactive && !a->detach)) {
-        int dn = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        dup2(dn, 0);
-        close(dn);
-    }
-    dup2(out[1], 1);
-    dup2(errp[1], 2);
-    close(out[1]);
-    close(errp[1]);
-    /* Block SIGCHLD before the init exists so no exit can be missed. */
-    sigemptyset(&set);
-    sigaddset(&set, SIGCHLD);
-    sigprocmask(SIG_BLOCK, &set, NULL);
-    if (hull_container_create(&rt, &co, &err) < 0)
-        goto setup_failed;
-    {
-        json_t *st = NULL;
-        if (hull_container_state(&rt, a->id, &st, NULL) == 0)
-            init = (pid_t)json_integer_value(json_object_get(st, "pid"));
-        json_decref(st);
-    }
-    /* Between create and start the network namespace exists and nothing runs
-     * in it yet: the moment to plug it in. */
-    if (!host_net) {
-        _cleanup_free_ char *netns =
-            bridged ? hull_network_pin(&e, a->id, init, &err) : xasprintf("/proc/%d/ns/net", init);
-        _cleanup_free_ char *ip = NULL;
-        if (netns == NULL)
-            goto setup_failed;
-        if (hull_network_loopback(a->id, netns, &err) < 0)
-            goto setup_failed;
-        if (bridged) {
-            json_t *ports = a->ports ? json_loads(a->ports, 0, NULL) : NULL;
-            int r = hull_network_attach(&e, a->id, a->network, netns,
-                                        json_array_size(ports) ? ports : NULL, &ip, &err);
-            json_decref(ports);
-            if (r < 0)
-                goto setup_failed;
-            hull_db_exec(e.db, NULL, "UPDATE containers SET ip=? WHERE id=?", "ss", ip, a->id);
-            hull_network_update_hosts(&e, a->network, a->id);
-        }
-    }
-    if (hull_container_start(&rt, a->id, &err) < 0)
-        goto setup_failed;
-    /* Our copies of the write ends are gone: EOF on the pipes means the
-     * container (and everything that inherited its stdio) closed them. */
-    {
-        int dn = open("/dev/null", O_RDWR | O_CLOEXEC);
-        dup2(dn, 1);
-        dup2(dn, 2);
-        if (a->detach)
-            dup2(dn, 0);
-        close(dn);
-    }
-    hull_db_exec(e.db, NULL,
-                 "UPDATE containers SET state='running', pid=?, started_at=? "
-                 "WHERE id=?",
-                 "iis", (int64_t)init, hull_now_ns(), a->id);
-    hull_db_event(e.db, "start", a->id, a->name, a->image, 0, 0, false, NULL);
-    {
-        char msg[64];
-        snprintf(msg, sizeof(msg), "OK %d", init);
-        report(ready, "%s", msg);
-        if (ready >= 0)
-            close(ready);
-        ready = -1;
-    }
-
-    sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-    fcntl(out[0], F_SETFL, O_NONBLOCK);
-    fcntl(errp[0], F_SETFL, O_NONBLOCK);
-    for (bool exited = false, o_open = true, e_open = true; !exited || o_open || e_open;) {
-        struct pollfd p[3] = {{.fd = o_open ? out[0] : -1, .events = POLLIN},
-                              {.fd = e_open ? errp[0] : -1, .events = POLLIN},
-                              {.fd = exited ? -1 : sfd, .events = POLLIN}};
-        /* Once the init is gone, give the pipes a moment to drain (a
-         * daemonised grandchild may hold them: do not wait for it). */
-        if (poll(p, 3, exited ? 200 : -1) == 0 && exited)
-            break;
-        if (p[0].revents)
-            o_open = drain(&l, out[0], "stdout");
-        if (p[1].revents)
-            e_open = drain(&l, errp[0], "stderr");
-        if (p[2].revents) {
-            struct signalfd_siginfo si;
-            while (read(sfd, &si, sizeof(si)) == sizeof(si))
-                ;
-            while (!exited) {
-                pid_t w = waitpid(-1, &status, WNOHANG);
-                if (w <= 0)
-                    break;
-                if (w == init)
-                    exited = true;
-            }
-        }
-    }
-    code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    if (WIFSIGNALED(status))
-        sig = WTERMSIG(status);
+    if (json_is_string(json_object_get(row, "reason")))
+        snprintf(reason, sizeof(reason), "%s", json_string_value(json_object_get(row, "reason")));
     /* Abnormal: a non-zero exit, an OOM kill, or a signal nobody asked for
      * (hull stop/kill record that they sent one). */
-    if (hull_db_query(e.db, &rows, NULL, "SELECT reason FROM containers WHERE id=?", "s", a->id) ==
-            0 &&
-        json_array_size(rows) == 1 &&
-        json_is_string(json_object_get(json_array_get(rows, 0), "reason")))
-        snprintf(reason, sizeof(reason), "%s",
-                 json_string_value(json_object_get(json_array_get(rows, 0), "reason")));
-    json_decref(rows);
-    abnormal = false;
     if (oom_killed(rtroot, a->id)) {
         abnormal = true;
         snprintf(reason, sizeof(reason), "OOM-killed (memory limit reached)");
-        hull_db_event(e.db, "oom", a->id, a->name, a->image, code, sig, true, reason);
+        hull_db_event(e->db, "oom", a->id, a->name, a->image, code, sig, true, reason);
     } else if (sig && strncmp(reason, "requested:", 10) != 0) {
         abnormal = true;
         snprintf(reason, sizeof(reason), "killed by unexpected signal %d (%s)", sig,
@@ -339,16 +555,17 @@ again:
     }
     hull_container_delete(&rt, a->id, true, NULL);
     if (bridged)
-        hull_network_release(&e, a->id);
-    restart = should_restart(a->restart, code, reason, restarts);
+        hull_network_release(e, a->id);
+    *restart = allow_restart && should_restart(a->restart, code, reason, restarts);
     /* One write: a waiter must never see "exited" for a container that is
      * about to be restarted. */
-    if (hull_db_exec(e.db, &err,
+    if (hull_db_exec(e->db, &err,
                      "UPDATE containers SET state=?, ip=NULL, exit_code=?, "
                      "finished_at=?, abnormal=?, reason=? WHERE id=?",
-                     "siiiss", restart ? "restarting" : "exited", (int64_t)code, hull_now_ns(),
+                     "siiiss", *restart ? "restarting" : "exited", (int64_t)code, hull_now_ns(),
                      (int64_t)abnormal, reason[0] ? reason : NULL, a->id) < 0) {
         /* Nobody to tell but the container's own log directory. */
+        _cleanup_free_ char *dir = hull_engine_dir(e, a->id);
         _cleanup_free_ char *ml = xasprintf("%s/monitor.log", dir);
         int fd = open(ml, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
         if (fd >= 0) {
@@ -357,96 +574,73 @@ again:
         }
         hull_error_clear(&err);
     }
-    hull_db_event(e.db, "die", a->id, a->name, a->image, code, sig, abnormal,
+    hull_db_event(e->db, "die", a->id, a->name, a->image, code, sig, abnormal,
                   reason[0] ? reason : NULL);
     if (bridged)
-        hull_network_update_hosts(&e, a->network, NULL);
-    close(out[0]);
-    close(errp[0]);
-    close(sfd);
-    if (restart) {
-        restarts++;
-        hull_db_exec(e.db, NULL, "UPDATE containers SET restart_count=?, reason=NULL WHERE id=?",
-                     "is", (int64_t)restarts, a->id);
-        hull_db_event(e.db, "restart", a->id, a->name, a->image, code, sig, false, NULL);
-        /* Back off a little, as docker does, so a crash loop cannot spin. */
-        usleep(restarts < 10 ? 100000u * restarts : 1000000u);
-        goto again;
+        hull_network_update_hosts(e, a->network, NULL);
+    if (*restart) {
+        hull_db_exec(e->db, NULL, "UPDATE containers SET restart_count=?, reason=NULL WHERE id=?",
+                     "is", (int64_t)restarts + 1, a->id);
+        hull_db_event(e->db, "restart", a->id, a->name, a->image, code, sig, false, NULL);
     }
-    if (a->rm) {
-        hull_engine_umount_rootfs(&e, a->id);
-        hull_rm_rf(bundle);
-        hull_rm_rf(dir);
-        hull_db_exec(e.db, NULL, "DELETE FROM containers WHERE id=?", "s", a->id);
-        hull_db_event(e.db, "destroy", a->id, a->name, a->image, 0, 0, false, NULL);
-    }
-    sqlite3_close(e.db);
-    _exit(code);
-
-setup_failed:
-    if (bridged)
-        hull_network_release(&e, a->id);
-    if (init > 0)
-        hull_container_delete(&rt, a->id, true, NULL);
-    hull_db_exec(e.db, NULL,
-                 "UPDATE containers SET state='exited', exit_code=125, "
-                 "abnormal=1, reason=? WHERE id=?",
-                 "ss", err.msg, a->id);
-    report(ready, "ERR %s", err.msg);
-    _exit(125);
+    return code;
 }
 
-pid_t hull_monitor_spawn(struct hull_engine *e, const struct hull_monitor_args *a, hull_error *err)
+static void remove_container(struct hull_engine *e, const struct hull_monitor_args *a)
 {
-    int ready[2];
-    char buf[4096];
-    size_t got = 0;
-    pid_t pid;
+    _cleanup_free_ char *bundle = hull_engine_bundle(e, a->id);
+    _cleanup_free_ char *dir = hull_engine_dir(e, a->id);
+    hull_engine_umount_rootfs(e, a->id);
+    hull_rm_rf(bundle);
+    hull_rm_rf(dir);
+    hull_db_exec(e->db, NULL, "DELETE FROM containers WHERE id=?", "s", a->id);
+    hull_db_event(e->db, "destroy", a->id, a->name, a->image, 0, 0, false, NULL);
+}
 
-    if (pipe2(ready, O_CLOEXEC) < 0)
-        return hull_error_set(err, errno, "monitor: pipe");
-    /* SQLite keeps per-process lock and shared-memory state for every open
-     * database: a child forked with a connection open inherits a copy that
-     * no longer matches reality and corrupts the WAL protocol. Close ours,
-     * fork, and reopen on both sides. */
-    sqlite3_close(e->db);
-    e->db = NULL;
-    pid = fork();
-    if (pid < 0) {
-        close(ready[0]);
-        close(ready[1]);
-        return hull_error_set(err, errno, "monitor: fork");
+int hull_monitor_exit(struct hull_engine *e, const char *id, int status, int listen_fd,
+                      const int *clients, size_t nclients)
+{
+    struct hull_monitor_args a;
+    json_t *row = NULL;
+    hull_error err = {0};
+    bool restart;
+    int code;
+
+    if (args_from_row(e, id, &a, &row) < 0)
+        return 125; /* removed meanwhile (rm -f) */
+    code = record_exit(e, &a, row, status, true, &restart);
+    if (restart) {
+        int restarts = (int)json_integer_value(json_object_get(row, "restart_count")) + 1;
+        /* Back off a little, as docker does, so a crash loop cannot spin. */
+        usleep(restarts < 10 ? 100000u * (unsigned)restarts : 1000000u);
+        setup(e, &a, listen_fd, clients, nclients, -1, &err);
+        hull_error_clear(&err);
+        json_decref(row);
+        return 125;
     }
-    if (pid == 0) {
-        close(ready[0]);
-        if (a->detach)
-            setsid();
-        monitor_main(e, a, ready[1]);
+    if (a.rm)
+        remove_container(e, &a);
+    json_decref(row);
+    return code;
+}
+
+int hull_monitor_fold_exit_file(struct hull_engine *e, const char *id)
+{
+    _cleanup_free_ char *bundle = hull_engine_bundle(e, id);
+    _cleanup_free_ char *path = xasprintf("%s/exit-status", bundle);
+    _cleanup_free_ char *data = NULL;
+    struct hull_monitor_args a;
+    json_t *row = NULL;
+    bool restart;
+
+    if (hull_read_file(path, 64, &data, NULL, NULL) < 0)
+        return -1;
+    if (args_from_row(e, id, &a, &row) == 0) {
+        record_exit(e, &a, row, atoi(data), false, &restart);
+        if (a.rm)
+            remove_container(e, &a);
+        json_decref(row);
     }
-    close(ready[1]);
-    {
-        _cleanup_free_ char *dbpath = xasprintf("%s/hull.db", e->root);
-        if (hull_db_open(dbpath, &e->db, err) < 0) {
-            close(ready[0]);
-            return -1;
-        }
-    }
-    for (;;) {
-        ssize_t n = read(ready[0], buf + got, sizeof(buf) - 1 - got);
-        if (n > 0) {
-            got += (size_t)n;
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        break;
-    }
-    close(ready[0]);
-    buf[got] = '\0';
-    if (strncmp(buf, "OK ", 3) != 0) {
-        if (!a->detach)
-            waitpid(pid, NULL, 0);
-        return hull_error_msg(err, EIO, "%s", got > 4 ? buf + 4 : "monitor died during setup");
-    }
-    return pid;
+    unlink(path);
+    return 0;
 }

@@ -369,50 +369,26 @@ int hull_engine_start(struct hull_engine *e, const char *ref, bool attach, int *
                       hull_error *err)
 {
     _cleanup_free_ char *id = NULL;
-    struct hull_monitor_args ma = {0};
-    json_t *r;
+    struct hull_monitor_args ma;
+    json_t *r = NULL;
     pid_t mon;
 
     *exit_status = 0;
-    if (hull_engine_lookup(e, ref, &id, err) < 0)
+    if (hull_engine_lookup(e, ref, &id, err) < 0 || hull_monitor_args_load(e, id, &ma, &r, err) < 0)
         return -1;
-    r = row(e, id);
-    if (r == NULL)
-        return hull_error_msg(err, ENOENT, "no such container: %s", ref);
     if (strcmp(json_string_value(json_object_get(r, "state")), "created") != 0) {
+        hull_error_msg(err, EINVAL,
+                       "container %s is %s: only created containers can be started "
+                       "(restarting exited ones is not supported yet)",
+                       ref, json_string_value(json_object_get(r, "state")));
         json_decref(r);
-        return hull_error_msg(err, EINVAL,
-                              "container %s is %s: only created containers can be started "
-                              "(restarting exited ones is not supported yet)",
-                              ref, json_string_value(json_object_get(r, "state")));
-    }
-    ma.id = id;
-    ma.name = json_string_value(json_object_get(r, "name"));
-    ma.image = json_string_value(json_object_get(r, "image"));
-    ma.detach = !attach;
-    ma.network = json_string_value(json_object_get(r, "network"));
-    ma.ports = json_string_value(json_object_get(r, "ports"));
-    {
-        json_t *oj = json_loads(json_string_value(json_object_get(r, "opts")), 0, NULL);
-        static char restart[64];
-        snprintf(restart, sizeof(restart), "%s",
-                 json_string_value(json_object_get(oj, "restart")) ?: "no");
-        ma.restart = restart;
-        json_decref(oj);
-    }
-    mon = hull_monitor_spawn(e, &ma, err);
-    json_decref(r);
-    if (mon < 0)
         return -1;
-    hull_db_exec(e->db, NULL, "UPDATE containers SET monitor_pid=?, monitor_start=? WHERE id=?",
-                 "iis", (int64_t)mon, (int64_t)hull_proc_start_time(mon), id);
-    if (attach) {
-        int st = 0;
-        while (waitpid(mon, &st, 0) < 0 && errno == EINTR)
-            ;
-        *exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
     }
-    return 0;
+    /* start -a: attached to the output, and to stdin if created with -i. */
+    ma.detach = !attach;
+    mon = hull_monitor_spawn(e, &ma, exit_status, err);
+    json_decref(r);
+    return mon < 0 ? -1 : 0;
 }
 
 int hull_engine_pause(struct hull_engine *e, const char *ref, bool pause, hull_error *err)

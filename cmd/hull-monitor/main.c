@@ -1,0 +1,373 @@
+/* hull-monitor: the steady state of a container's monitor (our conmon).
+ *
+ * `hull run`/`start` fork a child that does the heavy setup (runtime create,
+ * CNI, start, SQLite) and then execs this small static binary, which is from
+ * then on the parent of the container's init. It only:
+ *   - copies the container's stdout/stderr (pipes, or the pty master) into
+ *     the docker json-file log and to attached clients,
+ *   - serves the attach socket (output out, stdin and window sizes in),
+ *   - reaps the init.
+ * When the init exited it execs back into `hull __monitor-exit ID STATUS`,
+ * which records the exit in SQLite and does the teardown (and, with a restart
+ * policy, sets the container up again and execs us once more). No SQLite, no
+ * JSON library: libc only, so its resident size stays well under 1 MiB.
+ *
+ * Every fd arrives by number on the command line; all of them are made
+ * close-on-exec here so nothing leaks into hull on the way back except the
+ * attach socket and clients, which are passed on explicitly. */
+#include "base/util.h"
+#include "engine/attach.h"
+#include "engine/jsonlog.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_CLIENTS 32
+#define DRAIN_MS    200 /* after the init exited, how long to wait for stragglers */
+
+struct client {
+    int fd;
+    bool in_open; /* still sending us stdin / resizes */
+};
+
+struct monitor {
+    const char *hull, *root, *runroot, *id;
+    pid_t init;
+    int out, err; /* read ends; with a terminal `out` is the pty master, err -1 */
+    int in;       /* the container's stdin: pipe write end or the pty master */
+    bool tty, may_restart;
+    int listen;
+    struct client clients[MAX_CLIENTS];
+    size_t nclients;
+    struct hull_jsonlog log;
+};
+
+static void usage_exit(const char *why)
+{
+    fprintf(stderr,
+            "hull-monitor: %s\n"
+            "hull-monitor is started by hull; it is not meant to be run by hand.\n",
+            why);
+    exit(125);
+}
+
+/* An fd number from the command line: must be open; made close-on-exec. */
+static int arg_fd(const char *opt, const char *s)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*end || end == s || v < 0 || v > INT_MAX || fcntl((int)v, F_SETFD, FD_CLOEXEC) < 0) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "--%s %s: not an open file descriptor", opt, s);
+        usage_exit(msg);
+    }
+    return (int)v;
+}
+
+static void parse_args(struct monitor *m, int argc, char **argv, const char **log_path)
+{
+    static const struct option lo[] = {
+        {"hull", required_argument, NULL, 'H'},    {"root", required_argument, NULL, 'r'},
+        {"runroot", required_argument, NULL, 'R'}, {"id", required_argument, NULL, 'I'},
+        {"init", required_argument, NULL, 'p'},    {"log", required_argument, NULL, 'l'},
+        {"out", required_argument, NULL, 'o'},     {"err", required_argument, NULL, 'e'},
+        {"in", required_argument, NULL, 'i'},      {"tty", no_argument, NULL, 't'},
+        {"listen", required_argument, NULL, 'L'},  {"client", required_argument, NULL, 'c'},
+        {"may-restart", no_argument, NULL, 'M'},   {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        switch (c) {
+        case 'H':
+            m->hull = optarg;
+            break;
+        case 'r':
+            m->root = optarg;
+            break;
+        case 'R':
+            m->runroot = optarg;
+            break;
+        case 'I':
+            m->id = optarg;
+            break;
+        case 'p':
+            m->init = (pid_t)atoi(optarg);
+            break;
+        case 'l':
+            *log_path = optarg;
+            break;
+        case 'o':
+            m->out = arg_fd("out", optarg);
+            break;
+        case 'e':
+            m->err = arg_fd("err", optarg);
+            break;
+        case 'i':
+            m->in = arg_fd("in", optarg);
+            break;
+        case 't':
+            m->tty = true;
+            break;
+        case 'L':
+            m->listen = arg_fd("listen", optarg);
+            break;
+        case 'c':
+            if (m->nclients == MAX_CLIENTS)
+                usage_exit("too many --client");
+            m->clients[m->nclients++] = (struct client){arg_fd("client", optarg), true};
+            break;
+        case 'M':
+            m->may_restart = true;
+            break;
+        default:
+            usage_exit("bad arguments");
+        }
+    }
+    if (!m->hull || !m->root || !m->runroot || !m->id || m->init <= 0 || !*log_path || m->out < 0 ||
+        m->listen < 0 || strchr(m->id, '/') || optind != argc)
+        usage_exit("--hull, --root, --runroot, --id, --init, --log, --out and --listen "
+                   "are required");
+}
+
+static void drop_client(struct monitor *m, size_t i)
+{
+    close(m->clients[i].fd);
+    m->clients[i] = m->clients[--m->nclients];
+}
+
+/* Output goes to every client as one packet; a client too slow to take it
+ * loses it (the log has everything) rather than stalling the container. */
+static void broadcast(struct monitor *m, uint8_t type, const char *buf, size_t n)
+{
+    for (size_t i = m->nclients; i-- > 0;) {
+        struct iovec iov[2] = {{&type, 1}, {(void *)buf, n}};
+        struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 2};
+        if (sendmsg(m->clients[i].fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno != EAGAIN &&
+            errno != EINTR)
+            drop_client(m, i);
+    }
+}
+
+static void close_fd(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+}
+
+/* Read what the container wrote on *fd; at its end (EOF, or EIO from a pty
+ * master whose slave is gone) close it. */
+static void pump(struct monitor *m, int *fd, uint8_t type)
+{
+    char buf[HULL_ATTACH_MSG_MAX];
+    ssize_t n = read(*fd, buf, sizeof(buf));
+
+    if (n > 0) {
+        hull_jsonlog_write(&m->log, type == HULL_ATTACH_STDERR ? "stderr" : "stdout", buf,
+                           (size_t)n);
+        broadcast(m, type, buf, (size_t)n);
+        return;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (m->tty)
+        m->in = -1; /* the same master */
+    close_fd(fd);
+}
+
+static void client_input(struct monitor *m, size_t i)
+{
+    char buf[1 + HULL_ATTACH_MSG_MAX];
+    struct client *c = &m->clients[i];
+    ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EINTR)
+            drop_client(m, i);
+        return;
+    }
+    if (n == 0) {
+        /* The client's stdin ended. With pipes the container sees EOF too;
+         * a terminal has no EOF to pass on. */
+        c->in_open = false;
+        if (!m->tty)
+            close_fd(&m->in);
+        return;
+    }
+    if (buf[0] == HULL_ATTACH_STDIN && m->in >= 0) {
+        if (hull_write_all(m->in, buf + 1, (size_t)n - 1) < 0 && !m->tty)
+            close_fd(&m->in); /* the container closed its stdin */
+    } else if (buf[0] == HULL_ATTACH_RESIZE && m->tty && m->out >= 0 &&
+               (size_t)n == 1 + sizeof(struct hull_attach_winsize)) {
+        struct hull_attach_winsize ws;
+        memcpy(&ws, buf + 1, sizeof(ws));
+        struct winsize w = {.ws_row = ws.rows, .ws_col = ws.cols};
+        ioctl(m->out, TIOCSWINSZ, &w);
+    }
+}
+
+static void accept_client(struct monitor *m)
+{
+    int fd = accept4(m->listen, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0)
+        return;
+    if (m->nclients == MAX_CLIENTS) {
+        close(fd);
+        return;
+    }
+    m->clients[m->nclients++] = (struct client){fd, true};
+}
+
+/* Reap; true once the init is gone (its wait status in *status). */
+static bool reap(struct monitor *m, int sfd, int *status)
+{
+    struct signalfd_siginfo si;
+    pid_t w;
+
+    while (read(sfd, &si, sizeof(si)) == sizeof(si))
+        ;
+    while ((w = waitpid(-1, status, WNOHANG)) > 0)
+        if (w == m->init)
+            return true;
+    return false;
+}
+
+/* Serve until the init exited and its output is drained; returns its wait
+ * status. */
+static int serve(struct monitor *m, int sfd)
+{
+    int status = 0;
+    bool exited = reap(m, sfd, &status);
+
+    if (m->out >= 0)
+        fcntl(m->out, F_SETFL, O_NONBLOCK);
+    if (m->err >= 0)
+        fcntl(m->err, F_SETFL, O_NONBLOCK);
+    while (!exited || m->out >= 0 || m->err >= 0) {
+        struct pollfd p[4 + MAX_CLIENTS];
+        size_t nc = m->nclients;
+        int r;
+        p[0] = (struct pollfd){.fd = m->out, .events = POLLIN};
+        p[1] = (struct pollfd){.fd = m->err, .events = POLLIN};
+        p[2] = (struct pollfd){.fd = exited ? -1 : sfd, .events = POLLIN};
+        p[3] = (struct pollfd){.fd = m->listen, .events = POLLIN};
+        for (size_t i = 0; i < nc; i++)
+            p[4 + i] = (struct pollfd){.fd = m->clients[i].fd,
+                                       .events = m->clients[i].in_open ? POLLIN : 0};
+        /* Once the init is gone, give the pipes a moment to drain (a
+         * daemonised grandchild may hold them: do not wait for it). */
+        r = poll(p, 4 + nc, exited ? DRAIN_MS : -1);
+        if (r == 0 && exited)
+            break;
+        if (r < 0)
+            continue;
+        if (p[0].revents)
+            pump(m, &m->out, HULL_ATTACH_STDOUT);
+        if (p[1].revents)
+            pump(m, &m->err, HULL_ATTACH_STDERR);
+        if (p[2].revents)
+            exited = reap(m, sfd, &status);
+        /* Clients from the end: dropping one moves the last into its slot. */
+        for (size_t i = nc; i-- > 0;) {
+            if (p[4 + i].revents & (POLLHUP | POLLERR))
+                drop_client(m, i);
+            else if (p[4 + i].revents & POLLIN)
+                client_input(m, i);
+        }
+        if (p[3].revents & POLLIN)
+            accept_client(m);
+    }
+    return status;
+}
+
+/* If hull cannot be run, the exit status goes into a file that the next hull
+ * command folds into the database (hull_engine_repair). */
+static void record_exit_file(const struct monitor *m, int status)
+{
+    _cleanup_free_ char *path = xasprintf("%s/containers/%s/exit-status", m->runroot, m->id);
+    _cleanup_free_ char *data = xasprintf("%d\n", status);
+    hull_error err = {0};
+    if (hull_write_file_atomic(path, data, strlen(data), 0600, &err) < 0)
+        hull_error_clear(&err);
+}
+
+static void __attribute__((noreturn)) hand_back(struct monitor *m, int status)
+{
+    char *argv[16 + 2 * MAX_CLIENTS];
+    char fds[1 + MAX_CLIENTS][16], st[16];
+    size_t n = 0;
+
+    close_fd(&m->out);
+    close_fd(&m->err);
+    if (!m->tty)
+        close_fd(&m->in);
+    hull_jsonlog_close(&m->log);
+    snprintf(st, sizeof(st), "%d", status);
+    argv[n++] = (char *)m->hull;
+    argv[n++] = "--root";
+    argv[n++] = (char *)m->root;
+    argv[n++] = "--runroot";
+    argv[n++] = (char *)m->runroot;
+    argv[n++] = "__monitor-exit";
+    argv[n++] = (char *)m->id;
+    argv[n++] = st;
+    if (m->may_restart)
+        argv[n++] = "--may-restart";
+    /* The attach socket and its clients outlive us: a restarted container
+     * keeps them, and clients see EOF only once the exit is recorded. */
+    snprintf(fds[0], sizeof(fds[0]), "%d", m->listen);
+    argv[n++] = "--listen";
+    argv[n++] = fds[0];
+    fcntl(m->listen, F_SETFD, 0);
+    for (size_t i = 0; i < m->nclients; i++) {
+        snprintf(fds[1 + i], sizeof(fds[1 + i]), "%d", m->clients[i].fd);
+        argv[n++] = "--client";
+        argv[n++] = fds[1 + i];
+        fcntl(m->clients[i].fd, F_SETFD, 0);
+        fcntl(m->clients[i].fd, F_SETFL, 0);
+    }
+    argv[n] = NULL;
+    signal(SIGPIPE, SIG_DFL);
+    execv(m->hull, argv);
+    record_exit_file(m, status);
+    _exit(127);
+}
+
+int main(int argc, char **argv)
+{
+    struct monitor m = {.out = -1, .err = -1, .in = -1, .listen = -1};
+    const char *log_path = NULL;
+    sigset_t set;
+    int sfd;
+
+    parse_args(&m, argc, argv, &log_path);
+    /* A client gone mid-write or a container that closed its stdin must
+     * not kill the monitor. */
+    signal(SIGPIPE, SIG_IGN);
+    /* SIGCHLD was blocked by the setup before the init existed, and blocked
+     * signals stay pending across execve: no exit can be missed. */
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sfd < 0) {
+        perror("hull-monitor: signalfd");
+        return 125;
+    }
+    hull_jsonlog_open(&m.log, log_path);
+    hand_back(&m, serve(&m, sfd));
+}

@@ -1,0 +1,248 @@
+/* Attach clients: `hull attach`, and a foreground `hull run`/`start -a`,
+ * which are the monitor's first client. The protocol is in attach.h. */
+#include "internal.h"
+#include "attach.h"
+#include "../base/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+#define DEFAULT_DETACH_KEYS "ctrl-p,ctrl-q"
+#define MAX_DETACH_KEYS     16
+
+/* Docker's --detach-keys: a comma-separated list of single characters or
+ * ctrl-<c> (c in a-z, @, [, \, ], ^, _). "" disables detaching. */
+static int parse_detach_keys(const char *spec, unsigned char *keys, size_t *n, hull_error *err)
+{
+    _cleanup_free_ char *copy = xstrdup(spec);
+    char *save = NULL;
+
+    *n = 0;
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        unsigned char k;
+        if (strlen(t) == 1) {
+            k = (unsigned char)t[0];
+        } else if (strncmp(t, "ctrl-", 5) == 0 && strlen(t) == 6 &&
+                   ((t[5] >= 'a' && t[5] <= 'z') || strchr("@[\\]^_", t[5]))) {
+            k = t[5] >= 'a' && t[5] <= 'z' ? (unsigned char)(t[5] - 'a' + 1)
+                                           : (unsigned char)(t[5] - '@');
+        } else {
+            return hull_error_msg(err, EINVAL,
+                                  "--detach-keys \"%s\": \"%s\" is not a character or ctrl-<c>",
+                                  spec, t);
+        }
+        if (*n == MAX_DETACH_KEYS)
+            return hull_error_msg(err, EINVAL, "--detach-keys \"%s\": too many keys", spec);
+        keys[(*n)++] = k;
+    }
+    return 0;
+}
+
+static volatile sig_atomic_t got_winch, got_signal;
+
+static void on_signal(int sig)
+{
+    if (sig == SIGWINCH)
+        got_winch = 1;
+    else
+        got_signal = sig;
+}
+
+static void send_winsize(int sock)
+{
+    struct winsize w;
+    struct hull_attach_winsize ws;
+    char msg[1 + sizeof(ws)];
+
+    if (ioctl(0, TIOCGWINSZ, &w) < 0)
+        return;
+    ws.rows = w.ws_row, ws.cols = w.ws_col;
+    msg[0] = HULL_ATTACH_RESIZE;
+    memcpy(msg + 1, &ws, sizeof(ws));
+    (void)send(sock, msg, sizeof(msg), MSG_NOSIGNAL);
+}
+
+static void send_stdin(int sock, const unsigned char *buf, size_t n)
+{
+    char msg[1 + HULL_ATTACH_MSG_MAX];
+    while (n > 0) {
+        size_t k = n < HULL_ATTACH_MSG_MAX ? n : HULL_ATTACH_MSG_MAX;
+        msg[0] = HULL_ATTACH_STDIN;
+        memcpy(msg + 1, buf, k);
+        if (send(sock, msg, 1 + k, MSG_NOSIGNAL) < 0 && errno != EINTR)
+            return;
+        buf += k, n -= k;
+    }
+}
+
+/* Detach-key matching across reads: bytes that may start the sequence are
+ * held back until it completes (detach) or breaks (they are sent). */
+struct keys {
+    unsigned char k[MAX_DETACH_KEYS];
+    size_t n, matched;
+};
+
+static bool forward_input(int sock, struct keys *dk, const unsigned char *in, size_t n)
+{
+    unsigned char out[2 * HULL_ATTACH_MSG_MAX];
+    size_t o = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (dk->n && in[i] == dk->k[dk->matched]) {
+            if (++dk->matched == dk->n)
+                return true;
+            continue;
+        }
+        memcpy(out + o, dk->k, dk->matched);
+        o += dk->matched;
+        dk->matched = 0;
+        if (dk->n && in[i] == dk->k[0]) {
+            dk->matched = 1;
+            if (dk->n == 1)
+                return true;
+            continue;
+        }
+        out[o++] = in[i];
+    }
+    send_stdin(sock, out, o);
+    return false;
+}
+
+int hull_attach_relay(struct hull_engine *e, int sock, const struct hull_attach_opts *o,
+                      bool *detached)
+{
+    static const int sigs[] = {SIGWINCH, SIGINT, SIGTERM, SIGHUP};
+    struct sigaction sa = {.sa_handler = on_signal}, old[4];
+    struct termios saved;
+    struct keys dk = {0};
+    bool raw = false, in_open = o->in, proxied = false;
+    char buf[1 + HULL_ATTACH_MSG_MAX];
+
+    *detached = false;
+    if (parse_detach_keys(o->detach_keys ? o->detach_keys : DEFAULT_DETACH_KEYS, dk.k, &dk.n,
+                          NULL) < 0)
+        dk.n = 0;
+    got_winch = got_signal = 0;
+    for (size_t i = 0; i < 4; i++)
+        sigaction(sigs[i], &sa, &old[i]); /* no SA_RESTART: poll returns EINTR */
+    if (o->tty && isatty(0) && tcgetattr(0, &saved) == 0) {
+        struct termios t = saved;
+        cfmakeraw(&t);
+        raw = tcsetattr(0, TCSANOW, &t) == 0;
+    }
+    if (o->tty)
+        send_winsize(sock);
+    for (;;) {
+        struct pollfd p[2] = {{.fd = sock, .events = POLLIN},
+                              {.fd = in_open ? 0 : -1, .events = POLLIN}};
+        if (got_winch) {
+            got_winch = 0;
+            if (o->tty)
+                send_winsize(sock);
+        }
+        if (got_signal) {
+            /* docker's sig-proxy: without a terminal the first signal goes
+             * to the container; a second one (or any, with a terminal) ends
+             * the client and leaves the container running. */
+            int sig = got_signal;
+            got_signal = 0;
+            if (o->tty || proxied || o->proxy_id == NULL)
+                break;
+            proxied = true;
+            hull_engine_kill(e, o->proxy_id, sig, NULL);
+        }
+        if (poll(p, 2, -1) < 0)
+            continue;
+        if (p[0].revents & POLLIN) {
+            ssize_t n = recv(sock, buf, sizeof(buf), 0);
+            if (n <= 0)
+                break;
+            (void)hull_write_all(buf[0] == HULL_ATTACH_STDERR ? 2 : 1, buf + 1, (size_t)n - 1);
+        } else if (p[0].revents & (POLLHUP | POLLERR)) {
+            break;
+        }
+        if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+            ssize_t n = read(0, buf, HULL_ATTACH_MSG_MAX);
+            if (n <= 0) {
+                in_open = false;
+                shutdown(sock, SHUT_WR);
+            } else if (forward_input(sock, &dk, (unsigned char *)buf, (size_t)n)) {
+                *detached = true;
+                break;
+            }
+        }
+    }
+    if (raw)
+        tcsetattr(0, TCSAFLUSH, &saved);
+    for (size_t i = 0; i < 4; i++)
+        sigaction(sigs[i], &old[i], NULL);
+    return 0;
+}
+
+/* Connect to the attach socket in the container's run dir (through an
+ * O_PATH fd of the dir: long run roots overflow sun_path). */
+static int connect_monitor(struct hull_engine *e, const char *id, hull_error *err)
+{
+    _cleanup_free_ char *bundle = hull_engine_bundle(e, id);
+    _cleanup_close_ int dfd = open(bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    int fd;
+
+    if (dfd < 0)
+        return hull_error_set(err, errno, "attach %s: open %s", id, bundle);
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/%s", dfd, HULL_ATTACH_SOCKET);
+    fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return hull_error_set(err, errno, "attach %s: socket", id);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        int e2 = errno;
+        close(fd);
+        return hull_error_set(err, e2, "attach %s: connect to the monitor's socket", id);
+    }
+    return fd;
+}
+
+int hull_engine_attach(struct hull_engine *e, const char *ref, bool no_stdin,
+                       const char *detach_keys, int *exit_code, hull_error *err)
+{
+    _cleanup_free_ char *id = NULL;
+    _cleanup_close_ int sock = -1;
+    struct hull_monitor_args a;
+    struct hull_attach_opts o = {.detach_keys = detach_keys};
+    unsigned char keys[MAX_DETACH_KEYS];
+    size_t nkeys;
+    json_t *row = NULL;
+    bool running, detached;
+
+    *exit_code = 0;
+    if (detach_keys && parse_detach_keys(detach_keys, keys, &nkeys, err) < 0)
+        return -1;
+    if (hull_engine_lookup(e, ref, &id, err) < 0 ||
+        hull_monitor_args_load(e, id, &a, &row, err) < 0)
+        return -1;
+    running = strcmp(json_string_value(json_object_get(row, "state")) ?: "", "running") == 0;
+    o.in = a.interactive && !no_stdin;
+    o.tty = a.tty;
+    json_decref(row);
+    if (!running)
+        return hull_error_msg(err, EINVAL,
+                              "container %s is not running: cannot attach to a stopped "
+                              "container, start it first",
+                              ref);
+    sock = connect_monitor(e, id, err);
+    if (sock < 0)
+        return -1;
+    hull_attach_relay(e, sock, &o, &detached);
+    if (detached)
+        return 0;
+    return hull_engine_wait(e, id, exit_code, err);
+}
