@@ -20,7 +20,7 @@ int hull_cmd_attach(struct hull_ctx *ctx, int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *keys = NULL;
-    bool no_stdin = false;
+    bool no_stdin = false, sig_proxy = true;
     struct hull_engine e;
     hull_error err = {0};
     int c, code = 0, r;
@@ -31,16 +31,23 @@ int hull_cmd_attach(struct hull_ctx *ctx, int argc, char **argv)
             no_stdin = true;
         else if (c == 'k')
             keys = optarg;
-        else if (c != 's')
+        else if (c == 's' && (strcmp(optarg, "true") == 0 || strcmp(optarg, "false") == 0))
+            sig_proxy = strcmp(optarg, "true") == 0;
+        else {
+            if (c == 's')
+                fprintf(stderr, "hull: attach: --sig-proxy \"%s\": expected true or false\n",
+                        optarg);
             return 125;
+        }
     }
     if (optind + 1 != argc) {
-        fprintf(stderr, "usage: hull attach [--no-stdin] [--detach-keys KEYS] CONTAINER\n");
+        fprintf(stderr, "usage: hull attach [--no-stdin] [--detach-keys KEYS] "
+                        "[--sig-proxy=false] CONTAINER\n");
         return 125;
     }
     if (hull_cmd_open_engine(ctx, &e) != 0)
         return 125;
-    r = hull_engine_attach(&e, argv[optind], no_stdin, keys, &code, &err);
+    r = hull_engine_attach(&e, argv[optind], no_stdin, sig_proxy, keys, &code, &err);
     hull_engine_close(&e);
     if (r < 0)
         return hull_cmd_fail(&err);

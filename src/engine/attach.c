@@ -211,7 +211,7 @@ static int connect_monitor(struct hull_engine *e, const char *id, hull_error *er
     return fd;
 }
 
-int hull_engine_attach(struct hull_engine *e, const char *ref, bool no_stdin,
+int hull_engine_attach(struct hull_engine *e, const char *ref, bool no_stdin, bool sig_proxy,
                        const char *detach_keys, int *exit_code, hull_error *err)
 {
     _cleanup_free_ char *id = NULL;
@@ -232,6 +232,8 @@ int hull_engine_attach(struct hull_engine *e, const char *ref, bool no_stdin,
     running = strcmp(json_string_value(json_object_get(row, "state")) ?: "", "running") == 0;
     o.in = a.interactive && !no_stdin;
     o.tty = a.tty;
+    if (sig_proxy)
+        o.proxy_id = id;
     json_decref(row);
     if (!running)
         return hull_error_msg(err, EINVAL,

@@ -82,8 +82,10 @@ int hull_engine_top(struct hull_engine *e, const char *ref, pid_t **pids, size_t
 
 /* Attach to a running container's monitor: its output, our stdin unless
  * no_stdin (and only if it was started with -i), detach with detach_keys
- * (NULL: ctrl-p,ctrl-q). *exit_code is the container's, 0 after a detach. */
-int hull_engine_attach(struct hull_engine *e, const char *ref, bool no_stdin,
+ * (NULL: ctrl-p,ctrl-q). sig_proxy: without a terminal, the first SIGINT/
+ * TERM/HUP goes to the container. *exit_code is the container's, 0 after a
+ * detach. */
+int hull_engine_attach(struct hull_engine *e, const char *ref, bool no_stdin, bool sig_proxy,
                        const char *detach_keys, int *exit_code, hull_error *err);
 /* The hull binary on disk, not the sealed memfd copy (/proc/self/exe, else
  * $HULL_EXE); NULL if unknown. hull-monitor is looked up next to it. */

@@ -25,6 +25,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -243,6 +244,11 @@ static int setup(struct hull_engine *e, const struct hull_monitor_args *a, int l
     bool host_net = a->network && strcmp(a->network, "host") == 0;
     bool bridged = a->network && strcmp(a->network, "none") != 0 && !host_net;
 
+    /* A foreground client's terminal size, set before the container starts
+     * (its resize message may come later than the first `stty size`). */
+    struct winsize ws;
+    bool have_ws = a->tty && !a->detach && ioctl(0, TIOCGWINSZ, &ws) == 0;
+
     if (f.listen < 0 &&
         (f.listen = listen_unix(bundle, HULL_ATTACH_SOCKET, SOCK_SEQPACKET, NULL, NULL, err)) < 0)
         goto failed;
@@ -289,6 +295,8 @@ static int setup(struct hull_engine *e, const struct hull_monitor_args *a, int l
         if (f.out < 0)
             goto failed;
         f.in = f.out;
+        if (have_ws)
+            ioctl(f.out, TIOCSWINSZ, &ws);
     }
     /* Between create and start the network namespace exists and nothing runs
      * in it yet: the moment to plug it in. */
