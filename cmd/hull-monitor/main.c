@@ -143,22 +143,35 @@ static void parse_args(struct monitor *m, int argc, char **argv, const char **lo
                    "are required");
 }
 
-static void drop_client(struct monitor *m, size_t i)
+/* Clients are dropped in place (fd -1) while the poll results still refer
+ * to their slots, and compacted once per loop. */
+static void drop_client(struct client *c)
 {
-    close(m->clients[i].fd);
-    m->clients[i] = m->clients[--m->nclients];
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+}
+
+static void compact_clients(struct monitor *m)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m->nclients; i++)
+        if (m->clients[i].fd >= 0)
+            m->clients[n++] = m->clients[i];
+    m->nclients = n;
 }
 
 /* Output goes to every client as one packet; a client too slow to take it
  * loses it (the log has everything) rather than stalling the container. */
 static void broadcast(struct monitor *m, uint8_t type, const char *buf, size_t n)
 {
-    for (size_t i = m->nclients; i-- > 0;) {
+    for (size_t i = 0; i < m->nclients; i++) {
         struct iovec iov[2] = {{&type, 1}, {(void *)buf, n}};
         struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 2};
-        if (sendmsg(m->clients[i].fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno != EAGAIN &&
+        if (m->clients[i].fd >= 0 &&
+            sendmsg(m->clients[i].fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno != EAGAIN &&
             errno != EINTR)
-            drop_client(m, i);
+            drop_client(&m->clients[i]);
     }
 }
 
@@ -189,15 +202,14 @@ static void pump(struct monitor *m, int *fd, uint8_t type)
     close_fd(fd);
 }
 
-static void client_input(struct monitor *m, size_t i)
+static void client_input(struct monitor *m, struct client *c)
 {
     char buf[1 + HULL_ATTACH_MSG_MAX];
-    struct client *c = &m->clients[i];
     ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
 
     if (n < 0) {
         if (errno != EAGAIN && errno != EINTR)
-            drop_client(m, i);
+            drop_client(c);
         return;
     }
     if (n == 0) {
@@ -281,13 +293,16 @@ static int serve(struct monitor *m, int sfd)
             pump(m, &m->err, HULL_ATTACH_STDERR);
         if (p[2].revents)
             exited = reap(m, sfd, &status);
-        /* Clients from the end: dropping one moves the last into its slot. */
-        for (size_t i = nc; i-- > 0;) {
+        for (size_t i = 0; i < nc; i++) {
+            struct client *c = &m->clients[i];
+            if (c->fd < 0)
+                continue; /* dropped by broadcast() above */
             if (p[4 + i].revents & (POLLHUP | POLLERR))
-                drop_client(m, i);
+                drop_client(c);
             else if (p[4 + i].revents & POLLIN)
-                client_input(m, i);
+                client_input(m, c);
         }
+        compact_clients(m);
         if (p[3].revents & POLLIN)
             accept_client(m);
     }

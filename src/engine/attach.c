@@ -117,8 +117,7 @@ static bool forward_input(int sock, struct keys *dk, const unsigned char *in, si
     return false;
 }
 
-int hull_attach_relay(struct hull_engine *e, int sock, const struct hull_attach_opts *o,
-                      bool *detached)
+int hull_attach_relay(struct hull_engine *e, int sock, const struct hull_attach_opts *o)
 {
     static const int sigs[] = {SIGWINCH, SIGINT, SIGTERM, SIGHUP};
     struct sigaction sa = {.sa_handler = on_signal}, old[4];
@@ -126,8 +125,8 @@ int hull_attach_relay(struct hull_engine *e, int sock, const struct hull_attach_
     struct keys dk = {0};
     bool raw = false, in_open = o->in, proxied = false;
     char buf[1 + HULL_ATTACH_MSG_MAX];
+    int end = HULL_ATTACH_EOF;
 
-    *detached = false;
     if (parse_detach_keys(o->detach_keys ? o->detach_keys : DEFAULT_DETACH_KEYS, dk.k, &dk.n,
                           NULL) < 0)
         dk.n = 0;
@@ -155,8 +154,10 @@ int hull_attach_relay(struct hull_engine *e, int sock, const struct hull_attach_
              * the client and leaves the container running. */
             int sig = got_signal;
             got_signal = 0;
-            if (o->tty || proxied || o->proxy_id == NULL)
+            if (o->tty || proxied || o->proxy_id == NULL) {
+                end = 128 + sig;
                 break;
+            }
             proxied = true;
             hull_engine_kill(e, o->proxy_id, sig, NULL);
         }
@@ -176,7 +177,7 @@ int hull_attach_relay(struct hull_engine *e, int sock, const struct hull_attach_
                 in_open = false;
                 shutdown(sock, SHUT_WR);
             } else if (forward_input(sock, &dk, (unsigned char *)buf, (size_t)n)) {
-                *detached = true;
+                end = HULL_ATTACH_DETACHED;
                 break;
             }
         }
@@ -185,7 +186,7 @@ int hull_attach_relay(struct hull_engine *e, int sock, const struct hull_attach_
         tcsetattr(0, TCSAFLUSH, &saved);
     for (size_t i = 0; i < 4; i++)
         sigaction(sigs[i], &old[i], NULL);
-    return 0;
+    return end;
 }
 
 /* Connect to the attach socket in the container's run dir (through an
@@ -221,7 +222,8 @@ int hull_engine_attach(struct hull_engine *e, const char *ref, bool no_stdin, bo
     unsigned char keys[MAX_DETACH_KEYS];
     size_t nkeys;
     json_t *row = NULL;
-    bool running, detached;
+    bool running;
+    int end;
 
     *exit_code = 0;
     if (detach_keys && parse_detach_keys(detach_keys, keys, &nkeys, err) < 0)
@@ -243,8 +245,10 @@ int hull_engine_attach(struct hull_engine *e, const char *ref, bool no_stdin, bo
     sock = connect_monitor(e, id, err);
     if (sock < 0)
         return -1;
-    hull_attach_relay(e, sock, &o, &detached);
-    if (detached)
+    end = hull_attach_relay(e, sock, &o);
+    if (end != HULL_ATTACH_EOF) {
+        *exit_code = end == HULL_ATTACH_DETACHED ? 0 : end;
         return 0;
+    }
     return hull_engine_wait(e, id, exit_code, err);
 }

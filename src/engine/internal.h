@@ -32,8 +32,8 @@ struct hull_monitor_args {
  * container's output (and stdin with a->interactive) as the monitor's first
  * attach client and waits: *exit_status is the container's exit code (0 if
  * the user detached). */
-pid_t hull_monitor_spawn(struct hull_engine *e, const struct hull_monitor_args *a,
-                         int *exit_status, hull_error *err);
+pid_t hull_monitor_spawn(struct hull_engine *e, const struct hull_monitor_args *a, int *exit_status,
+                         hull_error *err);
 /* The monitor arguments stored with container `id` (detach set). Strings
  * point into *row_out (the row, with its opts parsed under "_opts"). */
 int hull_monitor_args_load(struct hull_engine *e, const char *id, struct hull_monitor_args *a,
@@ -43,15 +43,16 @@ int hull_monitor_args_load(struct hull_engine *e, const char *id, struct hull_mo
 int hull_monitor_fold_exit_file(struct hull_engine *e, const char *id);
 
 /* attach.c: relay between our stdio and a monitor's attach socket until it
- * closes or the user detaches (*detached). With o->tty our terminal is raw
+ * closes (HULL_ATTACH_EOF), the user detaches (HULL_ATTACH_DETACHED) or a
+ * signal ends the client (128 + its number). With o->tty our terminal is raw
  * meanwhile (restored on every way out) and its size follows SIGWINCH. */
 struct hull_attach_opts {
     bool in, tty;            /* send our stdin; the container has a terminal */
     const char *detach_keys; /* NULL: ctrl-p,ctrl-q */
     const char *proxy_id;    /* without a terminal, SIGINT/TERM/HUP go there */
 };
-int hull_attach_relay(struct hull_engine *e, int sock, const struct hull_attach_opts *o,
-                      bool *detached);
+enum { HULL_ATTACH_EOF = 0, HULL_ATTACH_DETACHED = 1 }; /* else 128 + signal */
+int hull_attach_relay(struct hull_engine *e, int sock, const struct hull_attach_opts *o);
 
 /* network.c: CNI */
 int hull_network_attach(struct hull_engine *e, const char *id, const char *network,

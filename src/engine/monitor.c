@@ -465,13 +465,14 @@ pid_t hull_monitor_spawn(struct hull_engine *e, const struct hull_monitor_args *
                  "iis", (int64_t)pid, (int64_t)hull_proc_start_time(pid), a->id);
     if (!a->detach) {
         struct hull_attach_opts ao = {.in = a->interactive, .tty = a->tty, .proxy_id = a->id};
-        bool detached = false;
-        hull_attach_relay(e, sp[0], &ao, &detached);
-        if (!detached) {
+        int end = hull_attach_relay(e, sp[0], &ao);
+        if (end == HULL_ATTACH_EOF) {
             int st = 0;
             while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
                 ;
             *exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        } else if (end != HULL_ATTACH_DETACHED) {
+            *exit_status = end;
         }
     }
 out:

@@ -57,7 +57,9 @@ state() {
 @test "attach: run -dit, attach, Ctrl-P Ctrl-Q detaches and the container keeps running" {
     run h run -dit --name att --rootfs "$HULL_ROOTFS" sh
     assert_success
-    run pty 'send:\r' 'expect:# ' 'send:echo ATT$((40+2))\r' 'expect:ATT42' 'send:\x10\x11' -- attach att
+    # (a resize right before the detach makes output race the client's exit)
+    run pty 'send:\r' 'expect:# ' 'send:echo ATT$((40+2))\r' 'expect:ATT42' 'winsize:30,90' \
+        'send:\x10\x11' -- attach att
     assert_success
     assert_output_contains ATT42
     [ "$(state att)" = running ]
@@ -65,6 +67,10 @@ state() {
     run pty 'send:\r' 'expect:# ' 'send:exit 6\r' -- attach att
     assert_status 6
     [ "$(state att)" = exited ]
+    # Detaching from a foreground run -it leaves it running too.
+    run pty 'expect:# ' 'send:\x10\x11' -- run -it --name fg --rootfs "$HULL_ROOTFS" sh
+    assert_success
+    [ "$(state fg)" = running ]
     # Other detach keys; a half-typed sequence is passed on.
     run h run -dit --name att2 --rootfs "$HULL_ROOTFS" sh
     run pty 'send:\r' 'expect:# ' 'send:\x01echo X$((1+1))\r' 'expect:X2' 'send:\x01d' -- \
