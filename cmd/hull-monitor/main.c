@@ -35,8 +35,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define MAX_CLIENTS 32
-#define DRAIN_MS    200 /* after the init exited, how long to wait for stragglers */
+#define MAX_CLIENTS    32
+#define SLOW_CLIENT_MS 10000 /* a client may hold output back this long per packet */
+#define DRAIN_MS       200   /* after the init exited, how long to wait for stragglers */
 
 struct client {
     int fd;
@@ -161,17 +162,23 @@ static void compact_clients(struct monitor *m)
     m->nclients = n;
 }
 
-/* Output goes to every client as one packet; a client too slow to take it
- * loses it (the log has everything) rather than stalling the container. */
+/* Output goes to every client as one packet. A client that does not keep up
+ * holds the container's output back (nothing is lost: `hull run ... | slow`
+ * must see everything), but for at most SLOW_CLIENT_MS per packet; then it is
+ * dropped so a stuck client cannot stall the container for good. */
 static void broadcast(struct monitor *m, uint8_t type, const char *buf, size_t n)
 {
     for (size_t i = 0; i < m->nclients; i++) {
         struct iovec iov[2] = {{&type, 1}, {(void *)buf, n}};
         struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 2};
-        if (m->clients[i].fd >= 0 &&
-            sendmsg(m->clients[i].fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno != EAGAIN &&
-            errno != EINTR)
-            drop_client(&m->clients[i]);
+        struct client *c = &m->clients[i];
+        while (c->fd >= 0 && sendmsg(c->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+            struct pollfd p = {.fd = c->fd, .events = POLLOUT};
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN || poll(&p, 1, SLOW_CLIENT_MS) <= 0 || !(p.revents & POLLOUT))
+                drop_client(c);
+        }
     }
 }
 

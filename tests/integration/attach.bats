@@ -86,6 +86,10 @@ state() {
     run sh -c "seq 1 30000 | '$HULL' --root '$HROOT/lib' --runroot '$HROOT/run' run -i --rm --rootfs '$HULL_ROOTFS' sh -c 'wc -l; exit 2'"
     assert_status 2
     [ "$(echo "$output" | tr -d ' ')" = 30000 ]
+    # A slow reader loses nothing: the monitor waits for its client.
+    run sh -c "'$HULL' --root '$HROOT/lib' --runroot '$HROOT/run' run --rm --rootfs '$HULL_ROOTFS' seq 1 300000 | (sleep 1; wc -l)"
+    assert_success
+    [ "$(echo "$output" | tr -d ' ')" = 300000 ]
     # Without -i the container's stdin is empty.
     run sh -c "echo hi | '$HULL' --root '$HROOT/lib' --runroot '$HROOT/run' run --rm --rootfs '$HULL_ROOTFS' cat"
     assert_success
