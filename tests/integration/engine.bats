@@ -13,20 +13,7 @@ setup() {
     mkdir -p "$HROOT"
 }
 
-teardown() {
-    # Remove every container this test made, then the usual checks.
-    if [ -n "${HROOT:-}" ]; then
-        for id in $(h ps -aq 2>/dev/null); do h rm -f "$id" >/dev/null 2>&1 || true; done
-        findmnt -rn -o TARGET | grep -F -- "$HROOT" | sort -r | while read -r m; do
-            umount -l "$m" 2>/dev/null || true
-        done
-    fi
-    common_teardown
-}
-
-h() {
-    timeout --kill-after=10 "$HULL_TIMEOUT" "$HULL" --root "$HROOT/lib" --runroot "$HROOT/run" "$@"
-}
+teardown() { engine_teardown; }
 
 hrun() { h run --rootfs "$HULL_ROOTFS" "$@"; }
 
