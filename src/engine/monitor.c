@@ -209,8 +209,11 @@ exec_monitor(struct hull_engine *e, const char *id, pid_t init, bool tty, bool m
     waitpid(init, NULL, 0);
     {
         _cleanup_free_ char *rtroot = hull_engine_runtime_root(e);
+        _cleanup_free_ char *dbpath = xasprintf("%s/hull.db", e->root);
         struct hull_runtime rt = {.root = rtroot};
         hull_container_delete(&rt, id, true, NULL);
+        if (e->db == NULL)
+            hull_db_open(dbpath, &e->db, NULL);
     }
     hull_network_release(e, id);
     hull_db_exec(e->db, NULL,

@@ -168,3 +168,10 @@ state() {
     run h events --filter container=lost --filter type=die
     assert_output_contains '"exit_code":3'
 }
+
+@test "attach: a foreground run stays attached across restarts and ends with the last exit code" {
+    run h run --name again --restart on-failure:2 --rootfs "$HULL_ROOTFS" sh -c 'echo run; exit 3'
+    assert_status 3
+    [ "$(echo "$output" | grep -c '^run$')" -eq 3 ]
+    [ "$(h inspect again | jq -r '.[0].RestartCount')" = 2 ]
+}
