@@ -42,6 +42,7 @@
 struct client {
     int fd;
     bool in_open; /* still sending us stdin / resizes */
+    bool owner;   /* the foreground hull run/start -a that started us */
 };
 
 struct monitor {
@@ -81,13 +82,21 @@ static int arg_fd(const char *opt, const char *s)
 static void parse_args(struct monitor *m, int argc, char **argv, const char **log_path)
 {
     static const struct option lo[] = {
-        {"hull", required_argument, NULL, 'H'},    {"root", required_argument, NULL, 'r'},
-        {"runroot", required_argument, NULL, 'R'}, {"id", required_argument, NULL, 'I'},
-        {"init", required_argument, NULL, 'p'},    {"log", required_argument, NULL, 'l'},
-        {"out", required_argument, NULL, 'o'},     {"err", required_argument, NULL, 'e'},
-        {"in", required_argument, NULL, 'i'},      {"tty", no_argument, NULL, 't'},
-        {"listen", required_argument, NULL, 'L'},  {"client", required_argument, NULL, 'c'},
-        {"may-restart", no_argument, NULL, 'M'},   {NULL, 0, NULL, 0},
+        {"hull", required_argument, NULL, 'H'},
+        {"root", required_argument, NULL, 'r'},
+        {"runroot", required_argument, NULL, 'R'},
+        {"id", required_argument, NULL, 'I'},
+        {"init", required_argument, NULL, 'p'},
+        {"log", required_argument, NULL, 'l'},
+        {"out", required_argument, NULL, 'o'},
+        {"err", required_argument, NULL, 'e'},
+        {"in", required_argument, NULL, 'i'},
+        {"tty", no_argument, NULL, 't'},
+        {"listen", required_argument, NULL, 'L'},
+        {"client", required_argument, NULL, 'c'},
+        {"may-restart", no_argument, NULL, 'M'},
+        {"owner", required_argument, NULL, 'O'},
+        {NULL, 0, NULL, 0},
     };
     int c;
 
@@ -127,9 +136,11 @@ static void parse_args(struct monitor *m, int argc, char **argv, const char **lo
             m->listen = arg_fd("listen", optarg);
             break;
         case 'c':
+        case 'O':
             if (m->nclients == MAX_CLIENTS)
                 usage_exit("too many --client");
-            m->clients[m->nclients++] = (struct client){arg_fd("client", optarg), true};
+            m->clients[m->nclients++] =
+                (struct client){arg_fd(c == 'O' ? "owner" : "client", optarg), true, c == 'O'};
             break;
         case 'M':
             m->may_restart = true;
@@ -248,7 +259,7 @@ static void accept_client(struct monitor *m)
         close(fd);
         return;
     }
-    m->clients[m->nclients++] = (struct client){fd, true};
+    m->clients[m->nclients++] = (struct client){fd, true, false};
 }
 
 /* Reap; true once the init is gone (its wait status in *status). */
@@ -316,15 +327,60 @@ static int serve(struct monitor *m, int sfd)
     return status;
 }
 
-/* If hull cannot be run, the exit status goes into a file that the next hull
- * command folds into the database (hull_engine_repair). */
-static void record_exit_file(const struct monitor *m, int status)
+/* The exit status as a file in the container's run dir, which the next hull
+ * command folds into the database (hull_engine_repair) if nobody else does.
+ * Written to a temp name and renamed, so a reader never sees half of it; not
+ * fsync'ed: the run dir is volatile state, gone with the container on a
+ * reboot, and a sync would cost every foreground run a few ms. */
+static bool record_exit_file(const struct monitor *m, int status)
 {
     _cleanup_free_ char *path = xasprintf("%s/containers/%s/exit-status", m->runroot, m->id);
+    _cleanup_free_ char *tmp = xasprintf("%s.tmp", path);
     _cleanup_free_ char *data = xasprintf("%d\n", status);
-    hull_error err = {0};
-    if (hull_write_file_atomic(path, data, strlen(data), 0600, &err) < 0)
-        hull_error_clear(&err);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    bool ok = fd >= 0 && hull_write_all(fd, data, strlen(data)) == 0;
+
+    if (fd >= 0)
+        close(fd);
+    if (ok && rename(tmp, path) == 0)
+        return true;
+    unlink(tmp);
+    return false;
+}
+
+static void release_streams(struct monitor *m)
+{
+    close_fd(&m->out);
+    close_fd(&m->err);
+    if (!m->tty)
+        close_fd(&m->in);
+    hull_jsonlog_close(&m->log);
+}
+
+/* A foreground `hull run`/`start -a` still attached is already running
+ * hull: it records the exit itself (saving an exec of hull, ~5 ms). The
+ * status file is written first, so if that client dies before recording,
+ * the next command's repair does it. Returns only if there is no owner or
+ * it could not be told (then hull must be exec'ed as usual). */
+static void hand_to_owner(struct monitor *m, int status)
+{
+    struct client *owner = NULL;
+    char msg[1 + sizeof(int)];
+
+    for (size_t i = 0; i < m->nclients; i++)
+        if (m->clients[i].owner && m->clients[i].fd >= 0)
+            owner = &m->clients[i];
+    if (owner == NULL || m->may_restart || !record_exit_file(m, status))
+        return;
+    msg[0] = HULL_ATTACH_EXIT;
+    memcpy(msg + 1, &status, sizeof(int));
+    fcntl(owner->fd, F_SETFL, 0);
+    if (send(owner->fd, msg, sizeof(msg), MSG_NOSIGNAL) == (ssize_t)sizeof(msg))
+        _exit(0);
+    {
+        _cleanup_free_ char *path = xasprintf("%s/containers/%s/exit-status", m->runroot, m->id);
+        unlink(path); /* recorded through hull after all: not twice */
+    }
 }
 
 static void __attribute__((noreturn)) hand_back(struct monitor *m, int status)
@@ -333,11 +389,6 @@ static void __attribute__((noreturn)) hand_back(struct monitor *m, int status)
     char fds[1 + MAX_CLIENTS][16], st[16];
     size_t n = 0;
 
-    close_fd(&m->out);
-    close_fd(&m->err);
-    if (!m->tty)
-        close_fd(&m->in);
-    hull_jsonlog_close(&m->log);
     snprintf(st, sizeof(st), "%d", status);
     argv[n++] = (char *)m->hull;
     argv[n++] = "--root";
@@ -374,7 +425,7 @@ int main(int argc, char **argv)
     struct monitor m = {.out = -1, .err = -1, .in = -1, .listen = -1};
     const char *log_path = NULL;
     sigset_t set;
-    int sfd;
+    int sfd, status;
 
     parse_args(&m, argc, argv, &log_path);
     /* A client gone mid-write or a container that closed its stdin must
@@ -391,5 +442,8 @@ int main(int argc, char **argv)
         return 125;
     }
     hull_jsonlog_open(&m.log, log_path);
-    hand_back(&m, serve(&m, sfd));
+    status = serve(&m, sfd);
+    release_streams(&m);
+    hand_to_owner(&m, status);
+    hand_back(&m, status);
 }

@@ -167,6 +167,13 @@ int hull_attach_relay(struct hull_engine *e, int sock, const struct hull_attach_
             ssize_t n = recv(sock, buf, sizeof(buf), 0);
             if (n <= 0)
                 break;
+            if (buf[0] == HULL_ATTACH_EXIT) {
+                if (o->exit_status == NULL || n != 1 + sizeof(int))
+                    break;
+                memcpy(o->exit_status, buf + 1, sizeof(int));
+                end = HULL_ATTACH_EXITED;
+                break;
+            }
             (void)hull_write_all(buf[0] == HULL_ATTACH_STDERR ? 2 : 1, buf + 1, (size_t)n - 1);
         } else if (p[0].revents & (POLLHUP | POLLERR)) {
             break;

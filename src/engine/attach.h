@@ -9,6 +9,14 @@
  *   client -> monitor  HULL_ATTACH_STDIN, then bytes for the container's stdin
  *                      HULL_ATTACH_RESIZE, then struct hull_attach_winsize
  *
+ *   monitor -> owner   HULL_ATTACH_EXIT, then the init's wait status (int)
+ *
+ * The owner is the foreground `hull run`/`start -a` that started the monitor.
+ * Without a restart policy it records the exit itself: the monitor writes
+ * <runroot>/containers/<id>/exit-status, sends HULL_ATTACH_EXIT and exits;
+ * the owner (or, if it died, the next command's repair) claims the file by
+ * renaming it and records it.
+ *
  * A client that shuts down its sending side (SHUT_WR) has reached the end of
  * its stdin: with pipes the monitor then closes the container's stdin (docker's
  * StdinOnce). The monitor closes every client when the container exited and
@@ -24,6 +32,7 @@ enum {
     HULL_ATTACH_STDOUT = 1,
     HULL_ATTACH_STDERR = 2,
     HULL_ATTACH_RESIZE = 3,
+    HULL_ATTACH_EXIT = 4, /* monitor -> owner: int wait status (see below) */
 };
 
 #define HULL_ATTACH_MSG_MAX 8192 /* payload bytes per packet */

@@ -43,15 +43,18 @@ int hull_monitor_args_load(struct hull_engine *e, const char *id, struct hull_mo
 int hull_monitor_fold_exit_file(struct hull_engine *e, const char *id);
 
 /* attach.c: relay between our stdio and a monitor's attach socket until it
- * closes (HULL_ATTACH_EOF), the user detaches (HULL_ATTACH_DETACHED) or a
- * signal ends the client (128 + its number). With o->tty our terminal is raw
+ * closes (HULL_ATTACH_EOF), the user detaches (HULL_ATTACH_DETACHED), the
+ * monitor hands us the exit to record (HULL_ATTACH_EXITED, *o->exit_status)
+ * or a signal ends the client (128 + its number). With o->tty our terminal is raw
  * meanwhile (restored on every way out) and its size follows SIGWINCH. */
 struct hull_attach_opts {
     bool in, tty;            /* send our stdin; the container has a terminal */
     const char *detach_keys; /* NULL: ctrl-p,ctrl-q */
     const char *proxy_id;    /* without a terminal, SIGINT/TERM/HUP go there */
+    int *exit_status;        /* owner only: the init's wait status, if sent */
 };
-enum { HULL_ATTACH_EOF = 0, HULL_ATTACH_DETACHED = 1 }; /* else 128 + signal */
+/* else 128 + signal */
+enum { HULL_ATTACH_EOF = 0, HULL_ATTACH_DETACHED = 1, HULL_ATTACH_EXITED = 2 };
 int hull_attach_relay(struct hull_engine *e, int sock, const struct hull_attach_opts *o);
 
 /* network.c: CNI */

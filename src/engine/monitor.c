@@ -143,6 +143,7 @@ struct monitor_fds {
     int out, err, in, listen;
     const int *clients;
     size_t nclients;
+    bool owner; /* clients[0] is the foreground hull that forked us */
 };
 
 static void __attribute__((noreturn))
@@ -192,7 +193,7 @@ exec_monitor(struct hull_engine *e, const char *id, pid_t init, bool tty, bool m
         }
         for (size_t i = 0; i < f->nclients && i < MAX_PASSED_CLIENTS; i++) {
             snprintf(nums[4 + i], sizeof(nums[4 + i]), "%d", f->clients[i]);
-            argv[n++] = "--client";
+            argv[n++] = f->owner && i == 0 ? "--owner" : "--client";
             argv[n++] = nums[4 + i];
             fcntl(f->clients[i], F_SETFD, 0);
         }
@@ -227,7 +228,7 @@ exec_monitor(struct hull_engine *e, const char *id, pid_t init, bool tty, bool m
 /* Stage 1: create, plug in the network, start, record; then become
  * hull-monitor. Returns only on failure (recorded, reported on `ready`). */
 static int setup(struct hull_engine *e, const struct hull_monitor_args *a, int listen_fd,
-                 const int *clients, size_t nclients, int ready, hull_error *err)
+                 const int *clients, size_t nclients, bool owner, int ready, hull_error *err)
 {
     _cleanup_free_ char *rtroot = hull_engine_runtime_root(e);
     _cleanup_free_ char *bundle = hull_engine_bundle(e, a->id);
@@ -240,7 +241,8 @@ static int setup(struct hull_engine *e, const struct hull_monitor_args *a, int l
                             .in = -1,
                             .listen = listen_fd,
                             .clients = clients,
-                            .nclients = nclients};
+                            .nclients = nclients,
+                            .owner = owner};
     int out[2] = {-1, -1}, errp[2] = {-1, -1}, in[2] = {-1, -1}, dn;
     sigset_t set;
     pid_t init = 0;
@@ -433,7 +435,7 @@ pid_t hull_monitor_spawn(struct hull_engine *e, const struct hull_monitor_args *
             report(ready[1], "ERR %s", cerr.msg);
             _exit(125);
         }
-        setup(&ce, a, -1, &sp[1], sp[1] >= 0 ? 1 : 0, ready[1], &cerr);
+        setup(&ce, a, -1, &sp[1], sp[1] >= 0 ? 1 : 0, true, ready[1], &cerr);
         _exit(125);
     }
     close(ready[1]);
@@ -467,16 +469,25 @@ pid_t hull_monitor_spawn(struct hull_engine *e, const struct hull_monitor_args *
     hull_db_exec(e->db, NULL, "UPDATE containers SET monitor_pid=?, monitor_start=? WHERE id=?",
                  "iis", (int64_t)pid, (int64_t)hull_proc_start_time(pid), a->id);
     if (!a->detach) {
-        struct hull_attach_opts ao = {.in = a->interactive, .tty = a->tty, .proxy_id = a->id};
+        int status = 0;
+        struct hull_attach_opts ao = {
+            .in = a->interactive, .tty = a->tty, .proxy_id = a->id, .exit_status = &status};
         int end = hull_attach_relay(e, sp[0], &ao);
-        if (end == HULL_ATTACH_EOF) {
+        if (end == HULL_ATTACH_EOF || end == HULL_ATTACH_EXITED) {
             int st = 0;
             while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
                 ;
-            *exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        } else if (end != HULL_ATTACH_DETACHED) {
-            *exit_status = end;
+            if (end == HULL_ATTACH_EOF)
+                status = st;
         }
+        if (end == HULL_ATTACH_EXITED && hull_monitor_fold_exit_file(e, a->id) < 0) {
+            int code; /* someone's repair claimed it first: let it finish */
+            hull_engine_wait(e, a->id, &code, NULL);
+        }
+        if (end == HULL_ATTACH_EOF || end == HULL_ATTACH_EXITED)
+            *exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        else if (end != HULL_ATTACH_DETACHED)
+            *exit_status = end;
     }
 out:
     close(ready[0]);
@@ -625,7 +636,7 @@ int hull_monitor_exit(struct hull_engine *e, const char *id, int status, int lis
         int restarts = (int)json_integer_value(json_object_get(row, "restart_count")) + 1;
         /* Back off a little, as docker does, so a crash loop cannot spin. */
         usleep(restarts < 10 ? 100000u * (unsigned)restarts : 1000000u);
-        setup(e, &a, listen_fd, clients, nclients, -1, &err);
+        setup(e, &a, listen_fd, clients, nclients, false, -1, &err);
         hull_error_clear(&err);
         json_decref(row);
         return 125;
@@ -640,19 +651,22 @@ int hull_monitor_fold_exit_file(struct hull_engine *e, const char *id)
 {
     _cleanup_free_ char *bundle = hull_engine_bundle(e, id);
     _cleanup_free_ char *path = xasprintf("%s/exit-status", bundle);
+    _cleanup_free_ char *mine = xasprintf("%s/exit-status.%d", bundle, getpid());
     _cleanup_free_ char *data = NULL;
     struct hull_monitor_args a;
     json_t *row = NULL;
     bool restart;
 
-    if (hull_read_file(path, 64, &data, NULL, NULL) < 0)
+    /* Claim it: the foreground owner and any command's repair may race for
+     * it, and only one may record the exit. */
+    if (rename(path, mine) < 0)
         return -1;
-    if (args_from_row(e, id, &a, &row) == 0) {
+    if (hull_read_file(mine, 64, &data, NULL, NULL) == 0 && args_from_row(e, id, &a, &row) == 0) {
         record_exit(e, &a, row, atoi(data), false, &restart);
         if (a.rm)
             remove_container(e, &a);
         json_decref(row);
     }
-    unlink(path);
+    unlink(mine);
     return 0;
 }
