@@ -27,8 +27,8 @@ struct hull_monitor_args {
     const char *restart; /* restart policy, NULL = no */
     bool detach, rm, interactive, tty;
 };
-/* Fork the monitor; returns its pid once the container runs (or -1, err set)
- * and records it in the container's row. Unless a->detach, it then relays the
+/* Fork the monitor; returns its pid once the container runs (or -1, err set;
+ * the monitor records its pid in the container's row itself). Unless a->detach, it then relays the
  * container's output (and stdin with a->interactive) as the monitor's first
  * attach client and waits: *exit_status is the container's exit code (0 if
  * the user detached). */

@@ -225,8 +225,10 @@ exec_monitor(struct hull_engine *e, const char *id, pid_t init, bool tty, bool m
     _exit(125);
 }
 
-/* Stage 1: create, plug in the network, start, record; then become
- * hull-monitor. Returns only on failure (recorded, reported on `ready`). */
+/* Stage 1: create, plug in the network, start, record (with our own pid as
+ * the monitor's, in the same write that says "running": a repair must never
+ * see a running container without its monitor); then become hull-monitor. Returns only on failure
+ * (recorded, reported on `ready`). */
 static int setup(struct hull_engine *e, const struct hull_monitor_args *a, int listen_fd,
                  const int *clients, size_t nclients, bool owner, int ready, hull_error *err)
 {
@@ -331,8 +333,10 @@ static int setup(struct hull_engine *e, const struct hull_monitor_args *a, int l
     dup2(dn, 0), dup2(dn, 1), dup2(dn, 2);
     close(dn);
     hull_db_exec(e->db, NULL,
-                 "UPDATE containers SET state='running', pid=?, started_at=? WHERE id=?", "iis",
-                 (int64_t)init, hull_now_ns(), a->id);
+                 "UPDATE containers SET state='running', pid=?, started_at=?, monitor_pid=?, "
+                 "monitor_start=? WHERE id=?",
+                 "iiiis", (int64_t)init, hull_now_ns(), (int64_t)getpid(),
+                 (int64_t)hull_proc_start_time(getpid()), a->id);
     hull_db_event(e->db, "start", a->id, a->name, a->image, 0, 0, false, NULL);
     sqlite3_close(e->db);
     e->db = NULL;
@@ -466,8 +470,6 @@ pid_t hull_monitor_spawn(struct hull_engine *e, const struct hull_monitor_args *
         pid = -1;
         goto out;
     }
-    hull_db_exec(e->db, NULL, "UPDATE containers SET monitor_pid=?, monitor_start=? WHERE id=?",
-                 "iis", (int64_t)pid, (int64_t)hull_proc_start_time(pid), a->id);
     if (!a->detach) {
         int status = 0;
         struct hull_attach_opts ao = {
