@@ -336,8 +336,16 @@ int hull_cmd_start(struct hull_ctx *ctx, int argc, char **argv)
 
     if (seal(ctx) != 0)
         return 125;
-    if (i < argc && (strcmp(argv[i], "-a") == 0 || strcmp(argv[i], "--attach") == 0))
-        attach = true, i++;
+    /* -a/--attach; -i/--interactive (docker: attach stdin, implies -a; stdin
+     * is attached when the container was created with -i). */
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "-a") && strcmp(argv[i], "--attach") && strcmp(argv[i], "-i") &&
+            strcmp(argv[i], "--interactive") && strcmp(argv[i], "-ai") && strcmp(argv[i], "-ia")) {
+            fprintf(stderr, "hull: start: unknown option %s\n", argv[i]);
+            return 125;
+        }
+        attach = true;
+    }
     if (i >= argc) {
         fprintf(stderr, "hull: start requires a container\n");
         return 125;

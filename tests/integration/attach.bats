@@ -128,6 +128,11 @@ state() {
     assert_status 4
     assert_output_contains started
     assert_output_contains oops
+    # -ai: stdin too, for a container created with -i.
+    run h create -i --name reader --rootfs "$HULL_ROOTFS" sh -c 'read x; echo got $x; exit 2'
+    run sh -c "echo hello | '$HULL' --root '$HROOT/lib' --runroot '$HROOT/run' start -ai reader"
+    assert_status 2
+    assert_output_equals "got hello"
 }
 
 @test "attach: exec -it still works in a container started by the monitor" {
