@@ -55,6 +55,13 @@ struct monitor {
     struct client clients[MAX_CLIENTS];
     size_t nclients;
     struct hull_jsonlog log;
+    /* Stdin the container has not taken yet. While there is some, clients
+     * are not read: a container that is not reading its stdin must never
+     * block the monitor (it would stop reading the container's output, and
+     * a container blocked on a full stdout would never read again). */
+    char pending[HULL_ATTACH_MSG_MAX];
+    size_t pending_len;
+    bool close_in; /* close the container's stdin once pending is written */
 };
 
 static void usage_exit(const char *why)
@@ -220,7 +227,31 @@ static void pump(struct monitor *m, int *fd, uint8_t type)
     close_fd(fd);
 }
 
-static void client_input(struct monitor *m, struct client *c)
+/* Write pending stdin to the container (m->in is non-blocking). */
+static void flush_stdin(struct monitor *m)
+{
+    while (m->pending_len > 0 && m->in >= 0) {
+        ssize_t w = write(m->in, m->pending, m->pending_len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && errno == EAGAIN)
+            return;
+        if (w <= 0) { /* the container closed its stdin */
+            m->pending_len = 0;
+            if (!m->tty)
+                close_fd(&m->in);
+            break;
+        }
+        memmove(m->pending, m->pending + w, m->pending_len - (size_t)w);
+        m->pending_len -= (size_t)w;
+    }
+    if (m->pending_len == 0 && m->close_in && !m->tty)
+        close_fd(&m->in);
+}
+
+/* A packet from a client; `hup`: it also hung up, so a read of 0 is its
+ * going away (not the end of its stdin). */
+static void client_input(struct monitor *m, struct client *c, bool hup)
 {
     char buf[1 + HULL_ATTACH_MSG_MAX];
     ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
@@ -231,16 +262,22 @@ static void client_input(struct monitor *m, struct client *c)
         return;
     }
     if (n == 0) {
-        /* The client's stdin ended. With pipes the container sees EOF too;
-         * a terminal has no EOF to pass on. */
+        if (hup) {
+            drop_client(c);
+            return;
+        }
+        /* The client's stdin ended. With pipes the container sees EOF too
+         * (once what it has not read yet is written); a terminal has no EOF
+         * to pass on. */
         c->in_open = false;
-        if (!m->tty)
-            close_fd(&m->in);
+        m->close_in = true;
+        flush_stdin(m);
         return;
     }
     if (buf[0] == HULL_ATTACH_STDIN && m->in >= 0) {
-        if (hull_write_all(m->in, buf + 1, (size_t)n - 1) < 0 && !m->tty)
-            close_fd(&m->in); /* the container closed its stdin */
+        memcpy(m->pending, buf + 1, (size_t)n - 1);
+        m->pending_len = (size_t)n - 1;
+        flush_stdin(m);
     } else if (buf[0] == HULL_ATTACH_RESIZE && m->tty && m->out >= 0 &&
                (size_t)n == 1 + sizeof(struct hull_attach_winsize)) {
         struct hull_attach_winsize ws;
@@ -283,24 +320,26 @@ static int serve(struct monitor *m, int sfd)
     int status = 0;
     bool exited = reap(m, sfd, &status);
 
-    if (m->out >= 0)
-        fcntl(m->out, F_SETFL, O_NONBLOCK);
-    if (m->err >= 0)
-        fcntl(m->err, F_SETFL, O_NONBLOCK);
+    int *fds[] = {&m->out, &m->err, &m->in};
+    for (size_t i = 0; i < 3; i++)
+        if (*fds[i] >= 0)
+            fcntl(*fds[i], F_SETFL, O_NONBLOCK);
     while (!exited || m->out >= 0 || m->err >= 0) {
-        struct pollfd p[4 + MAX_CLIENTS];
+        struct pollfd p[5 + MAX_CLIENTS];
         size_t nc = m->nclients;
+        bool reading = m->pending_len == 0;
         int r;
         p[0] = (struct pollfd){.fd = m->out, .events = POLLIN};
         p[1] = (struct pollfd){.fd = m->err, .events = POLLIN};
         p[2] = (struct pollfd){.fd = exited ? -1 : sfd, .events = POLLIN};
         p[3] = (struct pollfd){.fd = m->listen, .events = POLLIN};
+        p[4] = (struct pollfd){.fd = reading ? -1 : m->in, .events = POLLOUT};
         for (size_t i = 0; i < nc; i++)
-            p[4 + i] = (struct pollfd){.fd = m->clients[i].fd,
-                                       .events = m->clients[i].in_open ? POLLIN : 0};
+            p[5 + i] = (struct pollfd){.fd = m->clients[i].fd,
+                                       .events = m->clients[i].in_open && reading ? POLLIN : 0};
         /* Once the init is gone, give the pipes a moment to drain (a
          * daemonised grandchild may hold them: do not wait for it). */
-        r = poll(p, 4 + nc, exited ? DRAIN_MS : -1);
+        r = poll(p, 5 + nc, exited ? DRAIN_MS : -1);
         if (r == 0 && exited)
             break;
         if (r < 0)
@@ -311,14 +350,17 @@ static int serve(struct monitor *m, int sfd)
             pump(m, &m->err, HULL_ATTACH_STDERR);
         if (p[2].revents)
             exited = reap(m, sfd, &status);
+        if (p[4].revents)
+            flush_stdin(m);
         for (size_t i = 0; i < nc; i++) {
             struct client *c = &m->clients[i];
+            short ev = p[5 + i].revents;
             if (c->fd < 0)
                 continue; /* dropped by broadcast() above */
-            if (p[4 + i].revents & (POLLHUP | POLLERR))
+            if (ev & POLLIN)
+                client_input(m, c, ev & POLLHUP);
+            else if (ev & (POLLHUP | POLLERR))
                 drop_client(c);
-            else if (p[4 + i].revents & POLLIN)
-                client_input(m, c);
         }
         compact_clients(m);
         if (p[3].revents & POLLIN)

@@ -68,20 +68,26 @@ static void send_winsize(int sock)
     ws.rows = w.ws_row, ws.cols = w.ws_col;
     msg[0] = HULL_ATTACH_RESIZE;
     memcpy(msg + 1, &ws, sizeof(ws));
-    (void)send(sock, msg, sizeof(msg), MSG_NOSIGNAL);
+    (void)send(sock, msg, sizeof(msg), MSG_DONTWAIT | MSG_NOSIGNAL); /* a lost resize is harmless */
 }
 
-static void send_stdin(int sock, const unsigned char *buf, size_t n)
-{
+/* One stdin packet waiting for room in the socket. The monitor stops reading
+ * us while the container does not take its stdin; we must keep reading its
+ * output meanwhile, or each side would wait for the other. */
+struct outbox {
     char msg[1 + HULL_ATTACH_MSG_MAX];
-    while (n > 0) {
-        size_t k = n < HULL_ATTACH_MSG_MAX ? n : HULL_ATTACH_MSG_MAX;
-        msg[0] = HULL_ATTACH_STDIN;
-        memcpy(msg + 1, buf, k);
-        if (send(sock, msg, 1 + k, MSG_NOSIGNAL) < 0 && errno != EINTR)
-            return;
-        buf += k, n -= k;
-    }
+    size_t len;
+};
+
+static void outbox_flush(int sock, struct outbox *ob)
+{
+    ssize_t n;
+
+    if (ob->len == 0)
+        return;
+    n = send(sock, ob->msg, ob->len, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n >= 0 || (errno != EAGAIN && errno != EINTR))
+        ob->len = 0; /* sent (a packet goes whole), or the monitor is gone */
 }
 
 /* Detach-key matching across reads: bytes that may start the sequence are
@@ -91,9 +97,16 @@ struct keys {
     size_t n, matched;
 };
 
-static bool forward_input(int sock, struct keys *dk, const unsigned char *in, size_t n)
+/* At most this much is read from our stdin at a time, so that it and the
+ * held-back keys fit one packet. */
+#define STDIN_CHUNK (HULL_ATTACH_MSG_MAX - MAX_DETACH_KEYS)
+
+/* Queue `in` (n <= STDIN_CHUNK) as one stdin packet, minus detach keys;
+ * true if they completed (detach). */
+static bool forward_input(int sock, struct keys *dk, struct outbox *ob, const unsigned char *in,
+                          size_t n)
 {
-    unsigned char out[2 * HULL_ATTACH_MSG_MAX];
+    char *out = ob->msg + 1;
     size_t o = 0;
 
     for (size_t i = 0; i < n; i++) {
@@ -111,9 +124,13 @@ static bool forward_input(int sock, struct keys *dk, const unsigned char *in, si
                 return true;
             continue;
         }
-        out[o++] = in[i];
+        out[o++] = (char)in[i];
     }
-    send_stdin(sock, out, o);
+    if (o > 0) {
+        ob->msg[0] = HULL_ATTACH_STDIN;
+        ob->len = 1 + o;
+        outbox_flush(sock, ob);
+    }
     return false;
 }
 
@@ -123,7 +140,8 @@ int hull_attach_relay(struct hull_engine *e, int sock, const struct hull_attach_
     struct sigaction sa = {.sa_handler = on_signal}, old[4];
     struct termios saved;
     struct keys dk = {0};
-    bool raw = false, in_open = o->in, proxied = false;
+    struct outbox ob = {.len = 0};
+    bool raw = false, in_open = o->in, proxied = false, stdin_done = false;
     char buf[1 + HULL_ATTACH_MSG_MAX];
     int end = HULL_ATTACH_EOF;
 
@@ -141,8 +159,12 @@ int hull_attach_relay(struct hull_engine *e, int sock, const struct hull_attach_
     if (o->tty)
         send_winsize(sock);
     for (;;) {
-        struct pollfd p[2] = {{.fd = sock, .events = POLLIN},
-                              {.fd = in_open ? 0 : -1, .events = POLLIN}};
+        struct pollfd p[2] = {{.fd = sock, .events = POLLIN | (ob.len ? POLLOUT : 0)},
+                              {.fd = in_open && !ob.len ? 0 : -1, .events = POLLIN}};
+        if (stdin_done && ob.len == 0) {
+            shutdown(sock, SHUT_WR); /* after the last of it: stdin ended */
+            stdin_done = false;
+        }
         if (got_winch) {
             got_winch = 0;
             if (o->tty)
@@ -178,12 +200,14 @@ int hull_attach_relay(struct hull_engine *e, int sock, const struct hull_attach_
         } else if (p[0].revents & (POLLHUP | POLLERR)) {
             break;
         }
+        if (p[0].revents & POLLOUT)
+            outbox_flush(sock, &ob);
         if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
-            ssize_t n = read(0, buf, HULL_ATTACH_MSG_MAX);
+            ssize_t n = read(0, buf, STDIN_CHUNK);
             if (n <= 0) {
                 in_open = false;
-                shutdown(sock, SHUT_WR);
-            } else if (forward_input(sock, &dk, (unsigned char *)buf, (size_t)n)) {
+                stdin_done = true;
+            } else if (forward_input(sock, &dk, &ob, (unsigned char *)buf, (size_t)n)) {
                 end = HULL_ATTACH_DETACHED;
                 break;
             }

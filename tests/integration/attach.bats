@@ -74,6 +74,11 @@ state() {
     run sh -c "seq 1 30000 | '$HULL' --root '$HROOT/lib' --runroot '$HROOT/run' run -i --rm --rootfs '$HULL_ROOTFS' sh -c 'wc -l; exit 2'"
     assert_status 2
     [ "$(echo "$output" | tr -d ' ')" = 30000 ]
+    # A container that writes more than it reads while stdin keeps coming:
+    # neither the monitor nor the client may block on its stdin.
+    run sh -c "seq 1 200000 | '$HULL' --root '$HROOT/lib' --runroot '$HROOT/run' run -i --rm --rootfs '$HULL_ROOTFS' sed 's/\$/ padding-padding-padding-padding-padding-padding-padding/' | wc -l"
+    assert_success
+    [ "$(echo "$output" | tr -d ' ')" = 200000 ]
     # A slow reader loses nothing: the monitor waits for its client.
     run sh -c "'$HULL' --root '$HROOT/lib' --runroot '$HROOT/run' run --rm --rootfs '$HULL_ROOTFS' seq 1 300000 | (sleep 1; wc -l)"
     assert_success
