@@ -167,7 +167,6 @@ bench_rounds sample 0
 # --- report ---------------------------------------------------------------------------------
 # stats NAME -> "median p10 p90 n rss_median rss_max" (ms, KiB)
 stats() { bench_stats "$work/$1.samples" 1; }
-ratio() { bench_ratio "$1" "$2"; }
 version_of() {
     case $1 in
     hull | hull-load) "$hull" --version 2>/dev/null | head -n1 ;;
@@ -193,41 +192,16 @@ echo "image    busybox + 5 layers x $LAYER_MIB MiB random (gzip -1), $((image_by
 echo "rounds   $N measured + $WARMUP warm-up, interleaved round-robin, fresh destination and sync before each"
 echo "timing   bash EPOCHREALTIME around /usr/bin/time -f %M (peak RSS: largest single process)"
 echo
-printf '%-10s %10s %8s %8s %13s %11s  %s\n' tool "median ms" "p10 ms" "p90 ms" \
-    "peak RSS KiB" "(max KiB)" "what it includes"
 declare -A med rss
-for name in "${names[@]}"; do
-    if [ -n "${failed[$name]:-}" ]; then
-        printf '%-10s failed (%s)\n' "$name" "${failed[$name]}"
-        continue
-    fi
-    read -r m p10 p90 n r rmax <<<"$(stats "$name")"
-    med[$name]=$m
-    rss[$name]=$r
-    printf '%-10s %10s %8s %8s %13s %11s  %s\n' "$name" "$m" "$p10" "$p90" "$r" "($rmax)" \
-        "$(desc_of "$name")"
-done
+bench_rss_table 10 13 11 tool "what it includes" desc_of "${names[@]}"
 echo
 for name in "${names[@]}"; do
     [ "$name" = hull-load ] && continue
     echo "version  $name: $(version_of "$name")"
 done
 echo
-line="ratios of medians:"
-for peer in skopeo podman; do
-    if [ -n "${med[$peer]:-}" ]; then
-        line+="  hull/$peer $(ratio "${med[hull]}" "${med[$peer]}")"
-    else
-        line+="  hull/$peer n/a ($peer failed)"
-    fi
-done
-echo "$line"
-line="ratios of peak RSS: "
-for peer in skopeo podman; do
-    [ -n "${rss[$peer]:-}" ] && line+="  hull/$peer $(ratio "${rss[hull]}" "${rss[$peer]}")"
-done
-echo "$line"
+bench_ratio_lines hull "skopeo podman" "skopeo podman"
 if [ -n "${med[skopeo]:-}" ]; then
-    t=$(ratio "${med[hull]}" "${med[skopeo]}")
+    t=$(bench_ratio "${med[hull]}" "${med[skopeo]}")
     echo "project target: hull pull <= 0.70 x skopeo copy: $(bench_target "$t" "<=" 0.70) ($t)"
 fi

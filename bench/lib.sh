@@ -175,6 +175,51 @@ bench_stats() {
               printf "\n" }'
 }
 
+# bench_rss_table NAME_W RSS_W MAX_W FIRST LAST DESCRIBE NAME...: the table of runtime.sh
+# and image.sh: a header (FIRST and LAST name the first and last columns), then one row
+# per NAME: median, p10, p90 (ms), median and max peak RSS (KiB) of its samples (`stats
+# NAME`) and `DESCRIBE NAME`, or "failed (why)" from the global assoc `failed`. Fills the
+# global assocs `med` and `rss`. The widths are those of the columns named.
+bench_rss_table() {
+    local nw=$1 rw=$2 xw=$3 first=$4 last=$5 describe=$6 name m p10 p90 n r rmax
+    local fmt="%-${nw}s %10s %8s %8s %${rw}s %${xw}s  %s\n"
+    shift 6
+    # shellcheck disable=SC2059 # the format is made of widths only
+    printf "$fmt" "$first" "median ms" "p10 ms" "p90 ms" "peak RSS KiB" "(max KiB)" "$last"
+    for name; do
+        if [ -n "${failed[$name]:-}" ]; then
+            printf "%-${nw}s failed (%s)\n" "$name" "${failed[$name]}"
+            continue
+        fi
+        read -r m p10 p90 n r rmax <<<"$(stats "$name")"
+        med[$name]=$m
+        rss[$name]=$r
+        # shellcheck disable=SC2059
+        printf "$fmt" "$name" "$m" "$p10" "$p90" "$r" "($rmax)" "$("$describe" "$name")"
+    done
+}
+
+# bench_ratio_lines NAME PEERS RSS_PEERS: the "ratios of medians:" line (NAME/PEER for
+# each of the words of PEERS, "n/a (PEER failed)" for one without a median) and the
+# "ratios of peak RSS: " line (each of RSS_PEERS that has one), from the global assocs
+# `med` and `rss` that bench_rss_table fills.
+bench_ratio_lines() {
+    local name=$1 peer line="ratios of medians:"
+    for peer in $2; do
+        if [ -n "${med[$peer]:-}" ]; then
+            line+="  $name/$peer $(bench_ratio "${med[$name]}" "${med[$peer]}")"
+        else
+            line+="  $name/$peer n/a ($peer failed)"
+        fi
+    done
+    echo "$line"
+    line="ratios of peak RSS: "
+    for peer in $3; do
+        [ -n "${rss[$peer]:-}" ] && line+="  $name/$peer $(bench_ratio "${rss[$name]}" "${rss[$peer]}")"
+    done
+    echo "$line"
+}
+
 # bench_ratio A B [PREC]: A/B with PREC (2) decimals, "n/a" if A is empty or B is not > 0.
 bench_ratio() {
     awk -v a="$1" -v b="$2" -v p="${3:-2}" \

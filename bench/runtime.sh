@@ -333,7 +333,6 @@ bench_rounds sample "$GAP"
 # --- report ---------------------------------------------------------------------------------
 # stats NAME -> "median p10 p90 n rss_median rss_max" (ms, KiB)
 stats() { bench_stats "$work/$1.samples" 2; }
-ratio() { bench_ratio "$1" "$2"; }
 version_of() {
     case $1 in
     hull) "$hull" --version 2>/dev/null | head -n1 ;;
@@ -354,33 +353,8 @@ echo "timing   $([ -x "$work/measure" ] && echo 'fork..wait4 in a C helper, ru_m
     echo 'bash EPOCHREALTIME around /usr/bin/time -f %M')"
 [ -n "$adjust" ] && echo "config   $adjust"
 echo
-printf '%-6s %10s %8s %8s %15s %12s  %s\n' runtime "median ms" "p10 ms" "p90 ms" \
-    "peak RSS KiB" "(max KiB)" version
 declare -A med rss
-for name in "${names[@]}"; do
-    if [ -n "${failed[$name]:-}" ]; then
-        printf '%-6s failed (%s)\n' "$name" "${failed[$name]}"
-        continue
-    fi
-    read -r m p10 p90 n r rmax <<<"$(stats "$name")"
-    med[$name]=$m
-    rss[$name]=$r
-    printf '%-6s %10s %8s %8s %15s %12s  %s\n' "$name" "$m" "$p10" "$p90" "$r" "($rmax)" \
-        "$(version_of "$name")"
-done
+bench_rss_table 6 15 12 runtime version version_of "${names[@]}"
 echo
-line="ratios of medians:"
-for peer in crun runc limit; do
-    if [ -n "${med[$peer]:-}" ]; then
-        line+="  hull/$peer $(ratio "${med[hull]}" "${med[$peer]}")"
-    else
-        line+="  hull/$peer n/a ($peer failed)"
-    fi
-done
-echo "$line"
-line="ratios of peak RSS: "
-for peer in crun runc; do
-    [ -n "${rss[$peer]:-}" ] && line+="  hull/$peer $(ratio "${rss[hull]}" "${rss[$peer]}")"
-done
-echo "$line"
+bench_ratio_lines hull "crun runc limit" "crun runc"
 echo "project targets: time hull/crun <= 0.70, hull/limit <= 1.50; peak RSS hull/crun < 1"

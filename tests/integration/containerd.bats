@@ -14,12 +14,7 @@ if [ -f "$BATS_TEST_DIRNAME/helpers.bash" ]; then
     load helpers
 fi
 load daemons
-REPO=${REPO:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
-HULL_RUNTIME=${HULL_RUNTIME:-$REPO/build/hull-runtime}
-HULL_ROOTFS=${HULL_ROOTFS:-$REPO/build/busybox-rootfs}
-# The daemons run it from their own working directories: make it absolute.
-case $HULL_RUNTIME in /*) ;; *) HULL_RUNTIME=$PWD/$HULL_RUNTIME ;; esac
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
+interop_env
 
 IMAGE=localhost/hull-busybox:test
 CTD_TIMEOUT=${CTD_TIMEOUT:-60}
@@ -82,36 +77,9 @@ ctd_run() {
 # ctd_exec ARGS...: `ctr task exec` with the FIFOs under our temp dir.
 ctd_exec() { ctd task exec --fifo-dir "$CTD_TMP/fifo" "$@"; }
 
-task_status() { ctd task ls | awk -v id="$1" '$1 == id { print $3 }'; }
+task_status() { containerd_task_status "$1" ctd; }
 task_pid() { ctd task ls | awk -v id="$1" '$1 == id { print $2 }'; }
 status_is() { [ "$(task_status "$1")" = "$2" ]; }
-
-# cg_path PID CONTROLLER: host path of PID's cgroup for a v1 controller, or
-# of its cgroup2 cgroup when the controller is not mounted on its own.
-cg_path() {
-    local pid=$1 ctrl=$2 p
-    p=$(awk -F: -v c="$ctrl" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' "/proc/$pid/cgroup")
-    if [ -n "$p" ] && [ -d "/sys/fs/cgroup/$ctrl$p" ]; then
-        echo "/sys/fs/cgroup/$ctrl$p"
-        return
-    fi
-    p=$(awk -F: '$1 == "0" && $2 == "" { print $3 }' "/proc/$pid/cgroup")
-    if [ -d /sys/fs/cgroup/unified ]; then
-        echo "/sys/fs/cgroup/unified$p"
-    else
-        echo "/sys/fs/cgroup$p"
-    fi
-}
-
-# runtime_logs: what hull-runtime logged (--log of every shim), to stderr.
-runtime_logs() {
-    local f
-    for f in $(find "$CTD_TMP/state" -name log.json 2>/dev/null); do
-        [ -s "$f" ] || continue
-        echo "--- hull-runtime log $f:" >&2
-        cat "$f" >&2
-    done
-}
 
 # remove_all_containers: kill, delete every task and container (and its
 # snapshot) of this file's namespace.
@@ -143,7 +111,6 @@ setup_file() {
 
 teardown_file() {
     [ -n "${CTD_TMP:-}" ] && [ -d "$CTD_TMP" ] || return 0
-    local left
     if [ -S "$CTD_SOCK" ]; then
         remove_all_containers
         ctd images rm "$IMAGE" >/dev/null 2>&1 || true
@@ -152,27 +119,22 @@ teardown_file() {
     # Shims left behind (containerd died, or a delete failed) and the
     # container processes they held, by PID; their sockets, mounts, our
     # namespace's cgroups and the host dirs we made.
-    left=$(daemon_leftovers "$CTD_TMP" "$CTD_NS")
-    [ -z "$left" ] || echo "cgroups left behind (busy): $left" >&2
+    daemon_leftovers "$CTD_TMP" "$CTD_NS"
     rm -rf -- "$CTD_TMP"
 }
 
 setup() {
     command -v containerd >/dev/null || skip "containerd is not installed"
     command -v ctr >/dev/null || skip "ctr is not installed"
-    [ -x "$HULL_RUNTIME" ] || {
-        echo "HULL_RUNTIME=$HULL_RUNTIME is not executable (build first)" >&2
-        return 1
-    }
+    need_hull_runtime
 }
 
 teardown() {
     [ -n "${CTD_TMP:-}" ] || return 0
-    if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
-        runtime_logs
-        echo "--- containerd log (warnings and errors, last 20):" >&2
-        grep -E 'level=(warning|error|fatal)' "$CTD_TMP/containerd.log" | tail -n 20 >&2
-    fi
+    # On a failure: what hull-runtime logged (the log.json that the shim
+    # passes with --log) and what containerd complained about.
+    [ -n "${BATS_TEST_COMPLETED:-}" ] ||
+        daemon_failure_report "$CTD_TMP/state" "$CTD_TMP/containerd.log" containerd
     remove_all_containers
 }
 

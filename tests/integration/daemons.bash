@@ -48,20 +48,24 @@ pids_with() {
 # their own, then TERM, then KILL: killing a runtime mid-delete leaves zombies
 # that keep cgroups busy.
 end_pids() {
-    local pids pid i
-    for ((i = 0; i < 100; i++)); do
-        pids=$(pids_with "$1")
-        [ -n "$pids" ] || return 0
-        sleep 0.05
-    done
+    local pids pid
+    pids=$(pids_left 100 "$1") || return 0
     for pid in $pids; do kill -TERM "$pid" 2>/dev/null; done
-    for ((i = 0; i < 40; i++)); do
-        pids=$(pids_with "$1")
-        [ -n "$pids" ] || return 0
-        sleep 0.05
-    done
+    pids=$(pids_left 40 "$1") || return 0
     for pid in $pids; do kill -KILL "$pid" 2>/dev/null; done
     return 0
+}
+
+# pids_left TICKS STRING: the processes still carrying STRING after TICKS x
+# 50 ms; fails as soon as there are none.
+pids_left() {
+    local pids i
+    for ((i = 0; i < $1; i++)); do
+        pids=$(pids_with "$2")
+        [ -n "$pids" ] || return 1
+        sleep 0.05
+    done
+    echo "$pids"
 }
 
 # umount_under DIR: every mount below DIR (as this mount namespace sees it):
@@ -231,6 +235,58 @@ dockerd_clear() {
     [ -z "$ids" ] || "$@" rm -f $ids >/dev/null 2>&1 || true
 }
 
+# ---- what the tests look at ------------------------------------------------
+
+# interop_env: REPO, HULL_RUNTIME and HULL_ROOTFS of the interop tests (those
+# of helpers.bash, else the repo's build dir); HULL_RUNTIME made absolute, as
+# the daemons run it from their own working directories; ASan without leak
+# detection.
+interop_env() {
+    REPO=${REPO:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
+    HULL_RUNTIME=${HULL_RUNTIME:-$REPO/build/hull-runtime}
+    HULL_ROOTFS=${HULL_ROOTFS:-$REPO/build/busybox-rootfs}
+    case $HULL_RUNTIME in /*) ;; *) HULL_RUNTIME=$PWD/$HULL_RUNTIME ;; esac
+    export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
+}
+
+# need_hull_runtime: fails (with a message) unless $HULL_RUNTIME is built.
+need_hull_runtime() {
+    [ -x "$HULL_RUNTIME" ] && return 0
+    echo "HULL_RUNTIME=$HULL_RUNTIME is not executable (build first)" >&2
+    return 1
+}
+
+# cg_path PID CONTROLLER: host path of PID's cgroup for a v1 controller, or
+# of its cgroup2 cgroup when the controller is not mounted on its own.
+cg_path() {
+    local pid=$1 ctrl=$2 p
+    p=$(awk -F: -v c="$ctrl" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' "/proc/$pid/cgroup")
+    if [ -n "$p" ] && [ -d "/sys/fs/cgroup/$ctrl$p" ]; then
+        echo "/sys/fs/cgroup/$ctrl$p"
+        return
+    fi
+    p=$(awk -F: '$1 == "0" && $2 == "" { print $3 }' "/proc/$pid/cgroup")
+    if [ -d /sys/fs/cgroup/unified ]; then
+        echo "/sys/fs/cgroup/unified$p"
+    else
+        echo "/sys/fs/cgroup$p"
+    fi
+}
+
+# daemon_failure_report STATE_DIR LOG NAME: to stderr, every non-empty
+# log.json below STATE_DIR (what the runtime logged for the shims) and the
+# last 20 warnings and errors of the daemon's LOG.
+daemon_failure_report() {
+    local f
+    for f in $(find "$1" -name log.json 2>/dev/null); do
+        [ -s "$f" ] || continue
+        echo "--- hull-runtime log $f:" >&2
+        cat "$f" >&2
+    done
+    echo "--- $3 log (warnings and errors, last 20):" >&2
+    grep -E 'level=(warning|error|fatal)' "$2" | tail -n 20 >&2
+}
+
 # ---- what the daemons leave behind -----------------------------------------
 
 # daemon_leftovers DIR TAG: after the daemons of DIR are stopped: processes
@@ -238,7 +294,8 @@ dockerd_clear() {
 # holds TAG, shim sockets whose addresses are recorded under DIR (they live in
 # /run/containerd/s), mounts under DIR, the cgroups of TAG (children first;
 # within 20 s: a zombie not yet reaped keeps a v1 cgroup busy), and the host
-# directories of DIR/host-dirs. Prints the cgroups it could not remove.
+# directories of DIR/host-dirs. Names on stderr the cgroups it could not
+# remove.
 daemon_leftovers() {
     local dir=$1 tag=$2 f pid a i
     end_pids "$dir/"
@@ -258,5 +315,6 @@ daemon_leftovers() {
         sleep 0.1
     done
     remove_host_dirs "$dir"
-    find /sys/fs/cgroup -mindepth 2 -maxdepth 5 -type d -path "*/$tag*" 2>/dev/null | head -n 3
+    a=$(find /sys/fs/cgroup -mindepth 2 -maxdepth 5 -type d -path "*/$tag*" 2>/dev/null | head -n 3)
+    [ -z "$a" ] || echo "cgroups left behind (busy):" $a >&2
 }

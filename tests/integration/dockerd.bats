@@ -16,12 +16,7 @@ if [ -f "$BATS_TEST_DIRNAME/helpers.bash" ]; then
     load helpers
 fi
 load daemons
-REPO=${REPO:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
-HULL_RUNTIME=${HULL_RUNTIME:-$REPO/build/hull-runtime}
-HULL_ROOTFS=${HULL_ROOTFS:-$REPO/build/busybox-rootfs}
-# The daemons run it from their own working directories: make it absolute.
-case $HULL_RUNTIME in /*) ;; *) HULL_RUNTIME=$PWD/$HULL_RUNTIME ;; esac
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
+interop_env
 
 DOCKER=${DOCKER:-/usr/bin/docker}
 IMAGE=hull-busybox:test
@@ -45,34 +40,6 @@ drun() { dk run --runtime hull --network none "$@"; }
 
 dk_state() { dk inspect -f "{{.State.$2}}" "$1"; }
 state_is() { [ "$(dk_state "$1" Status 2>/dev/null)" = "$2" ]; }
-
-# cg_path PID CONTROLLER: host path of PID's cgroup for a v1 controller, or
-# of its cgroup2 cgroup when the controller is not mounted on its own.
-cg_path() {
-    local pid=$1 ctrl=$2 p
-    p=$(awk -F: -v c="$ctrl" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' "/proc/$pid/cgroup")
-    if [ -n "$p" ] && [ -d "/sys/fs/cgroup/$ctrl$p" ]; then
-        echo "/sys/fs/cgroup/$ctrl$p"
-        return
-    fi
-    p=$(awk -F: '$1 == "0" && $2 == "" { print $3 }' "/proc/$pid/cgroup")
-    if [ -d /sys/fs/cgroup/unified ]; then
-        echo "/sys/fs/cgroup/unified$p"
-    else
-        echo "/sys/fs/cgroup$p"
-    fi
-}
-
-# runtime_logs: what hull-runtime logged (the shim passes --log
-# BUNDLE/log.json), to stderr.
-runtime_logs() {
-    local f
-    for f in $(find "$DK_TMP/exec" -name log.json 2>/dev/null); do
-        [ -s "$f" ] || continue
-        echo "--- hull-runtime log $f:" >&2
-        cat "$f" >&2
-    done
-}
 
 remove_all_containers() { dockerd_clear dk; }
 
@@ -103,33 +70,27 @@ setup_file() {
 
 teardown_file() {
     [ -n "${DK_TMP:-}" ] && [ -d "$DK_TMP" ] || return 0
-    local left
     [ -S "$DK_SOCK" ] && remove_all_containers
     dockerd_stop "$DK_TMP"
     # Shims (and their containers) left behind, by PID: the shims carry our
     # containerd's socket path on their command line; container processes
     # are in our cgroup parent. Then their sockets, our mounts and cgroups.
-    left=$(daemon_leftovers "$DK_TMP" "$DK_CGROUP")
-    [ -z "$left" ] || echo "cgroups left behind (busy): $left" >&2
+    daemon_leftovers "$DK_TMP" "$DK_CGROUP"
     rm -rf -- "$DK_TMP"
 }
 
 setup() {
     command -v dockerd >/dev/null || skip "dockerd is not installed"
     [ -x "$DOCKER" ] || skip "$DOCKER (docker.io's client) is not installed"
-    [ -x "$HULL_RUNTIME" ] || {
-        echo "HULL_RUNTIME=$HULL_RUNTIME is not executable (build first)" >&2
-        return 1
-    }
+    need_hull_runtime
 }
 
 teardown() {
     [ -n "${DK_TMP:-}" ] || return 0
-    if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
-        runtime_logs
-        echo "--- dockerd log (warnings and errors, last 20):" >&2
-        grep -E 'level=(warning|error|fatal)' "$DK_TMP/dockerd.log" | tail -n 20 >&2
-    fi
+    # On a failure: what hull-runtime logged (the shim passes --log
+    # BUNDLE/log.json) and what dockerd complained about.
+    [ -n "${BATS_TEST_COMPLETED:-}" ] ||
+        daemon_failure_report "$DK_TMP/exec" "$DK_TMP/dockerd.log" dockerd
     remove_all_containers
 }
 
