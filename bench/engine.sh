@@ -46,6 +46,7 @@ tag=hbe-${work##*.}             # cgroup parent, containerd namespace, container
 export DOCKER_CONFIG=$work/docker-client # the docker client's config, not ~/.docker
 mkdir -p "$work"/{samples,err,hull,podman,docker,ctd/fifo,ctd/runc,cni/net.d,cni/ipam} \
     "$DOCKER_CONFIG"
+touch "$work/hull-ids" "$work/hull-pids"
 # podman reads DOCKER_CONFIG too (for registry auth) and wants the file to exist.
 echo '{}' >"$DOCKER_CONFIG/config.json"
 # The engines of each table; a -bridge name is the same engine on its default bridge.
@@ -71,10 +72,26 @@ D=("$DOCKER" -H "unix://$work/docker/docker.sock")
 ctd_sock=$work/ctd/containerd.sock
 C=(ctr -a "$ctd_sock" -n "$tag")
 
-# hull_pids: the monitor and init PIDs of every hull container of our root (as recorded).
-hull_pids() {
-    cat "$work/hull-pids" 2>/dev/null || true
-    sqlite3 "$hdb" "select monitor_pid from containers; select pid from containers" 2>/dev/null || true
+# start_of PID: the process's start time (field 22 of /proc/PID/stat), to tell it from a
+# later process that got the same PID.
+start_of() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f20; }
+# kill_hull_leftovers: monitors and inits of our hull containers still alive after
+# `rm -f`, by PID: those noted with their start time (hull-pids) if it still matches, and
+# those hull's database records if they are ours: our work directory on the command line
+# (a monitor) or a cgroup named after one of our containers (an init).
+kill_hull_leftovers() {
+    local pid start
+    while read -r pid start; do
+        [ "${pid:-0}" -gt 1 ] && [ "$(start_of "$pid")" = "$start" ] && kill -KILL "$pid" 2>/dev/null
+    done <"$work/hull-pids"
+    { sqlite3 "$hdb" "select id from containers" 2>/dev/null; cat "$work/hull-ids"; } >"$work/all-ids"
+    for pid in $(sqlite3 "$hdb" "select monitor_pid from containers; select pid from containers" 2>/dev/null); do
+        [ "${pid:-0}" -gt 1 ] || continue
+        if grep -qF -- "$work/" "/proc/$pid/cmdline" 2>/dev/null ||
+            { [ -s "$work/all-ids" ] && grep -qFf "$work/all-ids" "/proc/$pid/cgroup" 2>/dev/null; }; then
+            kill -KILL "$pid" 2>/dev/null
+        fi
+    done
 }
 
 cleanup() {
@@ -86,9 +103,7 @@ cleanup() {
         for id in $(to "${H[@]}" ps -aq 2>/dev/null); do
             to "${H[@]}" rm -f "$id" >/dev/null 2>&1 || true
         done
-        for pid in $(hull_pids); do
-            [ "${pid:-0}" -gt 1 ] && kill -KILL "$pid" 2>/dev/null || true
-        done
+        kill_hull_leftovers
         for id in $(sqlite3 "$hdb" "select id from containers" 2>/dev/null) $(cat "$work/hull-ids" 2>/dev/null); do
             find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -depth -type d -name "$id" \
                 -exec rmdir {} + 2>/dev/null || true
@@ -391,7 +406,8 @@ monitor_of() {
     [ "${pid:-0}" -gt 1 ] || return 1
     mon=$(parent_of "$pid")
     [ "${mon:-0}" -gt 1 ] || return 1
-    echo "$pid $mon" >>"$work/hull-pids"
+    echo "$pid $(start_of "$pid")" >>"$work/hull-pids"
+    echo "$mon $(start_of "$mon")" >>"$work/hull-pids"
     echo "$mon"
 }
 
