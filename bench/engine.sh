@@ -151,10 +151,10 @@ bench_make_measure "$work"
 # Its output goes to err/NAME; last_rc gets its exit status.
 last_rc=0
 timed() {
-    local name=$1 keep=$2 res ns kib rc
+    local name=$1 keep=$2 res ns rc
     shift 2
     res=$("$measure" "$CMD_TIMEOUT" "$@" 3>&1 </dev/null >"$work/err/$name" 2>&1) || true
-    read -r ns kib rc <<<"$res"
+    read -r ns _ rc <<<"$res"
     last_rc=${rc:-255}
     [ "$last_rc" = 0 ] || return 1
     [ "$keep" = 1 ] && echo "$((ns / 1000))" >>"$work/samples/$name"

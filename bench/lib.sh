@@ -22,14 +22,15 @@ note() { echo "bench: $*" >&2; }
 # and every mount made during the bench stays in the private namespace.
 bench_enter_private_ns() {
     local net=$1 mode=plain
+    local -a flags=(--mount --propagation private)
     shift
     if [ -z "${HULL_BENCH_INNER:-}" ]; then
         [ "$(stat -fc %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ] && mode=hybrid
         export HULL_BENCH_INNER=$mode
         if [ "$mode" = hybrid ] || [ "$net" = 1 ]; then
             export HULL_BENCH_NETNS=$net
-            exec unshare --mount --propagation private $([ "$net" = 1 ] && echo --net) \
-                "$0" "$@"
+            [ "$net" = 1 ] && flags+=(--net)
+            exec unshare "${flags[@]}" "$0" "$@"
         fi
     fi
     if [ "$HULL_BENCH_INNER" = hybrid ]; then
@@ -181,7 +182,7 @@ bench_stats() {
 # NAME`) and `DESCRIBE NAME`, or "failed (why)" from the global assoc `failed`. Fills the
 # global assocs `med` and `rss`. The widths are those of the columns named.
 bench_rss_table() {
-    local nw=$1 rw=$2 xw=$3 first=$4 last=$5 describe=$6 name m p10 p90 n r rmax
+    local nw=$1 rw=$2 xw=$3 first=$4 last=$5 describe=$6 name m p10 p90 r rmax
     local fmt="%-${nw}s %10s %8s %8s %${rw}s %${xw}s  %s\n"
     shift 6
     # shellcheck disable=SC2059 # the format is made of widths only
@@ -191,7 +192,7 @@ bench_rss_table() {
             printf "%-${nw}s failed (%s)\n" "$name" "${failed[$name]}"
             continue
         fi
-        read -r m p10 p90 n r rmax <<<"$(stats "$name")"
+        read -r m p10 p90 _ r rmax <<<"$(stats "$name")"
         med[$name]=$m
         rss[$name]=$r
         # shellcheck disable=SC2059
