@@ -1,6 +1,7 @@
 # Private containerd and dockerd for the interop tests (containerd.bats,
 # dockerd.bats) and bench/engine.sh, plus the process and mount helpers their
-# clean-ups need. Only function definitions: sourcing it does nothing.
+# clean-ups need. Only definitions (functions, DOCKER, DOCKERD_NO_NETWORK):
+# sourcing it starts nothing.
 #
 # Every daemon lives in a directory DIR of its own: its config, root, state,
 # sockets, pid file and log are all in it, and nothing it leaves behind is
