@@ -239,10 +239,11 @@ static int parse_run(int argc, char **argv, struct hull_run_opts *o, bool create
             break;
         }
         case OPT_INIT:
+            o->init = true;
+            break;
         case OPT_ULIMIT:
-            fprintf(stderr, "hull: --%s is not implemented yet\n",
-                    c == OPT_INIT ? "init" : "ulimit");
-            return -1;
+            strv_push(&o->ulimits, optarg);
+            break;
         default:
             return -1;
         }
@@ -276,6 +277,7 @@ static void free_run(struct hull_run_opts *o)
     hull_strv_free(o->security_opt);
     hull_strv_free(o->tmpfs);
     hull_strv_free(o->labels);
+    hull_strv_free(o->ulimits);
     hull_strv_free(o->cmd);
     hull_strv_free(o->entrypoint);
 }

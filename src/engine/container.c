@@ -276,6 +276,19 @@ static int add_etc_files(struct hull_engine *e, const char *id, const char *name
     return 0;
 }
 
+/* --label KEY[=VALUE] → {"KEY": "VALUE"}; a later KEY wins, as with docker. */
+static json_t *labels_json(char **labels)
+{
+    json_t *j = json_object();
+    for (size_t i = 0; labels && labels[i]; i++) {
+        const char *eq = strchr(labels[i], '=');
+        _cleanup_free_ char *key =
+            eq ? strndup(labels[i], (size_t)(eq - labels[i])) : xstrdup(labels[i]);
+        json_object_set_new(j, key, json_string(eq ? eq + 1 : ""));
+    }
+    return j;
+}
+
 static json_t *opts_json(const struct hull_run_opts *o)
 {
     json_t *j = json_object();
@@ -288,6 +301,9 @@ static json_t *opts_json(const struct hull_run_opts *o)
     json_object_set_new(j, "restart", json_string(o->restart ? o->restart : "no"));
     if (o->rootfs)
         json_object_set_new(j, "rootfs", json_string(o->rootfs));
+    if (o->init)
+        json_object_set_new(j, "init", json_true());
+    json_object_set_new(j, "labels", labels_json(o->labels));
     return j;
 }
 
@@ -397,8 +413,9 @@ int hull_engine_run(struct hull_engine *e, const struct hull_run_opts *o, bool c
                      "INSERT INTO containers(id,name,image,command,created,state,opts,rootfs,"
                      "network,ports,volumes) VALUES(?,?,?,?,?,'created',?,?,?,?,?)",
                      "ssssisssss", id, name, o->image ? o->image : o->rootfs,
-                     json_string_value(json_array_get(
-                         json_object_get(json_object_get(spec, "process"), "args"), 0)),
+                     json_string_value(
+                         json_array_get(json_object_get(json_object_get(spec, "process"), "args"),
+                                        o->init ? 2 : 0)), /* the command, not tini */
                      hull_now_ns(), opts, lower ? lower : img->digest, network, ports_s,
                      volumes_s) < 0) {
         json_decref(spec);

@@ -37,6 +37,7 @@ struct hull_run_opts {
     char **tmpfs;
     char **volumes; /* -v SRC:DST[:ro] (bind mounts) */
     char **ports;   /* -p [IP:]HOSTPORT:CONTAINERPORT[/proto] */
+    char **ulimits; /* --ulimit NAME=SOFT[:HARD] */
     const char *workdir, *user, *hostname, *network, *restart; /* restart: policy */
     long long memory;                                          /* bytes, 0 = none */
     long long pids_limit; /* 0 = default (4096), -1 = unlimited */

@@ -1,0 +1,88 @@
+#!/usr/bin/env bats
+# `hull run` options beyond the basics: --init (tini as pid 1), --ulimit
+# (OCI process.rlimits) and --network container:NAME.
+
+load engine-helpers
+
+setup() { engine_setup; }
+teardown() { engine_teardown; }
+
+@test "engine-run: --init runs tini as pid 1 in front of the command" {
+    run hrun --rm --init sh -c 'tr "\0" " " </proc/1/cmdline; echo; echo "me=$$"'
+    assert_success
+    assert_output_contains "/sbin/docker-init -- sh -c"
+    # The command is not pid 1 any more: tini is.
+    [[ "$output" != *"me=1"* ]]
+    # The init binary is mounted read-only.
+    run hrun --rm --init sh -c 'echo x > /sbin/docker-init'
+    assert_failure
+    assert_output_contains "Read-only file system"
+}
+
+count_zombies() {
+    h exec "$1" sh -c 'z=0; for s in /proc/[0-9]*/stat; do
+        read -r _ _ state _ <"$s" 2>/dev/null && [ "$state" = Z ] && z=$((z+1)); done; echo "zombies=$z"'
+}
+
+@test "engine-run: --init reaps orphaned zombies (and without it they stay)" {
+    # The inner sh exits at once, orphaning its `sleep 0.2`; the orphan is
+    # re-parented to pid 1. `sleep` as pid 1 never reaps it; tini does.
+    run hrun -d --name noinit sh -c 'sh -c "sleep 0.2 & exit 0"; exec sleep 100'
+    assert_success
+    run hrun -d --init --name withinit sh -c 'sh -c "sleep 0.2 & exit 0"; exec sleep 100'
+    assert_success
+    sleep 1.5
+    run count_zombies noinit
+    assert_output_contains "zombies=1"
+    run count_zombies withinit
+    assert_output_contains "zombies=0"
+}
+
+@test "engine-run: --init forwards signals to the command" {
+    run hrun -d --init --name fwd sh -c 'trap "echo got-term; exit 3" TERM; echo ready; while :; do sleep 0.1; done'
+    assert_success
+    poll 10 sh -c "$(declare -f h); HULL=$HULL HROOT=$HROOT HULL_TIMEOUT=$HULL_TIMEOUT h logs fwd | grep -q ready"
+    run h kill -s TERM fwd
+    assert_success
+    run h wait fwd
+    assert_success
+    assert_output_equals 3
+    run h logs fwd
+    assert_output_contains got-term
+}
+
+@test "engine-run: --ulimit sets soft and hard limits" {
+    run hrun --rm --ulimit nofile=100:200 --ulimit core=0 --ulimit nproc=500 \
+        sh -c 'echo "n=$(ulimit -n) N=$(ulimit -Hn) c=$(ulimit -c) p=$(ulimit -u)"'
+    assert_success
+    assert_output_contains "n=100 N=200 c=0 p=500"
+}
+
+@test "engine-run: bad --ulimit values are clear errors and leave nothing" {
+    run hrun --rm --ulimit bogus=1 true
+    assert_status 125
+    assert_output_contains 'unknown limit "bogus"'
+    run hrun --rm --ulimit nofile=abc true
+    assert_status 125
+    assert_output_contains 'expected numbers'
+    run hrun --rm --ulimit nofile 100 true
+    assert_status 125
+    assert_output_contains 'expected NAME=SOFT[:HARD]'
+    run hrun --rm --ulimit nofile=300:100 true
+    assert_status 125
+    assert_output_contains 'soft limit 300 exceeds hard limit 100'
+    run hrun --rm --ulimit nofile=10:10 --ulimit nofile=20:20 true
+    assert_status 125
+    assert_output_contains 'given twice'
+    # Above the host's hard limit: no CAP_SYS_RESOURCE to raise it.
+    hard=$(ulimit -Hn)
+    if [ "$hard" != unlimited ]; then
+        run hrun --rm --ulimit nofile=100:$((hard + 1)) true
+        assert_status 125
+        assert_output_contains "above this host's hard limit $hard"
+        assert_output_contains CAP_SYS_RESOURCE
+    fi
+    run h ps -aq
+    assert_output_equals ""
+    assert_no_container_dirs
+}
