@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <jansson.h>
 
@@ -100,5 +101,34 @@ int hull_volume_create(struct hull_engine *e, const char *name, bool exist_ok, h
 int hull_volume_list(struct hull_engine *e, json_t **out, hull_error *err);
 int hull_volume_remove(struct hull_engine *e, const char *name, hull_error *err);
 int hull_volume_prune(struct hull_engine *e, json_t **removed, hull_error *err);
+
+/* filter.c: docker's `ps --filter KEY=VALUE` on a container row of
+ * hull_engine_list (name=REGEX, id=PREFIX, label=KEY[=VALUE], status=,
+ * exited=N, ancestor=IMAGE, network=, abnormal=true|false). Returns 1 if it
+ * matches, 0 if not, -1 (err set) for a malformed filter; with c NULL it only
+ * checks the filter. */
+int hull_container_match(json_t *c, const char *filter, hull_error *err);
+/* Rows of `rows` matching every filter key (one key given several times
+ * matches any of its values, as with docker), as a new array in *out. */
+int hull_container_filter(json_t *rows, char **filters, json_t **out, hull_error *err);
+
+/* format.c: Go-template-like --format strings ({{.Field.Sub}}, {{.Label "k"}},
+ * {{json .X}}, {{index .X "k"}}, upper/lower/title/join, pipes). */
+struct hull_template;
+int hull_template_parse(const char *text, struct hull_template **out, hull_error *err);
+/* Render against ctx; *out is malloc'ed. */
+int hull_template_render(const struct hull_template *t, json_t *ctx, char **out, hull_error *err);
+/* Header line of a table template; headers maps field names to titles. */
+char *hull_template_header(const struct hull_template *t, json_t *headers);
+void hull_template_free(struct hull_template *t);
+
+/* The docker CLI's --format forms: "table TEMPLATE" (aligned, with header),
+ * "json" (one object per line), "TEMPLATE"; NULL/"" is default_table. */
+struct hull_format;
+int hull_format_open(const char *format, const char *default_table, json_t *headers,
+                     struct hull_format **out, hull_error *err);
+int hull_format_row(struct hull_format *f, json_t *ctx, FILE *to, hull_error *err);
+/* Print buffered table rows (aligned) and free f. */
+void hull_format_close(struct hull_format *f, FILE *to);
 
 #endif

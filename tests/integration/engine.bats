@@ -62,8 +62,8 @@ hrun() { h run --rootfs "$HULL_ROOTFS" "$@"; }
     id=$output
     [ ${#id} -eq 64 ]
     run h ps --format json
-    [ "$(echo "$output" | jq -r '.[0].name')" = web ]
-    [ "$(echo "$output" | jq -r '.[0].state')" = running ]
+    [ "$(echo "$output" | jq -r '.Names')" = web ]
+    [ "$(echo "$output" | jq -r '.State')" = running ]
     poll 10 sh -c "'$HULL' --root '$HROOT/lib' --runroot '$HROOT/run' logs web | grep -q 'hi from web'"
     run h exec web sh -c 'echo exec $$ in $(hostname)'
     assert_success
@@ -125,8 +125,8 @@ hrun() { h run --rootfs "$HULL_ROOTFS" "$@"; }
     poll 5 sh -c "! kill -0 $init 2>/dev/null"
     run h ps -a --format json
     assert_success
-    [ "$(echo "$output" | jq -r '.[] | select(.name=="orphan") | .state')" = exited ]
-    [ "$(echo "$output" | jq -r '.[] | select(.name=="orphan") | .reason')" = "monitor died; exit status unknown" ]
+    [ "$(echo "$output" | jq -r 'select(.Names=="orphan") | .State')" = exited ]
+    [ "$(echo "$output" | jq -r 'select(.Names=="orphan") | .Reason')" = "monitor died; exit status unknown" ]
     run h rm orphan
     assert_success
 }
@@ -171,8 +171,8 @@ hrun() { h run --rootfs "$HULL_ROOTFS" "$@"; }
     done
     wait
     run h ps --format json
-    [ "$(echo "$output" | jq 'length')" -eq 20 ]
-    [ "$(echo "$output" | jq '[.[] | select(.state=="running")] | length')" -eq 20 ]
+    [ "$(echo "$output" | jq -s 'length')" -eq 20 ]
+    [ "$(echo "$output" | jq -s '[.[] | select(.State=="running")] | length')" -eq 20 ]
     for i in $(seq 20); do h rm -f "c$i" >/dev/null; done
     run h ps -aq
     assert_output_equals ""
@@ -300,7 +300,7 @@ hrun() { h run --rootfs "$HULL_ROOTFS" "$@"; }
     assert_success
     assert_output_contains "Deleted containers: 1"
     run h ps -a --format json
-    [ "$(echo "$output" | jq -r '.[].name')" = live ]
+    [ "$(echo "$output" | jq -r '.Names')" = live ]
     run h volume ls
     assert_output_contains keepme
     run h system prune --volumes
