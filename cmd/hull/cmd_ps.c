@@ -13,7 +13,7 @@
 #include <time.h>
 
 #define PS_DEFAULT                                                                                 \
-    "table {{.ID}}\\t{{.Image}}\\t{{.Command}}\\t{{.RunningFor}}\\t{{.Status}}\\t{{.Ports}}"     \
+    "table {{.ID}}\\t{{.Image}}\\t{{.Command}}\\t{{.RunningFor}}\\t{{.Status}}\\t{{.Ports}}"       \
     "\\t{{.Names}}"
 
 /* docker's units.HumanDuration. */
@@ -82,10 +82,11 @@ static char *ports_text(json_t *r)
 
     json_array_foreach (ports, i, p) {
         const char *ip = json_string_value(json_object_get(p, "hostIP"));
-        char *next = xasprintf("%s%s%s:%lld->%lld/%s", out, i ? ", " : "", ip && *ip ? ip : "0.0.0.0",
-                               (long long)json_integer_value(json_object_get(p, "hostPort")),
-                               (long long)json_integer_value(json_object_get(p, "containerPort")),
-                               json_string_value(json_object_get(p, "protocol")));
+        char *next =
+            xasprintf("%s%s%s:%lld->%lld/%s", out, i ? ", " : "", ip && *ip ? ip : "0.0.0.0",
+                      (long long)json_integer_value(json_object_get(p, "hostPort")),
+                      (long long)json_integer_value(json_object_get(p, "containerPort")),
+                      json_string_value(json_object_get(p, "protocol")));
         free(out);
         out = next;
     }
@@ -182,10 +183,14 @@ static int ps_print(json_t *rows, const char *format, bool no_trunc, bool quiet,
 int hull_cmd_ps(struct hull_ctx *ctx, int argc, char **argv)
 {
     static const struct option lo[] = {
-        {"all", no_argument, NULL, 'a'},         {"quiet", no_argument, NULL, 'q'},
-        {"format", required_argument, NULL, 'F'}, {"filter", required_argument, NULL, 'f'},
-        {"last", required_argument, NULL, 'n'},  {"latest", no_argument, NULL, 'l'},
-        {"no-trunc", no_argument, NULL, 'T'},    {"size", no_argument, NULL, 's'},
+        {"all", no_argument, NULL, 'a'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"format", required_argument, NULL, 'F'},
+        {"filter", required_argument, NULL, 'f'},
+        {"last", required_argument, NULL, 'n'},
+        {"latest", no_argument, NULL, 'l'},
+        {"no-trunc", no_argument, NULL, 'T'},
+        {"size", no_argument, NULL, 's'},
         {NULL, 0, NULL, 0},
     };
     bool all = false, quiet = false, no_trunc = false;
@@ -241,7 +246,8 @@ int hull_cmd_ps(struct hull_ctx *ctx, int argc, char **argv)
     }
     /* docker: -n/--latest show every state, and so do status/exited filters. */
     for (size_t i = 0; i < nf; i++)
-        if (hull_str_has_prefix(filters[i], "status=") || hull_str_has_prefix(filters[i], "exited="))
+        if (hull_str_has_prefix(filters[i], "status=") ||
+            hull_str_has_prefix(filters[i], "exited="))
             all = true;
     if (last >= 0)
         all = true;

@@ -233,12 +233,12 @@ int hull_engine_inspect(struct hull_engine *e, const char *ref, json_t **out, hu
         /* Config/HostConfig: the parts of docker's shape that templates ask for. */
         json_t *oj = json_loads(json_string_value(json_object_get(r, "opts")), 0, NULL);
         json_t *labels = json_object_get(oj, "labels");
-        json_object_set_new(
-            o, "Config",
-            json_pack("{s:O, s:s, s:O?, s:O?}", "Labels", labels ? labels : json_object(), "Image",
-                      json_string_value(json_object_get(r, "image")), "Hostname",
-                      json_object_get(cfg, "hostname"), "Env",
-                      json_object_get(json_object_get(cfg, "process"), "env")));
+        json_object_set_new(o, "Config",
+                            json_pack("{s:O, s:s, s:O?, s:O?}", "Labels",
+                                      labels ? labels : json_object(), "Image",
+                                      json_string_value(json_object_get(r, "image")), "Hostname",
+                                      json_object_get(cfg, "hostname"), "Env",
+                                      json_object_get(json_object_get(cfg, "process"), "env")));
         json_object_set_new(o, "HostConfig",
                             json_pack("{s:O, s:b}", "NetworkMode", json_object_get(r, "network"),
                                       "Init", json_is_true(json_object_get(oj, "init"))));
@@ -380,6 +380,26 @@ int hull_engine_events(struct hull_engine *e, int64_t since_ns, char **filters, 
     }
 }
 
+/* A created container that joins another's network: that container's init
+ * may have changed since create, so the namespace path is looked up again. */
+static int rejoin_netns(struct hull_engine *e, const char *id, const char *peer, hull_error *err)
+{
+    _cleanup_free_ char *bundle = hull_engine_bundle(e, id), *peer_id = NULL, *data = NULL;
+    _cleanup_free_ char *cfgpath = xasprintf("%s/config.json", bundle);
+    json_t *spec = json_load_file(cfgpath, 0, NULL);
+    int r;
+
+    if (spec == NULL)
+        return hull_error_msg(err, EIO, "container %s: cannot read %s", id, cfgpath);
+    r = hull_engine_join_netns(e, peer, spec, &peer_id, err);
+    if (r == 0) {
+        data = json_dumps(spec, JSON_COMPACT);
+        r = hull_write_file_atomic(cfgpath, data, strlen(data), 0600, err);
+    }
+    json_decref(spec);
+    return r;
+}
+
 int hull_engine_start(struct hull_engine *e, const char *ref, bool attach, int *exit_status,
                       hull_error *err)
 {
@@ -406,6 +426,13 @@ int hull_engine_start(struct hull_engine *e, const char *ref, bool attach, int *
     ma.image = json_string_value(json_object_get(r, "image"));
     ma.detach = !attach;
     ma.network = json_string_value(json_object_get(r, "network"));
+    if (ma.network && hull_str_has_prefix(ma.network, HULL_NET_CONTAINER)) {
+        if (rejoin_netns(e, id, ma.network + strlen(HULL_NET_CONTAINER), err) < 0) {
+            json_decref(r);
+            return -1;
+        }
+        ma.network = NULL; /* nothing to set up: the namespace is the peer's */
+    }
     ma.ports = json_string_value(json_object_get(r, "ports"));
     {
         json_t *oj = json_loads(json_string_value(json_object_get(r, "opts")), 0, NULL);

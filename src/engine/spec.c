@@ -366,10 +366,7 @@ int hull_engine_build_spec(const struct hull_run_opts *o, json_t *image_config, 
             if (strcmp(json_string_value(json_object_get(json_array_get(ns, i), "type")),
                        "network") == 0)
                 json_array_remove(ns, i);
-    } else if (o->network && hull_str_has_prefix(o->network, "container:")) {
-        json_decref(spec);
-        return hull_error_msg(err, ENOTSUP, "--network %s: not supported yet", o->network);
-    }
+    } /* container:NAME: the namespace path is filled in by hull_engine_join_netns */
     {
         json_t *res = json_object_get(linux_, "resources");
         if (o->memory > 0)

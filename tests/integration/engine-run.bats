@@ -86,3 +86,56 @@ count_zombies() {
     assert_output_equals ""
     assert_no_container_dirs
 }
+
+@test "engine-run: --network container:A reaches A's server on 127.0.0.1 and shares its names" {
+    run hrun -d --name srva sh -c 'echo hello-from-a >/tmp/index.html; exec httpd -f -p 127.0.0.1:8080 -h /tmp'
+    assert_success
+    a_id=$output
+    # A's server listens on A's loopback only: a container of its own cannot see it.
+    poll 10 h exec srva wget -qO- http://127.0.0.1:8080/index.html
+    run hrun --rm sh -c 'wget -qO- http://127.0.0.1:8080/index.html'
+    assert_failure
+    assert_output_contains "refused"
+    run hrun --rm --network container:srva sh -c 'wget -qO- http://127.0.0.1:8080/index.html; echo "host=$(hostname)"; readlink /proc/self/ns/net'
+    assert_success
+    assert_output_contains hello-from-a
+    assert_output_contains "host=${a_id:0:12}"
+    a_ns=$(readlink "/proc/$(h inspect -f '{{.State.Pid}}' srva)/ns/net")
+    assert_output_contains "$a_ns"
+    # create now, start later: the namespace is looked up again at start
+    run h create --rootfs "$HULL_ROOTFS" --name late --network container:srva sh -c 'wget -qO- http://127.0.0.1:8080/index.html'
+    assert_success
+    run h start -a late
+    assert_success
+    assert_output_contains hello-from-a
+    run h ps -a --filter name=late --format '{{.Networks}}'
+    assert_output_equals "container:$a_id"
+}
+
+@test "engine-run: --network container: needs a running container and no -p/-h" {
+    run hrun --rm --network container:nosuch true
+    assert_status 125
+    assert_output_contains "no such container: nosuch"
+    run hrun --name stopped true
+    assert_success
+    run hrun --rm --network container:stopped true
+    assert_status 125
+    assert_output_contains "container stopped is not running"
+    run hrun -d --name up sleep 1000
+    assert_success
+    run hrun --rm --network container:up -h other true
+    assert_status 125
+    assert_output_contains "conflicting options"
+    run hrun --rm --network container:up -p 8080:80 true
+    assert_status 125
+    assert_output_contains "conflicting options"
+    # a created container whose peer stopped cannot start
+    run h create --rootfs "$HULL_ROOTFS" --name joiner --network container:up true
+    assert_success
+    run h rm -f up
+    run h start joiner
+    assert_status 125
+    assert_output_contains "no such container"
+    run h ps -a --format '{{.Names}}'
+    [ "$(echo "$output" | sort | tr '\n' ' ')" = "joiner stopped " ]
+}
