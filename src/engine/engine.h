@@ -102,6 +102,16 @@ int hull_volume_list(struct hull_engine *e, json_t **out, hull_error *err);
 int hull_volume_remove(struct hull_engine *e, const char *name, hull_error *err);
 int hull_volume_prune(struct hull_engine *e, json_t **removed, hull_error *err);
 
+/* cp.c: copy between a container (running or not) and the host. Every
+ * container path is resolved inside its root (openat2 RESOLVE_IN_ROOT).
+ * cp_out: container src → host dst, or dst "-" for a tar stream on out_fd.
+ * cp_in: host src → container dst, or src "-" for a tar stream on in_fd
+ * (extracted into the existing directory dst). */
+int hull_engine_cp_out(struct hull_engine *e, const char *ref, const char *src, const char *dst,
+                       int out_fd, hull_error *err);
+int hull_engine_cp_in(struct hull_engine *e, const char *ref, const char *src, int in_fd,
+                      const char *dst, hull_error *err);
+
 /* filter.c: docker's `ps --filter KEY=VALUE` on a container row of
  * hull_engine_list (name=REGEX, id=PREFIX, label=KEY[=VALUE], status=,
  * exited=N, ancestor=IMAGE, network=, abnormal=true|false). Returns 1 if it
