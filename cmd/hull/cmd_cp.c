@@ -34,6 +34,7 @@ int hull_cmd_cp(struct hull_ctx *ctx, int argc, char **argv)
     const char *src_path = NULL, *dst_path = NULL;
     struct hull_engine e;
     hull_error err = {0};
+    bool archive = false;
     int c, r;
 
     optind = 1;
@@ -43,7 +44,9 @@ int hull_cmd_cp(struct hull_ctx *ctx, int argc, char **argv)
                             "links)\n");
             return 125;
         }
-        if (c != 'a' && c != 'q')
+        if (c == 'a')
+            archive = true;
+        else if (c != 'q')
             return 125;
     }
     if (argc - optind != 2) {
@@ -70,9 +73,9 @@ int hull_cmd_cp(struct hull_ctx *ctx, int argc, char **argv)
     if (hull_cmd_open_engine(ctx, &e) != 0)
         return 125;
     if (src_ctr)
-        r = hull_engine_cp_out(&e, src_ctr, src_path, argv[optind + 1], 1, &err);
+        r = hull_engine_cp_out(&e, src_ctr, src_path, argv[optind + 1], 1, archive, &err);
     else
-        r = hull_engine_cp_in(&e, dst_ctr, argv[optind], 0, dst_path, &err);
+        r = hull_engine_cp_in(&e, dst_ctr, argv[optind], 0, dst_path, archive, &err);
     hull_engine_close(&e);
     return r < 0 ? hull_cmd_fail(&err) : 0;
 }

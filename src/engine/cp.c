@@ -95,6 +95,7 @@ struct sink {
     int rootfd;         /* container writer: root fd */
     const char *dir;    /* container writer: destination dir in the root */
     bool host;          /* entries land on the host: drop setuid/setgid */
+    bool keep_ids;      /* cp -a: keep the entries' uid/gid */
     const char *what;   /* for messages: "container web" */
 };
 
@@ -306,8 +307,8 @@ static int open_file_for_write(int parent, const char *base, mode_t mode, const 
     return hull_error_msg(err, EAGAIN, "cp: %s keeps changing", path);
 }
 
-static int container_sink(struct sink *s, struct archive_entry *ae, int datafd, struct archive *in,
-                          hull_error *err)
+static int create_in_container(struct sink *s, struct archive_entry *ae, int datafd,
+                               struct archive *in, hull_error *err)
 {
     const char *name = archive_entry_pathname(ae);
     _cleanup_free_ char *path = xasprintf("%s/%s", s->dir, name);
@@ -387,6 +388,26 @@ static int container_sink(struct sink *s, struct archive_entry *ae, int datafd, 
     return r;
 }
 
+/* Create the entry; with cp -a give it the entry's owner (never through a
+ * symlink: the name is resolved again, its last component not followed). */
+static int container_sink(struct sink *s, struct archive_entry *ae, int datafd, struct archive *in,
+                          hull_error *err)
+{
+    _cleanup_free_ char *path = NULL;
+    _cleanup_close_ int fd = -1;
+
+    if (create_in_container(s, ae, datafd, in, err) < 0)
+        return -1;
+    if (!s->keep_ids)
+        return 0;
+    path = xasprintf("%s/%s", s->dir, archive_entry_pathname(ae));
+    fd = hull_openat_in_root(s->rootfd, path, O_PATH | O_NOFOLLOW, 0);
+    if (fd < 0 || fchownat(fd, "", (uid_t)archive_entry_uid(ae), (gid_t)archive_entry_gid(ae),
+                           AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+        return hull_error_set(err, errno, "cp: %s: chown %s", s->what, path);
+    return 0;
+}
+
 static int sink_entry(struct sink *s, struct archive_entry *ae, int datafd, struct archive *in,
                       hull_error *err)
 {
@@ -432,12 +453,12 @@ static struct archive *tar_writer(int fd, hull_error *err)
 }
 
 int hull_engine_cp_out(struct hull_engine *e, const char *ref, const char *src, const char *dst,
-                       int out_fd, hull_error *err)
+                       int out_fd, bool keep_ids, hull_error *err)
 {
     _cleanup_close_ int rootfd = -1, sfd = -1, cwd = -1;
     _cleanup_free_ char *what = xasprintf("container %s", ref), *name = base_name(src);
     _cleanup_free_ char *target = NULL;
-    struct sink s = {.what = what};
+    struct sink s = {.what = what, .keep_ids = keep_ids};
     struct stat st, dst_st;
     bool contents = ends_with_dot(src), dst_exists;
     int r;
@@ -484,9 +505,9 @@ int hull_engine_cp_out(struct hull_engine *e, const char *ref, const char *src, 
     s.ar = archive_write_disk_new();
     s.host = true;
     archive_write_disk_set_options(
-        s.ar, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-                  ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS |
-                  ARCHIVE_EXTRACT_UNLINK);
+        s.ar, (keep_ids ? ARCHIVE_EXTRACT_OWNER : 0) | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
+                  ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+                  ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS | ARCHIVE_EXTRACT_UNLINK);
     r = walk(&s, sfd, name[0] ? name : "", name[0] != '\0', 0, err);
     if (archive_write_close(s.ar) != ARCHIVE_OK && r == 0)
         r = hull_error_msg(err, EIO, "cp: %s: %s", dst, archive_error_string(s.ar));
@@ -533,11 +554,11 @@ out:
 }
 
 int hull_engine_cp_in(struct hull_engine *e, const char *ref, const char *src, int in_fd,
-                      const char *dst, hull_error *err)
+                      const char *dst, bool keep_ids, hull_error *err)
 {
     _cleanup_close_ int rootfd = -1, sfd = -1, dfd = -1;
     _cleanup_free_ char *what = xasprintf("container %s", ref), *name = NULL, *dir = NULL;
-    struct sink s = {.what = what};
+    struct sink s = {.what = what, .keep_ids = keep_ids};
     struct stat st, dst_st;
     bool contents, dst_exists;
 

@@ -106,11 +106,12 @@ int hull_volume_prune(struct hull_engine *e, json_t **removed, hull_error *err);
  * container path is resolved inside its root (openat2 RESOLVE_IN_ROOT).
  * cp_out: container src → host dst, or dst "-" for a tar stream on out_fd.
  * cp_in: host src → container dst, or src "-" for a tar stream on in_fd
- * (extracted into the existing directory dst). */
+ * (extracted into the existing directory dst). keep_ids (cp -a): keep the
+ * files' uid/gid; otherwise they belong to the caller (out) or root (in). */
 int hull_engine_cp_out(struct hull_engine *e, const char *ref, const char *src, const char *dst,
-                       int out_fd, hull_error *err);
+                       int out_fd, bool keep_ids, hull_error *err);
 int hull_engine_cp_in(struct hull_engine *e, const char *ref, const char *src, int in_fd,
-                      const char *dst, hull_error *err);
+                      const char *dst, bool keep_ids, hull_error *err);
 
 /* filter.c: docker's `ps --filter KEY=VALUE` on a container row of
  * hull_engine_list (name=REGEX, id=PREFIX, label=KEY[=VALUE], status=,

@@ -253,3 +253,28 @@ PY
     assert_status 125
     [ ! -e "$OUT/env" ]
 }
+
+@test "engine-cp: -a keeps owners; without it copies belong to root; setuid never reaches the host" {
+    run hrun -d --name box sh -c 'echo x >/owned && chown 42:43 /owned && cp /bin/busybox /suid && chmod 4755 /suid && exec sleep 1000'
+    assert_success
+    poll 10 h exec box test -u /suid
+    chown 1234:5678 "$SRC/a"
+    run h cp "$SRC/a" box:/plain
+    assert_success
+    run h cp -a "$SRC/a" box:/kept
+    assert_success
+    run h exec box stat -c '%u:%g' /plain /kept
+    assert_output_equals "0:0
+1234:5678"
+    run h cp box:/owned "$OUT/plain"
+    assert_success
+    run h cp -a box:/owned "$OUT/kept"
+    assert_success
+    [ "$(stat -c '%u:%g' "$OUT/plain")" = 0:0 ]
+    [ "$(stat -c '%u:%g' "$OUT/kept")" = 42:43 ]
+    # a setuid file from the container arrives without the bit
+    run h cp -a box:/suid "$OUT/suid"
+    assert_success
+    [ -x "$OUT/suid" ]
+    [ ! -u "$OUT/suid" ]
+}
