@@ -84,6 +84,53 @@ static bool match_ancestor(json_t *c, const char *v)
            strncmp(hex, want, strlen(want)) == 0;
 }
 
+/* publish=HOSTPORT[/proto] or expose=CONTAINERPORT[/proto] against the
+ * row's port mappings (JSON in the "ports" column). */
+static int match_port(json_t *c, const char *key, const char *v, hull_error *err)
+{
+    const char *slash = strchr(v, '/');
+    const char *proto = slash ? slash + 1 : NULL;
+    const char *field = strcmp(key, "publish") == 0 ? "hostPort" : "containerPort";
+    _cleanup_free_ char *num = slash ? strndup(v, (size_t)(slash - v)) : xstrdup(v);
+    unsigned long long port;
+    json_t *ports, *p;
+    size_t i;
+    int r = 0;
+
+    if (hull_parse_u64(num, &port) < 0 || port == 0 || port > 65535 ||
+        (proto && strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0))
+        return hull_error_msg(err, EINVAL, "--filter %s=%s: expected PORT[/tcp|udp]", key, v);
+    if (c == NULL)
+        return 0;
+    ports = json_loads(str(c, "ports"), 0, NULL);
+    json_array_foreach (ports, i, p)
+        if ((unsigned long long)json_integer_value(json_object_get(p, field)) == port &&
+            (proto == NULL ||
+             strcmp(json_string_value(json_object_get(p, "protocol")) ?: "tcp", proto) == 0))
+            r = 1;
+    json_decref(ports);
+    return r;
+}
+
+/* volume=NAME|PATH: a -v source (named volume or host path) or destination. */
+static int match_volume(json_t *c, const char *v)
+{
+    json_t *vols = json_loads(str(c, "volumes"), 0, NULL), *x;
+    size_t i, n = strlen(v);
+    int r = 0;
+
+    json_array_foreach (vols, i, x) {
+        const char *s = json_string_value(x), *colon = s ? strchr(s, ':') : NULL;
+        if (colon == NULL)
+            continue;
+        if (((size_t)(colon - s) == n && strncmp(s, v, n) == 0) ||
+            (strncmp(colon + 1, v, n) == 0 && (colon[1 + n] == '\0' || colon[1 + n] == ':')))
+            r = 1;
+    }
+    json_decref(vols);
+    return r;
+}
+
 static int parse_bool(const char *key, const char *v, hull_error *err)
 {
     if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
@@ -146,6 +193,13 @@ int hull_container_match(json_t *c, const char *filter, hull_error *err)
             return hull_error_msg(err, EINVAL, "--filter network=: empty network");
         return c && strcmp(str(c, "network"), v) == 0;
     }
+    if (strcmp(key, "publish") == 0 || strcmp(key, "expose") == 0)
+        return match_port(c, key, v, err);
+    if (strcmp(key, "volume") == 0) {
+        if (v[0] == '\0')
+            return hull_error_msg(err, EINVAL, "--filter volume=: empty volume");
+        return c && match_volume(c, v);
+    }
     if (strcmp(key, "abnormal") == 0) {
         int want = parse_bool(key, v, err);
         if (want < 0)
@@ -154,7 +208,7 @@ int hull_container_match(json_t *c, const char *filter, hull_error *err)
     }
     return hull_error_msg(err, EINVAL,
                           "--filter \"%s\": unknown filter \"%s\" (name, id, label, status, "
-                          "exited, ancestor, network, abnormal)",
+                          "exited, ancestor, network, publish, expose, volume, abnormal)",
                           filter, key);
 }
 

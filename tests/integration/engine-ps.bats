@@ -56,6 +56,33 @@ make_four() {
     assert_output_equals web
 }
 
+@test "engine-ps: --filter publish/expose/volume" {
+    mkdir -p "$TEST_TMP/bind"
+    run h create --rootfs "$HULL_ROOTFS" --name pub --network bridge -p 38471:80 -p 38472:53/udp true
+    assert_success
+    run h create --rootfs "$HULL_ROOTFS" --name vol -v data:/data -v "$TEST_TMP/bind:/mnt:ro" true
+    assert_success
+    run h ps -a --filter publish=38471 --format '{{.Names}} {{.Ports}}'
+    assert_output_equals "pub 0.0.0.0:38471->80/tcp, 0.0.0.0:38472->53/udp"
+    run h ps -a --filter publish=38472/udp -q
+    [ "${#lines[@]}" -eq 1 ]
+    run h ps -a --filter publish=38472/tcp -q
+    assert_output_equals ""
+    run h ps -a --filter expose=80 --format '{{.Names}}'
+    assert_output_equals pub
+    run h ps -a --filter volume=data --format '{{.Names}}'
+    assert_output_equals vol
+    run h ps -a --filter volume=/mnt --format '{{.Names}}'
+    assert_output_equals vol
+    run h ps -a --filter "volume=$TEST_TMP/bind" --format '{{.Names}}'
+    assert_output_equals vol
+    run h ps -a --filter volume=/dat --format '{{.Names}}'
+    assert_output_equals ""
+    run h ps -a --filter publish=99999
+    assert_status 125
+    assert_output_contains "expected PORT[/tcp|udp]"
+}
+
 @test "engine-ps: ancestor= matches the image by name, with or without its tag" {
     run h run -d --name img busybox sleep 1000
     assert_success
