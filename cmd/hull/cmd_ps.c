@@ -15,6 +15,7 @@
 #define PS_DEFAULT                                                                                 \
     "table {{.ID}}\\t{{.Image}}\\t{{.Command}}\\t{{.RunningFor}}\\t{{.Status}}\\t{{.Ports}}"       \
     "\\t{{.Names}}"
+#define PS_DEFAULT_SIZE PS_DEFAULT "\\t{{.Size}}"
 
 /* docker's units.HumanDuration. */
 static char *human_duration(int64_t ns)
@@ -42,6 +43,16 @@ static char *human_duration(int64_t ns)
     if (h < 24 * 365 * 2)
         return xasprintf("%lld months", h / 24 / 30);
     return xasprintf("%lld years", h / 24 / 365);
+}
+
+/* docker's units.HumanSizeWithPrecision(n, 3): decimal units. */
+static char *human_size(double n)
+{
+    static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+    size_t u = 0;
+    while (n >= 1000 && u + 1 < sizeof(units) / sizeof(units[0]))
+        n /= 1000, u++;
+    return xasprintf("%.3g%s", n, units[u]);
 }
 
 static int64_t col_int(json_t *r, const char *k)
@@ -103,6 +114,9 @@ static json_t *ps_object(json_t *r, bool no_trunc, int64_t now)
     _cleanup_free_ char *ago = human_duration(now - col_int(r, "created"));
     _cleanup_free_ char *running_for = xasprintf("%s ago", ago);
     _cleanup_free_ char *cmd = xasprintf("\"%s\"", col_str(r, "command"));
+    _cleanup_free_ char *size = json_is_integer(json_object_get(r, "size_rw"))
+                                    ? human_size((double)col_int(r, "size_rw"))
+                                    : xstrdup("");
     char created[64] = "", *lstr = xstrdup("");
     time_t t = (time_t)(col_int(r, "created") / 1000000000LL);
     struct tm tm;
@@ -121,7 +135,7 @@ static json_t *ps_object(json_t *r, bool no_trunc, int64_t now)
                   col_str(r, "name"), "Image", col_str(r, "image"), "Command", cmd, "CreatedAt",
                   created, "RunningFor", running_for, "State", col_str(r, "state"), "Status",
                   status, "Ports", ports, "Labels", lstr, "Networks", col_str(r, "network"),
-                  "Mounts", "", "Size", "", "Label", labels ? labels : json_object(), "ExitCode",
+                  "Mounts", "", "Size", size, "Label", labels ? labels : json_object(), "ExitCode",
                   (json_int_t)col_int(r, "exit_code"), "Abnormal", col_int(r, "abnormal") != 0,
                   "Reason", json_string_value(json_object_get(r, "reason")));
     {
@@ -150,8 +164,8 @@ static json_t *ps_headers(void)
                      "CreatedAt", "CREATED AT", "Label", "LABEL");
 }
 
-static int ps_print(json_t *rows, const char *format, bool no_trunc, bool quiet, long last,
-                    hull_error *err)
+static int ps_print(json_t *rows, const char *format, bool no_trunc, bool quiet, bool size,
+                    long last, hull_error *err)
 {
     struct hull_format *f = NULL;
     json_t *headers = ps_headers(), *r;
@@ -159,7 +173,8 @@ static int ps_print(json_t *rows, const char *format, bool no_trunc, bool quiet,
     size_t i;
     int rc = 0;
 
-    if (hull_format_open(quiet ? "{{.ID}}" : format, PS_DEFAULT, headers, &f, err) < 0) {
+    if (hull_format_open(quiet ? "{{.ID}}" : format, size ? PS_DEFAULT_SIZE : PS_DEFAULT, headers,
+                         &f, err) < 0) {
         json_decref(headers);
         return hull_error_prefix(err, "--format");
     }
@@ -180,6 +195,20 @@ static int ps_print(json_t *rows, const char *format, bool no_trunc, bool quiet,
     return rc;
 }
 
+/* -s: the writable layer's size of each row, as "size_rw" (rows whose
+ * layer is not mounted any more get none). */
+static void add_sizes(struct hull_engine *e, json_t *rows)
+{
+    json_t *r;
+    size_t i;
+
+    json_array_foreach (rows, i, r) {
+        int64_t rw;
+        if (hull_engine_size(e, col_str(r, "id"), &rw, NULL) == 0)
+            json_object_set_new(r, "size_rw", json_integer(rw));
+    }
+}
+
 int hull_cmd_ps(struct hull_ctx *ctx, int argc, char **argv)
 {
     static const struct option lo[] = {
@@ -193,7 +222,7 @@ int hull_cmd_ps(struct hull_ctx *ctx, int argc, char **argv)
         {"size", no_argument, NULL, 's'},
         {NULL, 0, NULL, 0},
     };
-    bool all = false, quiet = false, no_trunc = false;
+    bool all = false, quiet = false, no_trunc = false, size = false;
     const char *format = NULL;
     _cleanup_strv_ char **filters = NULL;
     struct hull_engine e;
@@ -235,7 +264,8 @@ int hull_cmd_ps(struct hull_ctx *ctx, int argc, char **argv)
             no_trunc = true;
             break;
         case 's':
-            break; /* sizes are not computed: the column stays empty */
+            size = true;
+            break;
         default:
             return 125;
         }
@@ -254,14 +284,16 @@ int hull_cmd_ps(struct hull_ctx *ctx, int argc, char **argv)
     if (hull_cmd_open_engine(ctx, &e) != 0)
         return 125;
     r = hull_engine_list(&e, all, &rows, &err);
+    if (r == 0) {
+        r = hull_container_filter(rows, filters, &matched, &err);
+        json_decref(rows);
+    }
+    if (r == 0 && size)
+        add_sizes(&e, matched);
     hull_engine_close(&e);
     if (r < 0)
         return hull_cmd_fail(&err);
-    r = hull_container_filter(rows, filters, &matched, &err);
-    json_decref(rows);
-    if (r < 0)
-        return hull_cmd_fail(&err);
-    r = ps_print(matched, format, no_trunc, quiet, last, &err);
+    r = ps_print(matched, format, no_trunc, quiet, size, last, &err);
     json_decref(matched);
     return r < 0 ? hull_cmd_fail(&err) : 0;
 }

@@ -79,6 +79,8 @@ int hull_engine_pause(struct hull_engine *e, const char *ref, bool pause, hull_e
 int hull_engine_rename(struct hull_engine *e, const char *ref, const char *name, hull_error *err);
 /* cgroup counters (runc's stats shape) of a running container. */
 int hull_engine_stats(struct hull_engine *e, const char *ref, json_t **out, hull_error *err);
+/* Bytes in the container's writable layer (ps -s); id is a full id. */
+int hull_engine_size(struct hull_engine *e, const char *id, int64_t *rw, hull_error *err);
 int hull_engine_top(struct hull_engine *e, const char *ref, pid_t **pids, size_t *n,
                     hull_error *err);
 

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <fts.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -526,4 +527,51 @@ int hull_engine_top(struct hull_engine *e, const char *ref, pid_t **pids, size_t
     if (hull_engine_lookup(e, ref, &id, err) < 0)
         return -1;
     return hull_container_pids(&rt, id, pids, n, err);
+}
+
+/* ---- ps -s: bytes in the container's writable layer ---- */
+
+/* The upper dir of the overlay mounted at <bundle>/rootfs, from mountinfo
+ * (image and --rootfs containers keep it in different places). */
+static char *upper_dir(struct hull_engine *e, const char *id)
+{
+    _cleanup_free_ char *bundle = hull_engine_bundle(e, id);
+    _cleanup_free_ char *target = xasprintf("%s/rootfs", bundle);
+    _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+    char *line = NULL, *found = NULL;
+    size_t cap = 0;
+
+    while (f && found == NULL && getline(&line, &cap, f) > 0) {
+        char mnt[4096], *opt;
+        if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 || strcmp(mnt, target) != 0)
+            continue;
+        opt = strstr(line, "upperdir=");
+        if (opt) {
+            opt += 9;
+            found = strndup(opt, strcspn(opt, ",\n "));
+        }
+    }
+    free(line);
+    return found;
+}
+
+int hull_engine_size(struct hull_engine *e, const char *id, int64_t *rw, hull_error *err)
+{
+    _cleanup_free_ char *upper = upper_dir(e, id);
+
+    if (upper == NULL)
+        return hull_error_msg(err, ENOENT, "container %s: no writable layer mounted", id);
+    char *paths[] = {upper, NULL};
+    FTS *fts = fts_open(paths, FTS_PHYSICAL | FTS_XDEV | FTS_NOCHDIR, NULL);
+    FTSENT *ent;
+    int64_t sum = 0;
+
+    if (fts == NULL)
+        return hull_error_set(err, errno, "container %s: size of %s", id, upper);
+    while ((ent = fts_read(fts)) != NULL)
+        if (ent->fts_info == FTS_F || ent->fts_info == FTS_SL)
+            sum += ent->fts_statp->st_size;
+    fts_close(fts);
+    *rw = sum;
+    return 0;
 }

@@ -171,3 +171,17 @@ db exited 3 db"
     run h ps -aq
     assert_output_equals ""
 }
+
+@test "engine-ps: -s shows the size of the writable layer" {
+    run hrun -d --name sz sh -c 'head -c 12345 /dev/zero >/f; exec sleep 1000'
+    assert_success
+    poll 10 h exec sz test -s /f
+    run h ps -s --format '{{.Names}} {{.Size}}'
+    assert_output_equals "sz 12.3kB"
+    run h ps -s
+    [[ "${lines[0]}" == *"NAMES"*"SIZE" ]]
+    [[ "${lines[1]}" == *"12.3kB" ]]
+    # without -s the column stays empty
+    run h ps --format '[{{.Size}}]'
+    assert_output_equals "[]"
+}
