@@ -3,32 +3,10 @@
 # per-container monitor and SQLite state. Containers use --rootfs (an overlay
 # over the busybox rootfs) until the image store is wired in.
 
-load helpers
+load engine-helpers
 
-HULL=${HULL:-$BUILD_DIR/hull}
-
-setup() {
-    common_setup
-    HROOT=$RUN_TMP/engine
-    mkdir -p "$HROOT"
-}
-
-teardown() {
-    # Remove every container this test made, then the usual checks.
-    if [ -n "${HROOT:-}" ]; then
-        for id in $(h ps -aq 2>/dev/null); do h rm -f "$id" >/dev/null 2>&1 || true; done
-        findmnt -rn -o TARGET | grep -F -- "$HROOT" | sort -r | while read -r m; do
-            umount -l "$m" 2>/dev/null || true
-        done
-    fi
-    common_teardown
-}
-
-h() {
-    timeout --kill-after=10 "$HULL_TIMEOUT" "$HULL" --root "$HROOT/lib" --runroot "$HROOT/run" "$@"
-}
-
-hrun() { h run --rootfs "$HULL_ROOTFS" "$@"; }
+setup() { engine_setup; }
+teardown() { engine_teardown; }
 
 @test "engine: hull run prints the output and returns the exit code" {
     run hrun sh -c 'echo out; echo err >&2; exit 7'
