@@ -553,6 +553,13 @@ out:
     return r;
 }
 
+int hull_cp_untar(int rootfd, const char *dir, int in_fd, bool keep_ids, const char *what,
+                  hull_error *err)
+{
+    struct sink s = {.rootfd = rootfd, .dir = dir, .keep_ids = keep_ids, .what = what};
+    return untar_into(&s, in_fd, err);
+}
+
 int hull_engine_cp_in(struct hull_engine *e, const char *ref, const char *src, int in_fd,
                       const char *dst, bool keep_ids, hull_error *err)
 {
@@ -578,8 +585,7 @@ int hull_engine_cp_in(struct hull_engine *e, const char *ref, const char *src, i
             return hull_error_msg(err, ENOTDIR,
                                   "cp: %s: %s: a tar stream goes into an existing directory", what,
                                   dst);
-        s.dir = dst;
-        return untar_into(&s, in_fd, err);
+        return hull_cp_untar(rootfd, dst, in_fd, keep_ids, what, err);
     }
     sfd = open(src, O_PATH | O_NOFOLLOW | O_CLOEXEC);
     if (sfd < 0 || fstat(sfd, &st) < 0)
