@@ -73,7 +73,8 @@ static char *status_text(json_t *r, int64_t now)
 
     if (strcmp(st, "running") == 0) {
         d = human_duration(now - col_int(r, "started_at"));
-        return xasprintf("Up %s", d);
+        return xasprintf("Up %s%s", d,
+                         json_is_true(json_object_get(r, "paused")) ? " (Paused)" : "");
     }
     if (strcmp(st, "exited") == 0) {
         d = human_duration(now - col_int(r, "finished_at"));
@@ -133,11 +134,13 @@ static json_t *ps_object(json_t *r, bool no_trunc, int64_t now)
                   "s:b, s:s?}",
                   "ID", col_str(r, "id"), no_trunc ? (size_t)64 : (size_t)12, "Names",
                   col_str(r, "name"), "Image", col_str(r, "image"), "Command", cmd, "CreatedAt",
-                  created, "RunningFor", running_for, "State", col_str(r, "state"), "Status",
-                  status, "Ports", ports, "Labels", lstr, "Networks", col_str(r, "network"),
-                  "Mounts", "", "Size", size, "Label", labels ? labels : json_object(), "ExitCode",
-                  (json_int_t)col_int(r, "exit_code"), "Abnormal", col_int(r, "abnormal") != 0,
-                  "Reason", json_string_value(json_object_get(r, "reason")));
+                  created, "RunningFor", running_for, "State",
+                  json_is_true(json_object_get(r, "paused")) ? "paused" : col_str(r, "state"),
+                  "Status", status, "Ports", ports, "Labels", lstr, "Networks",
+                  col_str(r, "network"), "Mounts", "", "Size", size, "Label",
+                  labels ? labels : json_object(), "ExitCode", (json_int_t)col_int(r, "exit_code"),
+                  "Abnormal", col_int(r, "abnormal") != 0, "Reason",
+                  json_string_value(json_object_get(r, "reason")));
     {
         json_t *vols = json_loads(col_str(r, "volumes"), 0, NULL), *x;
         size_t i;
@@ -284,6 +287,8 @@ int hull_cmd_ps(struct hull_ctx *ctx, int argc, char **argv)
     if (hull_cmd_open_engine(ctx, &e) != 0)
         return 125;
     r = hull_engine_list(&e, all, &rows, &err);
+    if (r == 0)
+        hull_engine_mark_paused(&e, rows);
     if (r == 0) {
         r = hull_container_filter(rows, filters, &matched, &err);
         json_decref(rows);

@@ -64,6 +64,9 @@ int hull_engine_rm(struct hull_engine *e, const char *ref, bool force, bool volu
 int hull_engine_wait(struct hull_engine *e, const char *ref, int *exit_code, hull_error *err);
 /* Array of container objects (the shape of `inspect`, abbreviated for ps). */
 int hull_engine_list(struct hull_engine *e, bool all, json_t **out, hull_error *err);
+/* Set "paused": true on the rows (of hull_engine_list) whose container is
+ * frozen; filters and ps read it. */
+void hull_engine_mark_paused(struct hull_engine *e, json_t *rows);
 int hull_engine_inspect(struct hull_engine *e, const char *ref, json_t **out, hull_error *err);
 int hull_engine_logs(struct hull_engine *e, const char *ref, bool follow, long tail,
                      bool timestamps, hull_error *err);

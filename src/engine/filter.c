@@ -23,6 +23,8 @@ static const char *str(json_t *c, const char *key)
 static const char *status_of(json_t *c)
 {
     const char *st = str(c, "state");
+    if (strcmp(st, "running") == 0 && json_is_true(json_object_get(c, "paused")))
+        return "paused"; /* see hull_engine_mark_paused */
     return strcmp(st, "starting") == 0 ? "created" : st;
 }
 

@@ -575,3 +575,32 @@ int hull_engine_size(struct hull_engine *e, const char *id, int64_t *rw, hull_er
     *rw = sum;
     return 0;
 }
+
+/* A paused container is "running" in the database (pause does not touch
+ * the row). The truth is the cgroup freezer, which the runtime reads; only
+ * containers that were ever paused (a "pause" event) are asked, so a plain
+ * ps pays one query. */
+void hull_engine_mark_paused(struct hull_engine *e, json_t *rows)
+{
+    _cleanup_free_ char *rtroot = hull_engine_runtime_root(e);
+    json_t *paused = NULL, *r, *p;
+    size_t i, j;
+
+    if (hull_db_query(e->db, &paused, NULL,
+                      "SELECT DISTINCT container FROM events WHERE type='pause'", NULL) < 0)
+        return;
+    json_array_foreach (rows, i, r) {
+        const char *id = json_string_value(json_object_get(r, "id"));
+        struct hull_state *st = NULL;
+        bool asked = false;
+        json_array_foreach (paused, j, p)
+            asked = asked ||
+                    strcmp(json_string_value(json_object_get(p, "container")) ?: "", id ?: "") == 0;
+        if (!asked || !is_running(r) || hull_state_load(rtroot, id, &st, NULL) < 0)
+            continue;
+        if (hull_state_status(rtroot, st) == HULL_STATUS_PAUSED)
+            json_object_set_new(r, "paused", json_true());
+        hull_state_free(st);
+    }
+    json_decref(paused);
+}

@@ -185,3 +185,22 @@ db exited 3 db"
     run h ps --format '[{{.Size}}]'
     assert_output_equals "[]"
 }
+
+@test "engine-ps: a paused container is paused for status= and Status" {
+    run hrun -d --name frozen sleep 1000
+    assert_success
+    run hrun -d --name thawed sleep 1000
+    assert_success
+    run h pause frozen
+    assert_success
+    run h ps --filter status=paused --format '{{.Names}} {{.State}} {{.Status}}'
+    [[ "$output" == "frozen paused Up "*" (Paused)" ]]
+    run h ps --filter status=running --format '{{.Names}}'
+    assert_output_equals thawed
+    run h unpause frozen
+    assert_success
+    run h ps --filter status=paused -q
+    assert_output_equals ""
+    run h ps --filter status=running -q
+    [ "${#lines[@]}" -eq 2 ]
+}
