@@ -97,6 +97,7 @@ struct sink {
     bool host;          /* entries land on the host: drop setuid/setgid */
     bool keep_ids;      /* cp -a: keep the entries' uid/gid */
     const char *what;   /* for messages: "container web" */
+    json_t *dir_times;  /* container writer: [[path, mtime]...], set last */
 };
 
 static int sink_entry(struct sink *s, struct archive_entry *ae, int datafd, struct archive *in,
@@ -343,9 +344,12 @@ static int create_in_container(struct sink *s, struct archive_entry *ae, int dat
         fd = openat(parent, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd >= 0) {
             fchmod(fd, mode);
-            futimens(fd, ts);
             close(fd);
         }
+        /* Its time is set once its entries are written (they change it). */
+        if (s->dir_times == NULL)
+            s->dir_times = json_array();
+        json_array_append_new(s->dir_times, json_pack("[s, I]", path, (json_int_t)ts[0].tv_sec));
         return 0;
     case AE_IFLNK:
         if (make_room(parent, base, path, err) < 0)
@@ -406,6 +410,25 @@ static int container_sink(struct sink *s, struct archive_entry *ae, int datafd, 
                            AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
         return hull_error_set(err, errno, "cp: %s: chown %s", s->what, path);
     return 0;
+}
+
+/* After a copy into a container: directory times, deepest (last) first,
+ * each directory resolved in the root again. */
+static void finish_dirs(struct sink *s)
+{
+    for (size_t i = json_array_size(s->dir_times); i-- > 0;) {
+        json_t *d = json_array_get(s->dir_times, i);
+        struct timespec ts[2] = {{.tv_sec = (time_t)json_integer_value(json_array_get(d, 1))}};
+        int fd = hull_openat_in_root(s->rootfd, json_string_value(json_array_get(d, 0)),
+                                     O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
+        ts[1] = ts[0];
+        if (fd >= 0) {
+            futimens(fd, ts);
+            close(fd);
+        }
+    }
+    json_decref(s->dir_times);
+    s->dir_times = NULL;
 }
 
 static int sink_entry(struct sink *s, struct archive_entry *ae, int datafd, struct archive *in,
@@ -557,7 +580,9 @@ int hull_cp_untar(int rootfd, const char *dir, int in_fd, bool keep_ids, const c
                   hull_error *err)
 {
     struct sink s = {.rootfd = rootfd, .dir = dir, .keep_ids = keep_ids, .what = what};
-    return untar_into(&s, in_fd, err);
+    int r = untar_into(&s, in_fd, err);
+    finish_dirs(&s);
+    return r;
 }
 
 int hull_engine_cp_in(struct hull_engine *e, const char *ref, const char *src, int in_fd,
@@ -568,6 +593,7 @@ int hull_engine_cp_in(struct hull_engine *e, const char *ref, const char *src, i
     struct sink s = {.what = what, .keep_ids = keep_ids};
     struct stat st, dst_st;
     bool contents, dst_exists;
+    int r;
 
     if (open_container_root(e, ref, &rootfd, err) < 0)
         return -1;
@@ -609,5 +635,7 @@ int hull_engine_cp_in(struct hull_engine *e, const char *ref, const char *src, i
             return hull_error_set(err, errno, "cp: %s: %s", what, dir);
     }
     s.dir = dir;
-    return walk(&s, sfd, name, name[0] != '\0', 0, err);
+    r = walk(&s, sfd, name, name[0] != '\0', 0, err);
+    finish_dirs(&s);
+    return r;
 }

@@ -47,6 +47,12 @@ no_secret_in() {
     assert_output_equals "top
 deep
 a"
+    # times are kept, directories' too (set after their entries)
+    touch -d '2020-01-02 03:04:05' "$SRC/sub"
+    run h cp "$SRC/sub" box:/timed
+    assert_success
+    run h exec box stat -c %Y /timed
+    assert_output_equals "$(stat -c %Y "$SRC/sub")"
     # a file under a new name; into an existing directory under its own name
     run h cp "$SRC/a" box:/etc/renamed
     assert_success
