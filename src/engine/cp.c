@@ -40,31 +40,60 @@
 /* ---- the container's root ---------------------------------------------- */
 
 /* Open the root of container `ref` (O_PATH directory fd in *rootfd). */
+/* The pid of the container's init if the runtime says it runs (its state
+ * check compares the process start time, so a recycled pid is not ours). */
+static pid_t running_init(struct hull_runtime *rt, const char *id)
+{
+    json_t *st = NULL;
+    pid_t pid = 0;
+
+    if (hull_container_state(rt, id, &st, NULL) == 0 &&
+        strcmp(json_string_value(json_object_get(st, "status")) ?: "", "stopped") != 0)
+        pid = (pid_t)json_integer_value(json_object_get(st, "pid"));
+    json_decref(st);
+    return pid;
+}
+
+/* /proc/PID/root of a running init. The /proc/PID directory fd pins that
+ * task: opened before the second state check, it cannot be a later process
+ * that got the same pid (then the check fails), and "root" beneath it cannot
+ * be opened once the task is gone. Never the host's own root. */
+static int open_init_root(struct hull_runtime *rt, const char *id, pid_t pid, const char *ref,
+                          int *rootfd, hull_error *err)
+{
+    _cleanup_free_ char *p = xasprintf("/proc/%d", pid);
+    _cleanup_close_ int procfd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    struct stat a, b;
+    int fd;
+
+    if (procfd < 0 || running_init(rt, id) != pid)
+        return hull_error_msg(err, ESRCH, "cp: container %s stopped while cp started", ref);
+    fd = openat(procfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return hull_error_set(err, errno, "cp: container %s: open its root", ref);
+    if (fstat(fd, &a) < 0 || stat("/", &b) < 0 || (a.st_dev == b.st_dev && a.st_ino == b.st_ino)) {
+        close(fd);
+        return hull_error_msg(err, EPERM, "cp: container %s: its root is the host's root", ref);
+    }
+    *rootfd = fd;
+    return 0;
+}
+
+/* Open the root of container `ref` (O_PATH directory fd in *rootfd). */
 static int open_container_root(struct hull_engine *e, const char *ref, int *rootfd, hull_error *err)
 {
     _cleanup_free_ char *id = NULL, *rtroot = hull_engine_runtime_root(e);
     _cleanup_free_ char *bundle = NULL, *rootfs = NULL;
     struct hull_runtime rt = {.root = rtroot};
-    json_t *st = NULL;
     struct stat a, b;
+    pid_t pid;
     int fd;
 
     if (hull_engine_lookup(e, ref, &id, err) < 0)
         return -1;
-    /* Running: the runtime's state checks that its pid is still our init. */
-    if (hull_container_state(&rt, id, &st, NULL) == 0 &&
-        strcmp(json_string_value(json_object_get(st, "status")) ?: "", "stopped") != 0 &&
-        json_integer_value(json_object_get(st, "pid")) > 0) {
-        _cleanup_free_ char *p =
-            xasprintf("/proc/%lld/root", (long long)json_integer_value(json_object_get(st, "pid")));
-        json_decref(st);
-        fd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-            return hull_error_set(err, errno, "cp: container %s: open its root", ref);
-        *rootfd = fd;
-        return 0;
-    }
-    json_decref(st);
+    pid = running_init(&rt, id);
+    if (pid > 0)
+        return open_init_root(&rt, id, pid, ref, rootfd, err);
     /* Stopped or created: the overlay stays mounted until rm. It must be a
      * mount (another device than the bundle), or we would copy into /run. */
     bundle = hull_engine_bundle(e, id);
