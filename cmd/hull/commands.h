@@ -34,6 +34,7 @@ int hull_cmd_inspect(struct hull_ctx *ctx, int argc, char **argv);
 int hull_cmd_logs(struct hull_ctx *ctx, int argc, char **argv);
 int hull_cmd_exec(struct hull_ctx *ctx, int argc, char **argv);
 int hull_cmd_events(struct hull_ctx *ctx, int argc, char **argv);
+int hull_cmd_cp(struct hull_ctx *ctx, int argc, char **argv);
 int hull_cmd_network(struct hull_ctx *ctx, int argc, char **argv);
 int hull_cmd_volume(struct hull_ctx *ctx, int argc, char **argv);
 int hull_cmd_misc(struct hull_ctx *ctx, int argc,

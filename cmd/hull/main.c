@@ -39,6 +39,7 @@ static const struct hull_command commands[] = {
     {"stats", hull_cmd_misc, "cgroup counters of containers (--no-stream, --format json)"},
     {"top", hull_cmd_misc, "processes of a container"},
     {"port", hull_cmd_misc, "published ports of a container"},
+    {"cp", hull_cmd_cp, "copy files between a container and the host (or a tar stream)"},
     {"volume", hull_cmd_volume, "manage named volumes (create, ls, rm, inspect, prune)"},
     {"network", hull_cmd_network, "manage networks (create, ls, rm, inspect)"},
     {"info", hull_cmd_system, "show system-wide information"},

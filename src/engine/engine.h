@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <jansson.h>
 
@@ -37,6 +38,7 @@ struct hull_run_opts {
     char **tmpfs;
     char **volumes; /* -v SRC:DST[:ro] (bind mounts) */
     char **ports;   /* -p [IP:]HOSTPORT:CONTAINERPORT[/proto] */
+    char **ulimits; /* --ulimit NAME=SOFT[:HARD] */
     const char *workdir, *user, *hostname, *network, *restart; /* restart: policy */
     long long memory;                                          /* bytes, 0 = none */
     long long pids_limit; /* 0 = default (4096), -1 = unlimited */
@@ -62,6 +64,9 @@ int hull_engine_rm(struct hull_engine *e, const char *ref, bool force, bool volu
 int hull_engine_wait(struct hull_engine *e, const char *ref, int *exit_code, hull_error *err);
 /* Array of container objects (the shape of `inspect`, abbreviated for ps). */
 int hull_engine_list(struct hull_engine *e, bool all, json_t **out, hull_error *err);
+/* Set "paused": true on the rows (of hull_engine_list) whose container is
+ * frozen; filters and ps read it. */
+void hull_engine_mark_paused(struct hull_engine *e, json_t *rows);
 int hull_engine_inspect(struct hull_engine *e, const char *ref, json_t **out, hull_error *err);
 int hull_engine_logs(struct hull_engine *e, const char *ref, bool follow, long tail,
                      bool timestamps, hull_error *err);
@@ -77,6 +82,8 @@ int hull_engine_pause(struct hull_engine *e, const char *ref, bool pause, hull_e
 int hull_engine_rename(struct hull_engine *e, const char *ref, const char *name, hull_error *err);
 /* cgroup counters (runc's stats shape) of a running container. */
 int hull_engine_stats(struct hull_engine *e, const char *ref, json_t **out, hull_error *err);
+/* Bytes in the container's writable layer (ps -s); id is a full id. */
+int hull_engine_size(struct hull_engine *e, const char *id, int64_t *rw, hull_error *err);
 int hull_engine_top(struct hull_engine *e, const char *ref, pid_t **pids, size_t *n,
                     hull_error *err);
 
@@ -99,5 +106,45 @@ int hull_volume_create(struct hull_engine *e, const char *name, bool exist_ok, h
 int hull_volume_list(struct hull_engine *e, json_t **out, hull_error *err);
 int hull_volume_remove(struct hull_engine *e, const char *name, hull_error *err);
 int hull_volume_prune(struct hull_engine *e, json_t **removed, hull_error *err);
+
+/* cp.c: copy between a container (running or not) and the host. Every
+ * container path is resolved inside its root (openat2 RESOLVE_IN_ROOT).
+ * cp_out: container src → host dst, or dst "-" for a tar stream on out_fd.
+ * cp_in: host src → container dst, or src "-" for a tar stream on in_fd
+ * (extracted into the existing directory dst). keep_ids (cp -a): keep the
+ * files' uid/gid; otherwise they belong to the caller (out) or root (in). */
+int hull_engine_cp_out(struct hull_engine *e, const char *ref, const char *src, const char *dst,
+                       int out_fd, bool keep_ids, hull_error *err);
+int hull_engine_cp_in(struct hull_engine *e, const char *ref, const char *src, int in_fd,
+                      const char *dst, bool keep_ids, hull_error *err);
+
+/* filter.c: docker's `ps --filter KEY=VALUE` on a container row of
+ * hull_engine_list (name=REGEX, id=PREFIX, label=KEY[=VALUE], status=,
+ * exited=N, ancestor=IMAGE, network=, abnormal=true|false). Returns 1 if it
+ * matches, 0 if not, -1 (err set) for a malformed filter; with c NULL it only
+ * checks the filter. */
+int hull_container_match(json_t *c, const char *filter, hull_error *err);
+/* Rows of `rows` matching every filter key (one key given several times
+ * matches any of its values, as with docker), as a new array in *out. */
+int hull_container_filter(json_t *rows, char **filters, json_t **out, hull_error *err);
+
+/* format.c: Go-template-like --format strings ({{.Field.Sub}}, {{.Label "k"}},
+ * {{json .X}}, {{index .X "k"}}, upper/lower/title/join, pipes). */
+struct hull_template;
+int hull_template_parse(const char *text, struct hull_template **out, hull_error *err);
+/* Render against ctx; *out is malloc'ed. */
+int hull_template_render(const struct hull_template *t, json_t *ctx, char **out, hull_error *err);
+/* Header line of a table template; headers maps field names to titles. */
+char *hull_template_header(const struct hull_template *t, json_t *headers);
+void hull_template_free(struct hull_template *t);
+
+/* The docker CLI's --format forms: "table TEMPLATE" (aligned, with header),
+ * "json" (one object per line), "TEMPLATE"; NULL/"" is default_table. */
+struct hull_format;
+int hull_format_open(const char *format, const char *default_table, json_t *headers,
+                     struct hull_format **out, hull_error *err);
+int hull_format_row(struct hull_format *f, json_t *ctx, FILE *to, hull_error *err);
+/* Print buffered table rows (aligned) and free f. */
+void hull_format_close(struct hull_format *f, FILE *to);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <fts.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -229,6 +230,21 @@ int hull_engine_inspect(struct hull_engine *e, const char *ref, json_t **out, hu
         json_object_set(o, "IPAddress", json_object_get(r, "ip"));
         json_object_set(o, "RestartCount", json_object_get(r, "restart_count"));
     }
+    {
+        /* Config/HostConfig: the parts of docker's shape that templates ask for. */
+        json_t *oj = json_loads(json_string_value(json_object_get(r, "opts")), 0, NULL);
+        json_t *labels = json_object_get(oj, "labels");
+        json_object_set_new(o, "Config",
+                            json_pack("{s:O, s:s, s:O?, s:O?}", "Labels",
+                                      labels ? labels : json_object(), "Image",
+                                      json_string_value(json_object_get(r, "image")), "Hostname",
+                                      json_object_get(cfg, "hostname"), "Env",
+                                      json_object_get(json_object_get(cfg, "process"), "env")));
+        json_object_set_new(o, "HostConfig",
+                            json_pack("{s:O, s:b}", "NetworkMode", json_object_get(r, "network"),
+                                      "Init", json_is_true(json_object_get(oj, "init"))));
+        json_decref(oj);
+    }
     json_decref(r);
     *out = o;
     return 0;
@@ -365,6 +381,26 @@ int hull_engine_events(struct hull_engine *e, int64_t since_ns, char **filters, 
     }
 }
 
+/* A created container that joins another's network: that container's init
+ * may have changed since create, so the namespace path is looked up again. */
+static int rejoin_netns(struct hull_engine *e, const char *id, const char *peer, hull_error *err)
+{
+    _cleanup_free_ char *bundle = hull_engine_bundle(e, id), *peer_id = NULL, *data = NULL;
+    _cleanup_free_ char *cfgpath = xasprintf("%s/config.json", bundle);
+    json_t *spec = json_load_file(cfgpath, 0, NULL);
+    int r;
+
+    if (spec == NULL)
+        return hull_error_msg(err, EIO, "container %s: cannot read %s", id, cfgpath);
+    r = hull_engine_join_netns(e, peer, spec, &peer_id, err);
+    if (r == 0) {
+        data = json_dumps(spec, JSON_COMPACT);
+        r = hull_write_file_atomic(cfgpath, data, strlen(data), 0600, err);
+    }
+    json_decref(spec);
+    return r;
+}
+
 int hull_engine_start(struct hull_engine *e, const char *ref, bool attach, int *exit_status,
                       hull_error *err)
 {
@@ -391,6 +427,13 @@ int hull_engine_start(struct hull_engine *e, const char *ref, bool attach, int *
     ma.image = json_string_value(json_object_get(r, "image"));
     ma.detach = !attach;
     ma.network = json_string_value(json_object_get(r, "network"));
+    if (ma.network && hull_str_has_prefix(ma.network, HULL_NET_CONTAINER)) {
+        if (rejoin_netns(e, id, ma.network + strlen(HULL_NET_CONTAINER), err) < 0) {
+            json_decref(r);
+            return -1;
+        }
+        ma.network = NULL; /* nothing to set up: the namespace is the peer's */
+    }
     ma.ports = json_string_value(json_object_get(r, "ports"));
     {
         json_t *oj = json_loads(json_string_value(json_object_get(r, "opts")), 0, NULL);
@@ -484,4 +527,80 @@ int hull_engine_top(struct hull_engine *e, const char *ref, pid_t **pids, size_t
     if (hull_engine_lookup(e, ref, &id, err) < 0)
         return -1;
     return hull_container_pids(&rt, id, pids, n, err);
+}
+
+/* ---- ps -s: bytes in the container's writable layer ---- */
+
+/* The upper dir of the overlay mounted at <bundle>/rootfs, from mountinfo
+ * (image and --rootfs containers keep it in different places). */
+static char *upper_dir(struct hull_engine *e, const char *id)
+{
+    _cleanup_free_ char *bundle = hull_engine_bundle(e, id);
+    _cleanup_free_ char *target = xasprintf("%s/rootfs", bundle);
+    _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+    char *line = NULL, *found = NULL;
+    size_t cap = 0;
+
+    while (f && found == NULL && getline(&line, &cap, f) > 0) {
+        char mnt[4096], *opt;
+        if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 || strcmp(mnt, target) != 0)
+            continue;
+        opt = strstr(line, "upperdir=");
+        if (opt) {
+            opt += 9;
+            found = strndup(opt, strcspn(opt, ",\n "));
+        }
+    }
+    free(line);
+    return found;
+}
+
+int hull_engine_size(struct hull_engine *e, const char *id, int64_t *rw, hull_error *err)
+{
+    _cleanup_free_ char *upper = upper_dir(e, id);
+
+    if (upper == NULL)
+        return hull_error_msg(err, ENOENT, "container %s: no writable layer mounted", id);
+    char *paths[] = {upper, NULL};
+    FTS *fts = fts_open(paths, FTS_PHYSICAL | FTS_XDEV | FTS_NOCHDIR, NULL);
+    FTSENT *ent;
+    int64_t sum = 0;
+
+    if (fts == NULL)
+        return hull_error_set(err, errno, "container %s: size of %s", id, upper);
+    while ((ent = fts_read(fts)) != NULL)
+        if (ent->fts_info == FTS_F || ent->fts_info == FTS_SL)
+            sum += ent->fts_statp->st_size;
+    fts_close(fts);
+    *rw = sum;
+    return 0;
+}
+
+/* A paused container is "running" in the database (pause does not touch
+ * the row). The truth is the cgroup freezer, which the runtime reads; only
+ * containers that were ever paused (a "pause" event) are asked, so a plain
+ * ps pays one query. */
+void hull_engine_mark_paused(struct hull_engine *e, json_t *rows)
+{
+    _cleanup_free_ char *rtroot = hull_engine_runtime_root(e);
+    json_t *paused = NULL, *r, *p;
+    size_t i, j;
+
+    if (hull_db_query(e->db, &paused, NULL,
+                      "SELECT DISTINCT container FROM events WHERE type='pause'", NULL) < 0)
+        return;
+    json_array_foreach (rows, i, r) {
+        const char *id = json_string_value(json_object_get(r, "id"));
+        struct hull_state *st = NULL;
+        bool asked = false;
+        json_array_foreach (paused, j, p)
+            asked = asked ||
+                    strcmp(json_string_value(json_object_get(p, "container")) ?: "", id ?: "") == 0;
+        if (!asked || !is_running(r) || hull_state_load(rtroot, id, &st, NULL) < 0)
+            continue;
+        if (hull_state_status(rtroot, st) == HULL_STATUS_PAUSED)
+            json_object_set_new(r, "paused", json_true());
+        hull_state_free(st);
+    }
+    json_decref(paused);
 }

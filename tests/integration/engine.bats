@@ -3,32 +3,10 @@
 # per-container monitor and SQLite state. Containers use --rootfs (an overlay
 # over the busybox rootfs) until the image store is wired in.
 
-load helpers
+load engine-helpers
 
-HULL=${HULL:-$BUILD_DIR/hull}
-
-setup() {
-    common_setup
-    HROOT=$RUN_TMP/engine
-    mkdir -p "$HROOT"
-}
-
-teardown() {
-    # Remove every container this test made, then the usual checks.
-    if [ -n "${HROOT:-}" ]; then
-        for id in $(h ps -aq 2>/dev/null); do h rm -f "$id" >/dev/null 2>&1 || true; done
-        findmnt -rn -o TARGET | grep -F -- "$HROOT" | sort -r | while read -r m; do
-            umount -l "$m" 2>/dev/null || true
-        done
-    fi
-    common_teardown
-}
-
-h() {
-    timeout --kill-after=10 "$HULL_TIMEOUT" "$HULL" --root "$HROOT/lib" --runroot "$HROOT/run" "$@"
-}
-
-hrun() { h run --rootfs "$HULL_ROOTFS" "$@"; }
+setup() { engine_setup; }
+teardown() { engine_teardown; }
 
 @test "engine: hull run prints the output and returns the exit code" {
     run hrun sh -c 'echo out; echo err >&2; exit 7'
@@ -62,8 +40,8 @@ hrun() { h run --rootfs "$HULL_ROOTFS" "$@"; }
     id=$output
     [ ${#id} -eq 64 ]
     run h ps --format json
-    [ "$(echo "$output" | jq -r '.[0].name')" = web ]
-    [ "$(echo "$output" | jq -r '.[0].state')" = running ]
+    [ "$(echo "$output" | jq -r '.Names')" = web ]
+    [ "$(echo "$output" | jq -r '.State')" = running ]
     poll 10 sh -c "'$HULL' --root '$HROOT/lib' --runroot '$HROOT/run' logs web | grep -q 'hi from web'"
     run h exec web sh -c 'echo exec $$ in $(hostname)'
     assert_success
@@ -125,8 +103,8 @@ hrun() { h run --rootfs "$HULL_ROOTFS" "$@"; }
     poll 5 sh -c "! kill -0 $init 2>/dev/null"
     run h ps -a --format json
     assert_success
-    [ "$(echo "$output" | jq -r '.[] | select(.name=="orphan") | .state')" = exited ]
-    [ "$(echo "$output" | jq -r '.[] | select(.name=="orphan") | .reason')" = "monitor died; exit status unknown" ]
+    [ "$(echo "$output" | jq -r 'select(.Names=="orphan") | .State')" = exited ]
+    [ "$(echo "$output" | jq -r 'select(.Names=="orphan") | .Reason')" = "monitor died; exit status unknown" ]
     run h rm orphan
     assert_success
 }
@@ -171,8 +149,8 @@ hrun() { h run --rootfs "$HULL_ROOTFS" "$@"; }
     done
     wait
     run h ps --format json
-    [ "$(echo "$output" | jq 'length')" -eq 20 ]
-    [ "$(echo "$output" | jq '[.[] | select(.state=="running")] | length')" -eq 20 ]
+    [ "$(echo "$output" | jq -s 'length')" -eq 20 ]
+    [ "$(echo "$output" | jq -s '[.[] | select(.State=="running")] | length')" -eq 20 ]
     for i in $(seq 20); do h rm -f "c$i" >/dev/null; done
     run h ps -aq
     assert_output_equals ""
@@ -300,7 +278,7 @@ hrun() { h run --rootfs "$HULL_ROOTFS" "$@"; }
     assert_success
     assert_output_contains "Deleted containers: 1"
     run h ps -a --format json
-    [ "$(echo "$output" | jq -r '.[].name')" = live ]
+    [ "$(echo "$output" | jq -r '.Names')" = live ]
     run h volume ls
     assert_output_contains keepme
     run h system prune --volumes
