@@ -63,8 +63,25 @@ int hull_engine_wait(struct hull_engine *e, const char *ref, int *exit_code, hul
 /* Array of container objects (the shape of `inspect`, abbreviated for ps). */
 int hull_engine_list(struct hull_engine *e, bool all, json_t **out, hull_error *err);
 int hull_engine_inspect(struct hull_engine *e, const char *ref, json_t **out, hull_error *err);
-int hull_engine_logs(struct hull_engine *e, const char *ref, bool follow, long tail,
-                     bool timestamps, hull_error *err);
+/* A container's output from its json-file log. The sink gets each record
+ * (stream 1 = stdout, 2 = stderr, time as RFC 3339) and, while following, an
+ * idle tick (msg NULL) every 100 ms; a non-zero return stops (< 0: an error,
+ * EPIPE). since_ns/until_ns 0 = unbounded; tail -1 = all. */
+struct hull_logs_opts {
+    bool follow, timestamps;
+    long tail;
+    int64_t since_ns, until_ns;
+};
+typedef int (*hull_log_sink)(void *data, int stream, const char *time, const char *msg,
+                             size_t len);
+int hull_engine_logs_to(struct hull_engine *e, const char *ref, const struct hull_logs_opts *o,
+                        hull_log_sink sink, void *data, hull_error *err);
+/* The same to stdout/stderr (with --timestamps: "TIME " before each record). */
+int hull_engine_logs(struct hull_engine *e, const char *ref, const struct hull_logs_opts *o,
+                     hull_error *err);
+/* docker's --since/--until forms: RFC 3339, unix seconds[.nanoseconds], or a
+ * duration before now_ns (10m, 1h30m; now_ns 0 = the current time). */
+int hull_parse_time(const char *s, int64_t now_ns, int64_t *out_ns, hull_error *err);
 int hull_engine_exec(struct hull_engine *e, const char *ref, char **cmd, char **env,
                      const char *user, const char *workdir, bool detach, bool tty, int *exit_status,
                      hull_error *err);
@@ -72,6 +89,12 @@ int hull_engine_exec(struct hull_engine *e, const char *ref, char **cmd, char **
  * abnormal). follow: keep streaming new events. */
 int hull_engine_events(struct hull_engine *e, int64_t since_ns, char **filters, bool follow,
                        hull_error *err);
+/* The same events (rows as JSON objects) to a sink, bounded by until_ns (0 =
+ * none); while following, the sink gets ev NULL after each poll (every
+ * 200 ms). A non-zero return stops (< 0: an error, EPIPE). */
+typedef int (*hull_event_sink)(void *data, json_t *ev);
+int hull_engine_events_to(struct hull_engine *e, int64_t since_ns, int64_t until_ns, char **filters,
+                          bool follow, hull_event_sink sink, void *data, hull_error *err);
 
 int hull_engine_pause(struct hull_engine *e, const char *ref, bool pause, hull_error *err);
 int hull_engine_rename(struct hull_engine *e, const char *ref, const char *name, hull_error *err);
