@@ -79,6 +79,11 @@ int hull_engine_logs_to(struct hull_engine *e, const char *ref, const struct hul
 /* The same to stdout/stderr (with --timestamps: "TIME " before each record). */
 int hull_engine_logs(struct hull_engine *e, const char *ref, const struct hull_logs_opts *o,
                      hull_error *err);
+/* Attach to a container's output: records from now (from its start if it has
+ * not started yet) until it stops or is removed. Read from its json-file log,
+ * so stdin is not attached. Sink as for hull_engine_logs_to. */
+int hull_engine_follow_output(struct hull_engine *e, const char *ref, hull_log_sink sink,
+                              void *data, hull_error *err);
 /* docker's --since/--until forms: RFC 3339, unix seconds[.nanoseconds], or a
  * duration before now_ns (10m, 1h30m; now_ns 0 = the current time). */
 int hull_parse_time(const char *s, int64_t now_ns, int64_t *out_ns, hull_error *err);

@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -297,4 +298,71 @@ int hull_engine_events(struct hull_engine *e, int64_t since_ns, char **filters, 
     int r = hull_engine_events_to(e, since_ns, 0, filters, follow, print_event, NULL, err);
     fflush(stdout);
     return r;
+}
+
+/* The state of a container, or NULL when it is gone (caller frees). */
+static char *container_state(struct hull_engine *e, const char *id)
+{
+    json_t *rows = NULL;
+    char *st = NULL;
+    if (hull_db_query(e->db, &rows, NULL, "SELECT state FROM containers WHERE id=?", "s", id) ==
+            0 &&
+        json_array_size(rows) == 1)
+        st = xstrdup(json_string_value(json_object_get(json_array_get(rows, 0), "state")) ?: "");
+    json_decref(rows);
+    return st;
+}
+
+int hull_engine_follow_output(struct hull_engine *e, const char *ref, hull_log_sink sink,
+                              void *data, hull_error *err)
+{
+    _cleanup_free_ char *id = NULL, *dir = NULL, *path = NULL, *state = NULL;
+    _cleanup_fclose_ FILE *f = NULL;
+    char *line = NULL;
+    size_t cap = 0;
+    int fd, r = 0;
+    bool done = false;
+
+    if (hull_engine_lookup(e, ref, &id, err) < 0)
+        return -1;
+    dir = hull_engine_dir(e, id);
+    path = xasprintf("%s/%s-json.log", dir, id);
+    state = container_state(e, id);
+    /* Open (making it if the monitor has not yet: it appends to the same
+     * file) before the container can run, so that output written and a
+     * --rm removal done between two of our polls are still read from
+     * this fd. */
+    fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+    if (fd < 0)
+        return hull_error_set(err, errno, "container %s: open its log", ref);
+    if (state && strcmp(state, "created") != 0)
+        lseek(fd, 0, SEEK_END);
+    f = fdopen(fd, "r");
+    if (f == NULL) {
+        close(fd);
+        return hull_error_set(err, errno, "container %s: open its log", ref);
+    }
+    while (r == 0) {
+        ssize_t n;
+        while (r == 0 && (n = getline(&line, &cap, f)) > 0) {
+            if (line[n - 1] != '\n') { /* the monitor is writing it: read it whole later */
+                fseeko(f, -(off_t)n, SEEK_CUR);
+                break;
+            }
+            r = emit_record(line, &(struct hull_logs_opts){.tail = -1}, sink, data);
+        }
+        if (r != 0 || done)
+            break;
+        free(state);
+        state = container_state(e, id);
+        /* Stopped (or removed): one more pass reads what came before that. */
+        done = state == NULL || strcmp(state, "exited") == 0;
+        if (!done) {
+            r = sink(data, 0, NULL, NULL, 0);
+            usleep(50000);
+        }
+        clearerr(f);
+    }
+    free(line);
+    return r < 0 ? hull_error_msg(err, EPIPE, "attach to %s: output closed", ref) : 0;
 }

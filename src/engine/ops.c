@@ -291,6 +291,8 @@ int hull_engine_start(struct hull_engine *e, const char *ref, bool attach, int *
         snprintf(restart, sizeof(restart), "%s",
                  json_string_value(json_object_get(oj, "restart")) ?: "no");
         ma.restart = restart;
+        ma.rm = json_is_true(json_object_get(oj, "rm"));
+        ma.tty = json_is_true(json_object_get(oj, "tty"));
         json_decref(oj);
     }
     mon = hull_monitor_spawn(e, &ma, err);
