@@ -272,12 +272,20 @@ int hull_engine_start(struct hull_engine *e, const char *ref, bool attach, int *
     r = row(e, id);
     if (r == NULL)
         return hull_error_msg(err, ENOENT, "no such container: %s", ref);
-    if (strcmp(json_string_value(json_object_get(r, "state")), "created") != 0) {
-        json_decref(r);
-        return hull_error_msg(err, EINVAL,
-                              "container %s is %s: only created containers can be started "
-                              "(restarting exited ones is not supported yet)",
-                              ref, json_string_value(json_object_get(r, "state")));
+    {
+        const char *state = json_string_value(json_object_get(r, "state")) ?: "";
+        if (strcmp(state, "created") != 0 && strcmp(state, "exited") != 0) {
+            hull_error_msg(err, EBUSY,
+                           "container %s is %s: only created or exited containers can be started",
+                           ref, state);
+            json_decref(r);
+            return -1;
+        }
+        /* An exited container runs again from its bundle (the rootfs stays
+         * mounted until rm); the last run's reason must not describe this one. */
+        if (strcmp(state, "exited") == 0)
+            hull_db_exec(e->db, NULL, "UPDATE containers SET reason=NULL, abnormal=0 WHERE id=?",
+                         "s", id);
     }
     ma.id = id;
     ma.name = json_string_value(json_object_get(r, "name"));
