@@ -195,7 +195,9 @@ static void pull_producer(struct api_server *s, void *p, int fd)
         while ((nl = strpbrk(buf, "\r\n")) != NULL || have == sizeof(buf) - 1) {
             size_t len = nl ? (size_t)(nl - buf) : have;
             if (len) {
-                snprintf(last, sizeof(last), "%.*s", (int)len, buf);
+                size_t keep = len < sizeof(last) - 1 ? len : sizeof(last) - 1;
+                memcpy(last, buf, keep);
+                last[keep] = '\0';
                 send_message(fd, "status", last);
             }
             len += nl ? 1 : 0;

@@ -13,7 +13,7 @@
 struct out_arg {
     char *id;
     struct hull_logs_opts logs;
-    bool tty, want[3]; /* want[1] stdout, want[2] stderr */
+    bool tty, attach, want[3]; /* want[1] stdout, want[2] stderr */
     int fd;
 };
 
@@ -44,7 +44,8 @@ static int send_record(void *data, int stream, const char *time, const char *msg
     return api_write_frame(a->fd, stream == 2 ? 2 : 1, msg, len) < 0 ? -1 : 0;
 }
 
-static void logs_producer(struct api_server *s, void *p, int fd)
+/* logs (a->attach false) or attach: the records go onto fd. */
+static void output_producer(struct api_server *s, void *p, int fd)
 {
     struct out_arg *a = p;
     struct hull_engine e;
@@ -52,21 +53,10 @@ static void logs_producer(struct api_server *s, void *p, int fd)
 
     a->fd = fd;
     if (api_open(s, &e, false, &err) == 0) {
-        hull_engine_logs_to(&e, a->id, &a->logs, send_record, a, &err);
-        api_close(&e);
-    }
-    hull_error_clear(&err);
-}
-
-static void attach_producer(struct api_server *s, void *p, int fd)
-{
-    struct out_arg *a = p;
-    struct hull_engine e;
-    hull_error err = {0};
-
-    a->fd = fd;
-    if (api_open(s, &e, false, &err) == 0) {
-        hull_engine_follow_output(&e, a->id, send_record, a, &err);
+        if (a->attach)
+            hull_engine_follow_output(&e, a->id, send_record, a, &err);
+        else
+            hull_engine_logs_to(&e, a->id, &a->logs, send_record, a, &err);
         api_close(&e);
     }
     hull_error_clear(&err);
@@ -143,7 +133,7 @@ int api_container_logs(struct api_req *r, const char *ref)
     return api_stream(r, 200,
                       a->tty ? "application/vnd.docker.raw-stream"
                              : "application/vnd.docker.multiplexed-stream",
-                      logs_producer, a, free_out_arg);
+                      output_producer, a, free_out_arg);
 }
 
 int api_container_attach(struct api_req *r, const char *ref)
@@ -165,15 +155,16 @@ int api_container_attach(struct api_req *r, const char *ref)
     }
     /* Output only: the monitor has no attach socket for stdin (yet), so the
      * output is followed in the json-file log from the container's start. */
+    a->attach = true;
     if (api_wants_upgrade(r))
         return api_hijack(r,
                           a->tty ? "application/vnd.docker.raw-stream"
                                  : "application/vnd.docker.multiplexed-stream",
-                          attach_producer, a, free_out_arg);
+                          output_producer, a, free_out_arg);
     return api_stream(r, 200,
                       a->tty ? "application/vnd.docker.raw-stream"
                              : "application/vnd.docker.multiplexed-stream",
-                      attach_producer, a, free_out_arg);
+                      output_producer, a, free_out_arg);
 }
 
 /* ---- wait ----------------------------------------------------------------------------- */
