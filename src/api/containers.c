@@ -200,10 +200,11 @@ int api_containers_list(struct api_req *r)
         for (i = 0; i < HULL_ARRAY_SIZE(known); i++)
             ok |= strcmp(k, known[i]) == 0;
         if (!ok) {
+            int ret = api_error(r, 400,
+                                "invalid filter '%s' (hull supports name, id, status, label)", k);
             json_decref(filters);
             json_decref(out);
-            return api_error(r, 400, "invalid filter '%s' (hull supports name, id, status, label)",
-                             k);
+            return ret;
         }
     }
     /* A status filter looks at stopped containers too, as docker's does. */

@@ -256,9 +256,10 @@ int api_events(struct api_req *r)
                 a->filters[n] = fs;
                 a->filters[n + 1] = NULL;
             } else {
+                int ret = api_error(r, 400, "filters: \"%s\" is not supported for events", k);
                 json_decref(f);
                 free_events_arg(a);
-                return api_error(r, 400, "filters: \"%s\" is not supported for events", k);
+                return ret;
             }
         }
     }

@@ -55,6 +55,12 @@ teardown() {
     local ids
     ids=$(d ps -aq 2>/dev/null) || true
     [ -z "$ids" ] || d rm -f $ids >/dev/null 2>&1 || true
+    # The server must have survived the test (and, in an ASan build, said nothing).
+    if ! kill -0 "$(cat "$API_DIR/serve.pid")" 2>/dev/null ||
+        grep -q -e 'ERROR: AddressSanitizer' -e 'runtime error:' "$API_DIR/serve.log"; then
+        cat "$API_DIR/serve.log" >&2
+        return 1
+    fi
 }
 
 d() { DOCKER_HOST="unix://$API_SOCK" timeout --kill-after=10 "$HULL_TIMEOUT" "$DOCKER" "$@"; }
