@@ -200,8 +200,8 @@ int api_containers_list(struct api_req *r)
         for (i = 0; i < HULL_ARRAY_SIZE(known); i++)
             ok |= strcmp(k, known[i]) == 0;
         if (!ok) {
-            int ret = api_error(r, 400,
-                                "invalid filter '%s' (hull supports name, id, status, label)", k);
+            int ret =
+                api_error(r, 400, "invalid filter '%s' (hull supports name, id, status, label)", k);
             json_decref(filters);
             json_decref(out);
             return ret;
@@ -267,6 +267,16 @@ int api_containers_create(struct api_req *r)
 
     if (hull_api_parse_create(r->body ? r->body : "", r->body_len, &c, &err) < 0)
         return api_fail(r, &err);
+    /* The monitor has no attach socket or console yet: stdin and a TTY could
+     * only be dropped silently, so they are refused (docker exec -i works). */
+    if (c.run.interactive || c.run.tty) {
+        const char *field = c.run.tty ? "Tty" : "OpenStdin";
+        hull_api_create_clear(&c);
+        return api_error(r, 400,
+                         "%s: not supported through the API yet (the container monitor has no "
+                         "attach socket or console); run without -i/-t",
+                         field);
+    }
     if (name && name[0])
         c.run.name = name[0] == '/' ? name + 1 : name;
     if (api_open(r->srv, &e, true, &err) < 0) {

@@ -226,6 +226,12 @@ assert_no_containers() {
     assert_output_contains "HostConfig.NanoCpus"
     run api POST /v1.41/containers/create -d '{"Image": "busybox", "Labels": {"a": 1}}'
     assert_output_contains '"Labels.a: expected a string"'
+    run d run -t --rm --network none busybox true
+    assert_failure
+    assert_output_contains "Tty: not supported through the API yet"
+    run d run -i --rm --network none busybox true
+    assert_failure
+    assert_output_contains "OpenStdin: not supported through the API yet"
     run api POST '/v1.41/containers/create?name=bad%2Fname' -d '{"Image": "busybox", "Cmd": ["true"]}'
     [ "${lines[-1]}" = 400 ]
     # a body over the limit
