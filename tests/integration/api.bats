@@ -342,3 +342,38 @@ assert_no_containers() {
     assert_status 125
     assert_output_contains 'expected unix:///ABSOLUTE/PATH'
 }
+
+@test "api: docker pull goes through hull-registry from a local registry; docker run uses it" {
+    command -v docker-registry >/dev/null || skip "no docker-registry"
+    local dir port sock pid rpid
+    dir=$(mktemp -d /tmp/hull-api-pull.XXXXXX)
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    printf 'version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\nstorage: {filesystem: {rootdirectory: %s/reg}}\nhttp:\n  addr: 127.0.0.1:%s\n' \
+        "$dir" "$port" >"$dir/reg.yml"
+    docker-registry serve "$dir/reg.yml" >"$dir/reg.log" 2>&1 3>&- &
+    rpid=$!
+    poll 10 curl -s -o /dev/null "http://127.0.0.1:$port/v2/"
+    # a plain-http loopback registry, marked insecure for hull's registry client
+    export HULL_INSECURE_REGISTRIES=127.0.0.1:$port
+    run h push busybox "127.0.0.1:$port/hull-api/bb:1"
+    assert_success
+    sock=$dir/hull.sock
+    "$HULL" --root "$dir/lib" --runroot "$dir/run" serve -H "unix://$sock" >"$dir/serve.log" 2>&1 &
+    pid=$!
+    poll 5 test -S "$sock"
+    run env DOCKER_HOST="unix://$sock" timeout 120 "$DOCKER" pull "127.0.0.1:$port/hull-api/bb:1"
+    assert_success
+    assert_output_contains "Downloaded newer image for 127.0.0.1:$port/hull-api/bb:1"
+    run env DOCKER_HOST="unix://$sock" timeout 60 "$DOCKER" run --rm --network none "127.0.0.1:$port/hull-api/bb:1" echo pulled
+    assert_success
+    assert_output_equals pulled
+    run env DOCKER_HOST="unix://$sock" timeout 60 "$DOCKER" pull "127.0.0.1:$port/hull-api/nosuch:1"
+    assert_failure
+    assert_output_contains "nosuch"
+    kill -TERM "$pid"
+    wait "$pid" || true
+    kill -TERM "$rpid"
+    wait "$rpid" || true
+    findmnt -rn -o TARGET | grep -F -- "$dir" | sort -r | while read -r m; do umount -l "$m"; done
+    rm -rf "$dir"
+}
