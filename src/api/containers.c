@@ -104,6 +104,8 @@ static char *status_text(json_t *row)
         ago = human_ago(json_integer_value(json_object_get(row, "started_at")));
         return xasprintf("Up %s", ago);
     }
+    if (strcmp(st, "exited") == 0 && json_integer_value(json_object_get(row, "finished_at")) <= 0)
+        return xasprintf("Exited (%lld)", json_integer_value(json_object_get(row, "exit_code")));
     if (strcmp(st, "exited") == 0) {
         ago = human_ago(json_integer_value(json_object_get(row, "finished_at")));
         return xasprintf("Exited (%lld) %s ago",
@@ -463,10 +465,21 @@ int api_container_action(struct api_req *r, const char *ref, const char *action)
     }
     running = strcmp(state, "running") == 0 || strcmp(state, "restarting") == 0;
     if (strcmp(action, "start") == 0) {
-        api_close(&e);
-        if (running)
+        if (running) {
+            api_close(&e);
             return api_empty(r, 304);
+        }
         ret = start_container(r->srv, id, &err);
+        /* docker removes an AutoRemove container whose start failed; the
+         * monitor leaves it (exited, 125) when setup fails. */
+        if (ret < 0) {
+            json_t *row = find_row(&e, id), *opts = row ? load_json_string(row, "opts") : NULL;
+            if (json_is_true(json_object_get(opts, "rm")))
+                hull_engine_rm(&e, id, true, false, NULL);
+            json_decref(opts);
+            json_decref(row);
+        }
+        api_close(&e);
     } else if (strcmp(action, "stop") == 0 || strcmp(action, "restart") == 0) {
         const char *t = api_query(r, "t");
         unsigned long long secs = 10;

@@ -176,9 +176,32 @@ struct wait_arg {
     enum wait_cond cond;
     int64_t since;
     long long code;
-    bool done;
+    bool done, seen_live;
+    unsigned ticks;
     int fd;
+    struct hull_engine *e;
 };
+
+/* The fallback to events, once a second: a start that failed during setup
+ * records no "die", and a removal without events must end the wait too. */
+static int wait_check_state(struct wait_arg *a)
+{
+    json_t *ins;
+    const char *state;
+    int r = 0;
+
+    if (hull_engine_inspect(a->e, a->id, &ins, NULL) < 0)
+        return 1; /* removed: the code is the last one seen */
+    state = json_string_value(json_object_get(json_object_get(ins, "State"), "Status"));
+    if (state && strcmp(state, "exited") != 0) {
+        a->seen_live = true;
+    } else if (a->cond != WAIT_REMOVED && (a->seen_live || a->cond == WAIT_NOT_RUNNING)) {
+        a->code = json_integer_value(json_object_get(json_object_get(ins, "State"), "ExitCode"));
+        r = 1;
+    }
+    json_decref(ins);
+    return r;
+}
 
 static void free_wait_arg(void *p)
 {
@@ -194,8 +217,11 @@ static int wait_event(void *data, json_t *ev)
 {
     struct wait_arg *a = data;
     const char *type;
-    if (ev == NULL)
-        return api_fd_closed(a->fd) ? -1 : 0;
+    if (ev == NULL) {
+        if (api_fd_closed(a->fd))
+            return -1;
+        return ++a->ticks % 5 == 0 ? wait_check_state(a) : 0;
+    }
     type = json_string_value(json_object_get(ev, "type"));
     if (strcmp(type, "die") == 0) {
         a->code = json_integer_value(json_object_get(ev, "exit_code"));
@@ -224,6 +250,7 @@ static void wait_producer(struct api_server *s, void *p, int fd)
             hull_error_clear(&err);
             return;
         }
+        a->e = &e;
         if (hull_engine_events_to(&e, a->since, 0, filters, true, wait_event, a, &err) < 0) {
             hull_error_clear(&err);
             api_close(&e);
@@ -276,6 +303,7 @@ int api_container_wait(struct api_req *r, const char *ref)
     if (a->cond == WAIT_NOT_RUNNING && strcmp(state, "running") != 0 &&
         strcmp(state, "restarting") != 0)
         a->done = true;
+    a->seen_live = strcmp(state, "exited") != 0;
     json_decref(ins);
     return api_stream(r, 200, "application/json", wait_producer, a, free_wait_arg);
 }

@@ -205,6 +205,19 @@ assert_no_containers() {
     assert_no_containers
 }
 
+@test "api: a command that cannot start fails run with the reason; --rm leaves nothing; wait sees 125" {
+    run d run --rm --network none busybox /nosuch/cmd
+    assert_status 125
+    assert_output_contains "exec /nosuch/cmd: No such file or directory"
+    assert_no_containers
+    run d run --network none --name bad busybox /nosuch/cmd
+    assert_status 125
+    run d wait bad
+    assert_output_equals 125
+    run d ps -a --format '{{.Names}} {{.Status}}'
+    assert_output_equals "bad Exited (125)"
+}
+
 @test "api: malformed create bodies get 400 naming the field and leave nothing" {
     local body
     for body in '{"Image": ' '[1, 2]' '{"Image": "busybox", "Cmd": 7}' \
