@@ -220,7 +220,7 @@ static int wait_event(void *data, json_t *ev)
     if (ev == NULL) {
         if (api_fd_closed(a->fd))
             return -1;
-        return ++a->ticks % 5 == 0 ? wait_check_state(a) : 0;
+        return ++a->ticks % 20 == 0 ? wait_check_state(a) : 0;
     }
     type = json_string_value(json_object_get(ev, "type"));
     if (strcmp(type, "die") == 0) {

@@ -44,14 +44,18 @@ int api_system_ping(struct api_req *r)
     }
 }
 
+/* Go's name for this machine's architecture (docker reports GOARCH). */
 static const char *arch(void)
 {
-    static struct utsname u;
-    if (uname(&u) < 0)
-        return "unknown";
-    return strcmp(u.machine, "x86_64") == 0    ? "amd64"
-           : strcmp(u.machine, "aarch64") == 0 ? "arm64"
-                                               : u.machine;
+#if defined(__x86_64__)
+    return "amd64";
+#elif defined(__aarch64__)
+    return "arm64";
+#elif defined(__i386__)
+    return "386";
+#else
+    return "unknown";
+#endif
 }
 
 static char *kernel(void)

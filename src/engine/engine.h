@@ -96,7 +96,7 @@ int hull_engine_events(struct hull_engine *e, int64_t since_ns, char **filters, 
                        hull_error *err);
 /* The same events (rows as JSON objects) to a sink, bounded by until_ns (0 =
  * none); while following, the sink gets ev NULL after each poll (every
- * 200 ms). A non-zero return stops (< 0: an error, EPIPE). */
+ * 50 ms). A non-zero return stops (< 0: an error, EPIPE). */
 typedef int (*hull_event_sink)(void *data, json_t *ev);
 int hull_engine_events_to(struct hull_engine *e, int64_t since_ns, int64_t until_ns, char **filters,
                           bool follow, hull_event_sink sink, void *data, hull_error *err);

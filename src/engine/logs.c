@@ -274,7 +274,7 @@ int hull_engine_events_to(struct hull_engine *e, int64_t since_ns, int64_t until
             return hull_error_msg(err, EPIPE, "events: output closed");
         if (r > 0 || !follow || (until_ns && hull_now_ns() > until_ns))
             return 0;
-        usleep(200000);
+        usleep(50000);
     }
 }
 
