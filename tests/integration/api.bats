@@ -136,6 +136,15 @@ assert_no_containers() {
     run sh -c "echo piped | DOCKER_HOST=unix://$API_SOCK $DOCKER exec -i web cat"
     assert_success
     assert_output_equals piped
+    run d exec -t web tty
+    assert_success
+    [[ "$output" == /dev/pts/* ]]
+    run d exec -d web sh -c 'echo detached >/tmp/d'
+    assert_success
+    poll 5 sh -c "DOCKER_HOST=unix://$API_SOCK $DOCKER exec web cat /tmp/d | grep -q detached"
+    run d exec web /nosuch
+    assert_status 126
+    assert_output_contains "exec /nosuch: No such file or directory"
     run d stop -t 5 web
     assert_success
     run d ps -a --format '{{.Names}} {{.Status}}'
