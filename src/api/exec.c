@@ -238,11 +238,13 @@ static json_t *exec_request(const struct api_exec *x, bool detach)
 struct exec_run {
     struct api_exec *x;
     bool hijacked;
+    struct api_extra extra; /* stdin the client sent with the request */
 };
 
 static void free_exec_run(void *p)
 {
     struct exec_run *er = p;
+    free(er->extra.data);
     exec_free(er->x);
     free(er);
 }
@@ -274,6 +276,11 @@ static void exec_producer(struct api_server *s, void *p, int fd)
     if (in[0] >= 0)
         close(in[0]);
     in[0] = -1;
+    if (in_open && er->extra.len && api_write_all(in[1], er->extra.data, er->extra.len) < 0) {
+        in_open = false;
+        close(in[1]);
+        in[1] = -1;
+    }
     while (o_open || e_open) {
         struct pollfd pf[3] = {{.fd = o_open ? out[0] : -1, .events = POLLIN},
                                {.fd = e_open ? errp[0] : -1, .events = POLLIN},
@@ -307,6 +314,17 @@ static void exec_producer(struct api_server *s, void *p, int fd)
             }
         }
     }
+    /* The client may be gone: a process blocked writing to us must see
+     * EPIPE, not wait forever. */
+    for (int i = 0; i < 2; i++) {
+        int *fdp = i == 0 ? &out[0] : &errp[0];
+        if (*fdp >= 0)
+            close(*fdp);
+        *fdp = -1;
+    }
+    if (in[1] >= 0)
+        close(in[1]);
+    in[1] = -1;
     if (api_spawn_wait(reply, &status, &err) < 0) {
         _cleanup_free_ char *msg = xasprintf("hull: %s\n", err.msg);
         if (x->tty)
@@ -377,7 +395,7 @@ int api_exec_start(struct api_req *r, const char *id)
         er->x = x;
         er->hijacked = api_wants_upgrade(r);
         if (er->hijacked)
-            return api_hijack(r, ct, exec_producer, er, free_exec_run);
+            return api_hijack(r, ct, exec_producer, er, free_exec_run, &er->extra);
         return api_stream(r, 200, ct, exec_producer, er, free_exec_run);
     }
 }

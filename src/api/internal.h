@@ -52,9 +52,14 @@ typedef void (*api_producer)(struct api_server *s, void *arg, int fd);
 int api_stream(struct api_req *r, unsigned status, const char *content_type, api_producer fn,
                void *arg, void (*free_arg)(void *));
 /* Connection upgrade (docker's hijack): 101, then fn owns the raw socket
- * (blocking) in its own thread until it returns. */
+ * (blocking) in its own thread until it returns. Bytes the client sent after
+ * the request (stdin already on its way) are copied to *extra when given. */
+struct api_extra {
+    char *data;
+    size_t len;
+};
 int api_hijack(struct api_req *r, const char *content_type, api_producer fn, void *arg,
-               void (*free_arg)(void *));
+               void (*free_arg)(void *), struct api_extra *extra);
 /* Is the reader of a stream fd gone? (for producers that idle) */
 bool api_fd_closed(int fd);
 int api_write_all(int fd, const void *buf, size_t len);

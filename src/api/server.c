@@ -285,6 +285,7 @@ struct hijack {
     api_producer fn;
     void *arg;
     void (*free_arg)(void *);
+    struct api_extra *extra;
     int sock;
     struct MHD_UpgradeResponseHandle *urh;
 };
@@ -310,8 +311,11 @@ static void upgraded(void *cls, struct MHD_Connection *c, void *con_cls, const c
     struct hijack *h = cls;
     (void)c;
     (void)con_cls;
-    (void)extra_in;
-    (void)extra_in_size;
+    if (h->extra && extra_in_size) {
+        h->extra->data = xmalloc0(extra_in_size);
+        memcpy(h->extra->data, extra_in, extra_in_size);
+        h->extra->len = extra_in_size;
+    }
     h->sock = sock;
     h->urh = urh;
     if (start_thread(hijack_thread, h) != 0) {
@@ -323,12 +327,13 @@ static void upgraded(void *cls, struct MHD_Connection *c, void *con_cls, const c
 }
 
 int api_hijack(struct api_req *r, const char *content_type, api_producer fn, void *arg,
-               void (*free_arg)(void *))
+               void (*free_arg)(void *), struct api_extra *extra)
 {
     struct hijack *h = xmalloc0(sizeof(*h));
     struct MHD_Response *resp;
 
-    *h = (struct hijack){.srv = r->srv, .fn = fn, .arg = arg, .free_arg = free_arg, .sock = -1};
+    *h = (struct hijack){
+        .srv = r->srv, .fn = fn, .arg = arg, .free_arg = free_arg, .extra = extra, .sock = -1};
     resp = MHD_create_response_for_upgrade(upgraded, h);
     if (resp == NULL) {
         if (free_arg)

@@ -160,7 +160,7 @@ int api_container_attach(struct api_req *r, const char *ref)
         return api_hijack(r,
                           a->tty ? "application/vnd.docker.raw-stream"
                                  : "application/vnd.docker.multiplexed-stream",
-                          output_producer, a, free_out_arg);
+                          output_producer, a, free_out_arg, NULL);
     return api_stream(r, 200,
                       a->tty ? "application/vnd.docker.raw-stream"
                              : "application/vnd.docker.multiplexed-stream",
