@@ -14,12 +14,14 @@ struct out_arg {
     char *id;
     struct hull_logs_opts logs;
     bool tty, attach, want[3]; /* want[1] stdout, want[2] stderr */
+    struct hull_output out;    /* attach: opened before the 101 */
     int fd;
 };
 
 static void free_out_arg(void *p)
 {
     struct out_arg *a = p;
+    hull_output_close(&a->out);
     free(a->id);
     free(a);
 }
@@ -54,7 +56,7 @@ static void output_producer(struct api_server *s, void *p, int fd)
     a->fd = fd;
     if (api_open(s, &e, false, &err) == 0) {
         if (a->attach)
-            hull_engine_follow_output(&e, a->id, send_record, a, &err);
+            hull_engine_follow_output(&e, &a->out, send_record, a, &err);
         else
             hull_engine_logs_to(&e, a->id, &a->logs, send_record, a, &err);
         api_close(&e);
@@ -86,6 +88,7 @@ static struct out_arg *out_arg_for(struct api_req *r, const char *ref, hull_erro
         json_object_get(json_object_get(json_object_get(ins, "OCIConfig"), "process"), "terminal"));
     a->logs.tail = -1;
     a->fd = -1;
+    a->out.fd = -1;
     json_decref(ins);
     return a;
 }
@@ -154,8 +157,20 @@ int api_container_attach(struct api_req *r, const char *ref)
                          "logs=1 without stream is served by /logs");
     }
     /* Output only: the monitor has no attach socket for stdin (yet), so the
-     * output is followed in the json-file log from the container's start. */
+     * output is followed in the json-file log, from this moment: the log is
+     * opened before we answer, since the client starts the container as soon
+     * as it has our answer. */
     a->attach = true;
+    {
+        struct hull_engine e;
+        if (api_open(r->srv, &e, false, &err) < 0 ||
+            hull_engine_output_open(&e, a->id, &a->out, &err) < 0) {
+            api_close(&e);
+            free_out_arg(a);
+            return api_fail(r, &err);
+        }
+        api_close(&e);
+    }
     if (api_wants_upgrade(r))
         return api_hijack(r,
                           a->tty ? "application/vnd.docker.raw-stream"

@@ -300,50 +300,76 @@ int hull_engine_events(struct hull_engine *e, int64_t since_ns, char **filters, 
     return r;
 }
 
-/* The state of a container, or NULL when it is gone (caller frees). */
-static char *container_state(struct hull_engine *e, const char *id)
+/* The state of a container and when its last run started, or NULL when it
+ * is gone (caller frees). */
+static char *container_state(struct hull_engine *e, const char *id, int64_t *started)
 {
-    json_t *rows = NULL;
+    json_t *rows = NULL, *row;
     char *st = NULL;
-    if (hull_db_query(e->db, &rows, NULL, "SELECT state FROM containers WHERE id=?", "s", id) ==
-            0 &&
-        json_array_size(rows) == 1)
-        st = xstrdup(json_string_value(json_object_get(json_array_get(rows, 0), "state")) ?: "");
+    if (hull_db_query(e->db, &rows, NULL, "SELECT state, started_at FROM containers WHERE id=?",
+                      "s", id) == 0 &&
+        json_array_size(rows) == 1) {
+        row = json_array_get(rows, 0);
+        st = xstrdup(json_string_value(json_object_get(row, "state")) ?: "");
+        *started = json_integer_value(json_object_get(row, "started_at"));
+    }
     json_decref(rows);
     return st;
 }
 
-int hull_engine_follow_output(struct hull_engine *e, const char *ref, hull_log_sink sink,
+int hull_engine_output_open(struct hull_engine *e, const char *ref, struct hull_output *out,
+                            hull_error *err)
+{
+    _cleanup_free_ char *dir = NULL, *path = NULL, *state = NULL;
+
+    out->fd = -1;
+    out->id = NULL;
+    if (hull_engine_lookup(e, ref, &out->id, err) < 0)
+        return -1;
+    state = container_state(e, out->id, &out->started_at);
+    out->live = state && strcmp(state, "created") != 0 && strcmp(state, "exited") != 0;
+    dir = hull_engine_dir(e, out->id);
+    path = xasprintf("%s/%s-json.log", dir, out->id);
+    /* Made if the monitor has not yet (it appends to the same file), so that
+     * output written and a --rm removal done between two polls are still
+     * read from this fd. Only what comes from now on is wanted. */
+    out->fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+    if (out->fd < 0) {
+        hull_error_set(err, errno, "container %s: open its log", ref);
+        free(out->id);
+        out->id = NULL;
+        return -1;
+    }
+    lseek(out->fd, 0, SEEK_END);
+    return 0;
+}
+
+void hull_output_close(struct hull_output *out)
+{
+    if (out->fd >= 0)
+        close(out->fd);
+    free(out->id);
+    out->fd = -1;
+    out->id = NULL;
+}
+
+int hull_engine_follow_output(struct hull_engine *e, struct hull_output *out, hull_log_sink sink,
                               void *data, hull_error *err)
 {
-    _cleanup_free_ char *id = NULL, *dir = NULL, *path = NULL, *state = NULL;
     _cleanup_fclose_ FILE *f = NULL;
     char *line = NULL;
     size_t cap = 0;
-    int fd, r = 0;
+    int r = 0;
     bool done = false;
 
-    if (hull_engine_lookup(e, ref, &id, err) < 0)
-        return -1;
-    dir = hull_engine_dir(e, id);
-    path = xasprintf("%s/%s-json.log", dir, id);
-    state = container_state(e, id);
-    /* Open (making it if the monitor has not yet: it appends to the same
-     * file) before the container can run, so that output written and a
-     * --rm removal done between two of our polls are still read from
-     * this fd. */
-    fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
-    if (fd < 0)
-        return hull_error_set(err, errno, "container %s: open its log", ref);
-    if (state && strcmp(state, "created") != 0)
-        lseek(fd, 0, SEEK_END);
-    f = fdopen(fd, "r");
-    if (f == NULL) {
-        close(fd);
-        return hull_error_set(err, errno, "container %s: open its log", ref);
-    }
+    f = fdopen(out->fd, "r");
+    if (f == NULL)
+        return hull_error_set(err, errno, "container %s: read its log", out->id);
+    out->fd = -1; /* f owns it now */
     while (r == 0) {
         ssize_t n;
+        int64_t started = 0;
+        char *state;
         while (r == 0 && (n = getline(&line, &cap, f)) > 0) {
             if (line[n - 1] != '\n') { /* the monitor is writing it: read it whole later */
                 fseeko(f, -(off_t)n, SEEK_CUR);
@@ -353,10 +379,14 @@ int hull_engine_follow_output(struct hull_engine *e, const char *ref, hull_log_s
         }
         if (r != 0 || done)
             break;
+        /* A run started since we opened (even one that ended between two
+         * polls), then stopped; or the container is gone. One more pass
+         * reads what was written before that. */
+        state = container_state(e, out->id, &started);
+        if (state && (strcmp(state, "exited") != 0 || started != out->started_at))
+            out->live |= strcmp(state, "created") != 0;
+        done = state == NULL || (strcmp(state, "exited") == 0 && out->live);
         free(state);
-        state = container_state(e, id);
-        /* Stopped (or removed): one more pass reads what came before that. */
-        done = state == NULL || strcmp(state, "exited") == 0;
         if (!done) {
             r = sink(data, 0, NULL, NULL, 0);
             usleep(50000);
@@ -364,5 +394,5 @@ int hull_engine_follow_output(struct hull_engine *e, const char *ref, hull_log_s
         clearerr(f);
     }
     free(line);
-    return r < 0 ? hull_error_msg(err, EPIPE, "attach to %s: output closed", ref) : 0;
+    return r < 0 ? hull_error_msg(err, EPIPE, "attach to %s: output closed", out->id) : 0;
 }

@@ -287,6 +287,10 @@ assert_no_containers() {
     assert_output_equals attached
     run d wait sa
     assert_output_equals 4
+    # again: only the new run's output comes through the attach
+    run d start -a sa
+    assert_status 4
+    assert_output_equals attached
     run d run -d --name k --network none busybox sh -c 'echo run; sleep 100'
     assert_success
     run d restart -t 1 k
