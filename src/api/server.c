@@ -631,11 +631,14 @@ int hull_api_serve(const struct hull_api_opts *o, hull_error *err)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* every thread inherits the mask */
+    /* No idle timeout: MHD's also cuts quiet streams (a wait or events -f
+     * that has nothing to say for minutes). Connections are bounded instead. */
     d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                              MHD_USE_POLL | MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG,
                          0, NULL, NULL, on_request, &s, MHD_OPTION_LISTEN_SOCKET, fd,
                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)0, MHD_OPTION_END);
+                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)0, MHD_OPTION_CONNECTION_LIMIT,
+                         (unsigned)512, MHD_OPTION_END);
     if (d == NULL) {
         close(fd);
         unlink(o->socket_path);
