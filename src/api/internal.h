@@ -44,6 +44,9 @@ const char *api_query(struct api_req *r, const char *key);
 /* "1"/"true" are true, "0"/"false"/absent false, anything else: *bad. */
 bool api_query_bool(struct api_req *r, const char *key, bool *bad);
 bool api_wants_upgrade(struct api_req *r);
+/* A since/until query parameter (hull_parse_time's forms); absent, "" or
+ * docker's "0" leave *ns alone. Errors are prefixed with the key. */
+int api_query_time(struct api_req *r, const char *key, int64_t *ns, hull_error *err);
 
 /* A producer runs in its own thread and writes the response body to fd; it
  * stops when a write fails (the client went away). arg is freed with

@@ -131,6 +131,16 @@ bool api_query_bool(struct api_req *r, const char *key, bool *bad)
     return false;
 }
 
+int api_query_time(struct api_req *r, const char *key, int64_t *ns, hull_error *err)
+{
+    const char *v = api_query(r, key);
+    if (v == NULL || v[0] == '\0' || strcmp(v, "0") == 0)
+        return 0;
+    if (hull_parse_time(v, 0, ns, err) < 0)
+        return hull_error_prefix(err, "%s", key);
+    return 0;
+}
+
 bool api_wants_upgrade(struct api_req *r)
 {
     const char *u = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Upgrade");

@@ -97,7 +97,6 @@ int api_container_logs(struct api_req *r, const char *ref)
 {
     hull_error err = {0};
     bool bad = false;
-    const char *since = api_query(r, "since"), *until = api_query(r, "until");
     const char *tail = api_query(r, "tail");
     struct out_arg *a = out_arg_for(r, ref, &err);
 
@@ -123,14 +122,9 @@ int api_container_logs(struct api_req *r, const char *ref)
         }
         a->logs.tail = (long)n;
     }
-    /* docker sends since=0 for "not given". */
-    if ((since && since[0] && strcmp(since, "0") != 0 &&
-         hull_parse_time(since, 0, &a->logs.since_ns, &err) < 0) ||
-        (until && until[0] && strcmp(until, "0") != 0 &&
-         hull_parse_time(until, 0, &a->logs.until_ns, &err) < 0)) {
+    if (api_query_time(r, "since", &a->logs.since_ns, &err) < 0 ||
+        api_query_time(r, "until", &a->logs.until_ns, &err) < 0) {
         free_out_arg(a);
-        hull_error_prefix(&err, "%s",
-                          since && err.msg && strstr(err.msg, since) ? "since" : "until");
         return api_fail(r, &err);
     }
     return api_stream(r, 200,

@@ -234,14 +234,13 @@ int api_events(struct api_req *r)
 {
     struct events_arg *a = xmalloc0(sizeof(*a));
     hull_error err = {0};
-    const char *since = api_query(r, "since"), *until = api_query(r, "until");
     json_t *f = NULL, *vals, *v;
     const char *k;
     size_t i;
 
     a->since = api_now_ns();
-    if ((since && since[0] && hull_parse_time(since, 0, &a->since, &err) < 0) ||
-        (until && until[0] && hull_parse_time(until, 0, &a->until, &err) < 0) ||
+    if (api_query_time(r, "since", &a->since, &err) < 0 ||
+        api_query_time(r, "until", &a->until, &err) < 0 ||
         api_parse_filters(api_query(r, "filters"), &f, &err) < 0) {
         free_events_arg(a);
         return api_fail(r, &err);
