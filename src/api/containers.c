@@ -54,8 +54,9 @@ int api_parse_filters(const char *s, json_t **out, hull_error *err)
         }
         continue;
     bad:
-        json_decref(j);
-        return hull_error_msg(err, EINVAL, "filters.%s: expected an array of strings", k);
+        hull_error_msg(err, EINVAL, "filters.%s: expected an array of strings", k);
+        json_decref(j); /* k points into j */
+        return -1;
     }
     json_decref(j);
     return 0;

@@ -19,7 +19,7 @@ static int parse_rfc3339(const char *s, int64_t *ns)
 {
     struct tm tm = {0};
     const char *p = strptime(s, "%Y-%m-%d", &tm);
-    int64_t frac = 0, off = 0;
+    int64_t frac = 0, off = 0, secs;
 
     if (p == NULL)
         return -1;
@@ -49,7 +49,11 @@ static int parse_rfc3339(const char *s, int64_t *ns)
     }
     if (*p != '\0')
         return -1;
-    *ns = ((int64_t)timegm(&tm) - off) * 1000000000LL + frac;
+    secs = (int64_t)timegm(&tm) - off;
+    /* 1970 to 2262: what nanoseconds since the epoch in an int64 can hold. */
+    if (secs < 0 || secs > 9000000000LL)
+        return -1;
+    *ns = secs * 1000000000LL + frac;
     return 0;
 }
 
