@@ -323,6 +323,12 @@ assert_no_containers() {
     # raw: the 8-byte header says stream 1 and the length of "one\n"
     api GET '/v1.41/containers/lg/logs?stdout=1&tail=1' | head -c 8 | od -An -tx1 >"$API_DIR/hdr"
     [ "$(tr -d ' \n' <"$API_DIR/hdr")" = 0100000000000006 ]
+    # follow ends when the container does
+    run d run -d --name lf --network none busybox sh -c 'for i in 1 2 3; do echo l$i; sleep 0.3; done'
+    assert_success
+    run d logs -f lf
+    assert_success
+    assert_output_equals "$(printf 'l1\nl2\nl3')"
     run api GET '/v1.41/containers/lg/logs'
     [ "${lines[-1]}" = 400 ]
     assert_output_contains "you must choose at least one stream"
