@@ -410,3 +410,45 @@ assert_no_containers() {
     findmnt -rn -o TARGET | grep -F -- "$dir" | sort -r | while read -r m; do umount -l "$m"; done
     rm -rf "$dir"
 }
+
+@test "api: 10 concurrent docker run -d and exec through one server all succeed" {
+    local i
+    for i in $(seq 10); do
+        d run -d --network none --name "par$i" busybox sleep 100 >"$API_DIR/par$i.out" 2>&1 &
+    done
+    wait
+    for i in $(seq 10); do
+        grep -qx '[0-9a-f]\{64\}' "$API_DIR/par$i.out" || { cat "$API_DIR/par$i.out" >&2; return 1; }
+    done
+    [ "$(d ps -q | wc -l)" -eq 10 ]
+    for i in $(seq 10); do
+        d exec "par$i" sh -c "echo par$i" >"$API_DIR/ex$i.out" 2>&1 &
+    done
+    wait
+    for i in $(seq 10); do
+        [ "$(cat "$API_DIR/ex$i.out")" = "par$i" ] || { cat "$API_DIR/ex$i.out" >&2; return 1; }
+    done
+    rm -f "$API_DIR"/par*.out "$API_DIR"/ex*.out
+}
+
+@test "api: a server killed with SIGKILL leaves a stale socket that the next one replaces; containers live on" {
+    local dir sock pid
+    dir=$(mktemp -d /tmp/hull-api-kill.XXXXXX)
+    sock=$dir/hull.sock
+    "$HULL" --root "$API_DIR/lib" --runroot "$API_DIR/run" serve -H "unix://$sock" >"$dir/serve.log" 2>&1 &
+    pid=$!
+    poll 5 test -S "$sock"
+    run env DOCKER_HOST="unix://$sock" timeout 60 "$DOCKER" run -d --network none --name survivor busybox sleep 100
+    assert_success
+    kill -KILL "$pid"
+    wait "$pid" || true
+    [ -S "$sock" ]
+    "$HULL" --root "$API_DIR/lib" --runroot "$API_DIR/run" serve -H "unix://$sock" >"$dir/serve2.log" 2>&1 &
+    pid=$!
+    poll 5 sh -c "curl -s --unix-socket '$sock' http://hull/_ping | grep -q OK"
+    run env DOCKER_HOST="unix://$sock" timeout 60 "$DOCKER" ps --format '{{.Names}} {{.State}}'
+    assert_output_equals "survivor running"
+    kill -TERM "$pid"
+    wait "$pid" || true
+    rm -rf "$dir"
+}
