@@ -13,6 +13,8 @@
 
 #define HULL_API_VERSION     "1.41"
 #define HULL_API_MIN_VERSION "1.24"
+/* Request paths may name versions up to 1.43 (/v1.43/...). */
+#define HULL_API_MAX_PATH_MINOR 43
 
 struct hull_api_opts {
     const char *root, *runroot; /* the engine's state */

@@ -402,8 +402,10 @@ static bool peer_allowed(struct api_server *s, struct api_req *r, uid_t *uid)
     return false;
 }
 
-/* "/v1.41/containers/x/json" -> path "/containers/x/json", segments; a
- * version above ours is refused as dockerd does. */
+/* "/v1.41/containers/x/json" -> path "/containers/x/json", segments.
+ * Versions 1.24 to 1.43 are served (the endpoints hull serves did not change
+ * shape in ways our answers depend on up to 1.43); others are refused as
+ * dockerd refuses them. */
 static int split_path(struct api_req *r, const char *url)
 {
     char *save = NULL, *tok, *copy;
@@ -414,11 +416,16 @@ static int split_path(struct api_req *r, const char *url)
         int n = 0;
         if (sscanf(url + 2, "%u.%u%n", &maj, &min, &n) != 2 || (url[2 + n] && url[2 + n] != '/'))
             return api_error(r, 400, "invalid API version in %s", url);
-        if (maj > 1 || (maj == 1 && min > 41))
+        if (maj != 1 || min > HULL_API_MAX_PATH_MINOR)
             return api_error(r, 400,
                              "client version %u.%u is too new. Maximum supported API version is "
-                             "%s",
-                             maj, min, HULL_API_VERSION);
+                             "1.%d",
+                             maj, min, HULL_API_MAX_PATH_MINOR);
+        if (min < 24)
+            return api_error(r, 400,
+                             "client version %u.%u is too old. Minimum supported API version is "
+                             "%s, please upgrade your client to a newer version",
+                             maj, min, HULL_API_MIN_VERSION);
         rest = url + 2 + n;
     }
     r->path = xstrdup(rest[0] ? rest : "/");

@@ -95,9 +95,14 @@ assert_no_containers() {
     [ "${lines[-1]}" = 200 ] && [ "${lines[0]}" = OK ]
     run api GET /v1.24/version
     [ "${lines[-1]}" = 200 ]
+    run api GET /v1.43/containers/json
+    [ "${lines[-1]}" = 200 ]
     run api GET /v1.99/version
     [ "${lines[-1]}" = 400 ]
-    assert_output_contains "Maximum supported API version is 1.41"
+    assert_output_contains "Maximum supported API version is 1.43"
+    run api GET /v1.12/version
+    [ "${lines[-1]}" = 400 ]
+    assert_output_contains "Minimum supported API version is 1.24"
     run api GET /v1.41/nothing/here
     [ "${lines[-1]}" = 404 ]
     [ "$(echo "${lines[0]}" | jq -r .message)" = "page not found" ]
