@@ -141,6 +141,26 @@ static json_t *labels_of(json_t *inspect)
     return json_is_object(a) ? json_deep_copy(a) : json_object();
 }
 
+/* The container's argv joined by spaces, as docker ps shows it. */
+static char *command_line(json_t *inspect)
+{
+    json_t *args =
+        json_object_get(json_object_get(json_object_get(inspect, "OCIConfig"), "process"), "args");
+    json_t *a;
+    size_t i, len = 0;
+    char *s = xstrdup("");
+    json_array_foreach (args, i, a) {
+        const char *v = json_string_value(a) ?: "";
+        size_t n = strlen(v);
+        s = xrealloc(s, len + n + 2);
+        if (i)
+            s[len++] = ' ';
+        memcpy(s + len, v, n + 1);
+        len += n;
+    }
+    return s;
+}
+
 static bool match_any(json_t *vals, bool (*pred)(const char *want, void *ctx), void *ctx)
 {
     json_t *v;
@@ -223,10 +243,11 @@ int api_containers_list(struct api_req *r)
         const char *name = json_string_value(json_object_get(row, "name"));
         const char *state = json_string_value(json_object_get(row, "state"));
         json_t *ins = NULL, *labels, *opts;
-        _cleanup_free_ char *status = NULL, *slash = NULL;
+        _cleanup_free_ char *status = NULL, *slash = NULL, *command = NULL;
         if (hull_engine_inspect(&e, id, &ins, NULL) < 0)
             continue; /* removed meanwhile */
         labels = labels_of(ins);
+        command = command_line(ins);
         json_decref(ins);
         if (!match_any(json_object_get(filters, "name"), name_pred, (void *)name) ||
             !match_any(json_object_get(filters, "id"), id_pred, (void *)id) ||
@@ -239,17 +260,17 @@ int api_containers_list(struct api_req *r)
         slash = xasprintf("/%s", name);
         opts = load_json_string(row, "opts");
         json_array_append_new(
-            out, json_pack("{s:s, s:[s], s:s, s:s, s:s, s:I, s:o, s:o, s:s, s:s, s:{s:s}, "
-                           "s:{s:{}}, s:[]}",
-                           "Id", id, "Names", slash, "Image",
-                           json_string_value(json_object_get(row, "image")) ?: "", "ImageID",
-                           json_string_value(json_object_get(row, "rootfs")) ?: "", "Command",
-                           json_string_value(json_object_get(row, "command")) ?: "", "Created",
-                           json_integer_value(json_object_get(row, "created")) / 1000000000LL,
-                           "Ports", ports_list(row), "Labels", labels, "State", state, "Status",
-                           status, "HostConfig", "NetworkMode",
-                           json_string_value(json_object_get(row, "network")) ?: "none",
-                           "NetworkSettings", "Networks", "Mounts"));
+            out,
+            json_pack("{s:s, s:[s], s:s, s:s, s:s, s:I, s:o, s:o, s:s, s:s, s:{s:s}, "
+                      "s:{s:{}}, s:[]}",
+                      "Id", id, "Names", slash, "Image",
+                      json_string_value(json_object_get(row, "image")) ?: "", "ImageID",
+                      json_string_value(json_object_get(row, "rootfs")) ?: "", "Command", command,
+                      "Created", json_integer_value(json_object_get(row, "created")) / 1000000000LL,
+                      "Ports", ports_list(row), "Labels", labels, "State", state, "Status", status,
+                      "HostConfig", "NetworkMode",
+                      json_string_value(json_object_get(row, "network")) ?: "none",
+                      "NetworkSettings", "Networks", "Mounts"));
         json_decref(opts);
     }
     json_decref(rows);
