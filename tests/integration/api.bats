@@ -134,7 +134,7 @@ assert_no_containers() {
     assert_success
     assert_output_equals "${id:0:12} web busybox"
     run d ps --no-trunc --format '{{.Command}}'
-    [[ "$output" == '"sh -c echo "* ]]
+    [[ "$output" == '"sh -c echo '* ]]
     poll 10 sh -c "DOCKER_HOST=unix://$API_SOCK $DOCKER logs web | grep -q 'hello from web'"
     run d exec web sh -c 'echo "in $HOSTNAME:" $(cat /proc/1/cmdline | tr "\0" " ")'
     assert_success
