@@ -104,6 +104,14 @@ int api_images_list(struct api_req *r);
 int api_image_inspect(struct api_req *r, const char *name);
 int api_image_delete(struct api_req *r, const char *name);
 int api_images_create(struct api_req *r);
+int api_volumes_list(struct api_req *r);
+int api_volume_inspect(struct api_req *r, const char *name);
+int api_volumes_create(struct api_req *r);
+int api_volume_delete(struct api_req *r, const char *name);
+int api_networks_list(struct api_req *r);
+int api_network_inspect(struct api_req *r, const char *name);
+int api_networks_create(struct api_req *r);
+int api_network_delete(struct api_req *r, const char *name);
 
 /* Docker time formats. */
 char *api_rfc3339(int64_t ns);

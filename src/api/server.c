@@ -507,6 +507,22 @@ static int dispatch(struct api_req *r)
         return api_images_create(r);
     if (r->nseg >= 2 && strcmp(r->seg[0], "images") == 0)
         return route_images(r);
+    if (is(r, "GET", 1, "volumes", NULL, NULL))
+        return api_volumes_list(r);
+    if (is(r, "POST", 2, "volumes", "create", NULL))
+        return api_volumes_create(r);
+    if (is(r, "GET", 2, "volumes", NULL, NULL))
+        return api_volume_inspect(r, r->seg[1]);
+    if (is(r, "DELETE", 2, "volumes", NULL, NULL))
+        return api_volume_delete(r, r->seg[1]);
+    if (is(r, "GET", 1, "networks", NULL, NULL))
+        return api_networks_list(r);
+    if (is(r, "POST", 2, "networks", "create", NULL))
+        return api_networks_create(r);
+    if (is(r, "GET", 2, "networks", NULL, NULL))
+        return api_network_inspect(r, r->seg[1]);
+    if (is(r, "DELETE", 2, "networks", NULL, NULL))
+        return api_network_delete(r, r->seg[1]);
     return api_error(r, 404, "page not found");
 }
 

@@ -459,3 +459,53 @@ assert_no_containers() {
     wait "$pid" || true
     rm -rf "$dir"
 }
+
+@test "api: volumes: create, ls, inspect, data kept across containers, in-use rm is 409, rm" {
+    run d volume create apivol
+    assert_success
+    run d volume ls --format '{{.Name}} {{.Driver}}'
+    assert_output_contains "apivol local"
+    run d run --rm --network none -v apivol:/data busybox sh -c 'echo kept >/data/f'
+    assert_success
+    run d run --rm --network none -v apivol:/data busybox cat /data/f
+    assert_output_equals kept
+    run d volume inspect -f '{{.Mountpoint}}' apivol
+    assert_output_equals "$API_DIR/lib/volumes/apivol/_data"
+    run d run -d --name vuser --network none -v apivol:/data busybox sleep 100
+    assert_success
+    run d volume rm apivol
+    assert_failure
+    assert_output_contains "in use"
+    d rm -f vuser
+    run d volume rm apivol
+    assert_success
+    run d volume inspect apivol
+    assert_failure
+    assert_output_contains "No such volume: apivol"
+    run api POST /v1.41/volumes/create -d '{"Name": "x", "Driver": "nfs"}'
+    [ "${lines[-1]}" = 400 ]
+    run api POST /v1.41/volumes/create -d '{"Name": "../x"}'
+    [ "${lines[-1]}" = 400 ]
+}
+
+@test "api: networks: ls shows bridge/host/none; create with a subnet, inspect, rm" {
+    run d network ls --format '{{.Name}} {{.Driver}}'
+    assert_success
+    assert_output_contains "bridge bridge"
+    assert_output_contains "none null"
+    run d network create --subnet 10.91.7.0/24 hullapinet
+    assert_success
+    run d network inspect -f '{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}' hullapinet
+    assert_output_equals "10.91.7.0/24 10.91.7.1"
+    run d network create hullapinet
+    assert_failure
+    assert_output_contains "already exists"
+    run d network rm hullapinet
+    assert_success
+    run d network inspect hullapinet
+    assert_failure
+    run api POST /v1.41/networks/create -d '{"Name": "x", "Driver": "overlay"}'
+    [ "${lines[-1]}" = 400 ]
+    run api POST /v1.41/networks/create -d '{"Name": "bad name"}'
+    [ "${lines[-1]}" = 400 ]
+}
