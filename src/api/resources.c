@@ -121,17 +121,24 @@ int api_volumes_create(struct api_req *r)
     return api_json(r, 201, v);
 }
 
-int api_volume_delete(struct api_req *r, const char *name)
+/* DELETE of a named object: fn(engine, name) answers 204 or the error. */
+static int remove_named(struct api_req *r, const char *name,
+                        int (*fn)(struct hull_engine *, const char *, hull_error *))
 {
     struct hull_engine e;
     hull_error err = {0};
 
-    if (api_open(r->srv, &e, false, &err) < 0 || hull_volume_remove(&e, name, &err) < 0) {
+    if (api_open(r->srv, &e, false, &err) < 0 || fn(&e, name, &err) < 0) {
         api_close(&e);
         return api_fail(r, &err);
     }
     api_close(&e);
     return api_empty(r, 204);
+}
+
+int api_volume_delete(struct api_req *r, const char *name)
+{
+    return remove_named(r, name, hull_volume_remove);
 }
 
 /* ---- networks --------------------------------------------------------------------------- */
@@ -246,13 +253,5 @@ int api_networks_create(struct api_req *r)
 
 int api_network_delete(struct api_req *r, const char *name)
 {
-    struct hull_engine e;
-    hull_error err = {0};
-
-    if (api_open(r->srv, &e, false, &err) < 0 || hull_network_remove(&e, name, &err) < 0) {
-        api_close(&e);
-        return api_fail(r, &err);
-    }
-    api_close(&e);
-    return api_empty(r, 204);
+    return remove_named(r, name, hull_network_remove);
 }
