@@ -484,23 +484,30 @@ int hull_cmd_logs(struct hull_ctx *ctx, int argc, char **argv)
         {"follow", no_argument, NULL, 'f'},
         {"timestamps", no_argument, NULL, 't'},
         {"tail", required_argument, NULL, 'n'},
+        {"since", required_argument, NULL, 's'},
+        {"until", required_argument, NULL, 'u'},
         {NULL, 0, NULL, 0},
     };
+    struct hull_logs_opts o = {.tail = -1};
     struct hull_engine e;
     hull_error err = {0};
-    bool follow = false, ts = false;
-    long tail = -1;
     int c, r;
 
     optind = 1;
     while ((c = getopt_long(argc, argv, "+ftn:", lo, NULL)) != -1) {
         if (c == 'f')
-            follow = true;
+            o.follow = true;
         else if (c == 't')
-            ts = true;
+            o.timestamps = true;
         else if (c == 'n')
-            tail = strcmp(optarg, "all") == 0 ? -1 : atol(optarg);
-        else
+            o.tail = strcmp(optarg, "all") == 0 ? -1 : atol(optarg);
+        else if (c == 's' || c == 'u') {
+            if (hull_parse_time(optarg, 0, c == 's' ? &o.since_ns : &o.until_ns,
+                                &err) < 0) {
+                hull_error_prefix(&err, "logs: --%s", c == 's' ? "since" : "until");
+                return hull_cmd_fail(&err);
+            }
+        } else
             return 125;
     }
     if (optind >= argc) {
@@ -509,7 +516,7 @@ int hull_cmd_logs(struct hull_ctx *ctx, int argc, char **argv)
     }
     if (hull_cmd_open_engine(ctx, &e) != 0)
         return 125;
-    r = hull_engine_logs(&e, argv[optind], follow, tail, ts, &err);
+    r = hull_engine_logs(&e, argv[optind], &o, &err);
     hull_engine_close(&e);
     return r < 0 ? hull_cmd_fail(&err) : 0;
 }
@@ -583,23 +590,10 @@ int hull_cmd_events(struct hull_ctx *ctx, int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "+s:f:F", lo, NULL)) != -1) {
         if (c == 's') {
-            /* Unix seconds, or a relative duration like 10m / 2h. */
-            char *end;
-            double v = strtod(optarg, &end);
-            if (end == optarg || v < 0) {
-                fprintf(stderr, "hull: --since \"%s\": expected seconds or 10m/2h\n", optarg);
-                return 125;
-            }
-            if (*end == 's' || *end == 'm' || *end == 'h')
-                since_ns = (int64_t)((double)time(NULL) - v * (*end == 'h'   ? 3600
-                                                               : *end == 'm' ? 60
-                                                                             : 1)) *
-                           1000000000LL;
-            else if (*end == '\0')
-                since_ns = (int64_t)(v * 1e9);
-            else {
-                fprintf(stderr, "hull: --since \"%s\": expected seconds or 10m/2h\n", optarg);
-                return 125;
+            /* RFC 3339, unix seconds, or a relative duration like 10m / 2h. */
+            if (hull_parse_time(optarg, 0, &since_ns, &err) < 0) {
+                hull_error_prefix(&err, "events: --since");
+                return hull_cmd_fail(&err);
             }
         } else if (c == 'f') {
             strv_push(&filters, optarg);

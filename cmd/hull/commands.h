@@ -66,6 +66,12 @@ int hull_cmd_registry(struct hull_ctx *ctx, int argc, char **argv); /* pull push
 /* cmd_system.c: info, system info|prune */
 int hull_cmd_system(struct hull_ctx *ctx, int argc, char **argv);
 
+/* exec_sibling.c: exec BINARY (next to this one) with the same command line. */
+int hull_cmd_exec_sibling(struct hull_ctx *ctx, const char *verb, const char *binary);
+
+/* cmd_serve.c (in hull-serve; cmd_serve_exec.c in hull and hull-registry) */
+int hull_cmd_serve(struct hull_ctx *ctx, int argc, char **argv);
+
 /* cmd_version.c */
 int hull_cmd_version(struct hull_ctx *ctx, int argc, char **argv);
 

@@ -45,6 +45,7 @@ static const struct hull_command commands[] = {
     {"info", hull_cmd_system, "show system-wide information"},
     {"system", hull_cmd_system, "system info | system prune [--volumes]"},
     {"version", hull_cmd_version, "show the version"},
+    {"serve", hull_cmd_serve, "serve the Docker Engine API on a unix socket (-H unix:///PATH)"},
 };
 
 static void usage(FILE *f)

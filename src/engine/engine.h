@@ -68,8 +68,42 @@ int hull_engine_list(struct hull_engine *e, bool all, json_t **out, hull_error *
  * frozen; filters and ps read it. */
 void hull_engine_mark_paused(struct hull_engine *e, json_t *rows);
 int hull_engine_inspect(struct hull_engine *e, const char *ref, json_t **out, hull_error *err);
-int hull_engine_logs(struct hull_engine *e, const char *ref, bool follow, long tail,
-                     bool timestamps, hull_error *err);
+/* A container's output from its json-file log. The sink gets each record
+ * (stream 1 = stdout, 2 = stderr, time as RFC 3339) and, while following, an
+ * idle tick (msg NULL) every 100 ms; a non-zero return stops (< 0: an error,
+ * EPIPE). since_ns/until_ns 0 = unbounded; tail -1 = all. */
+struct hull_logs_opts {
+    bool follow, timestamps;
+    long tail;
+    int64_t since_ns, until_ns;
+};
+typedef int (*hull_log_sink)(void *data, int stream, const char *time, const char *msg,
+                             size_t len);
+int hull_engine_logs_to(struct hull_engine *e, const char *ref, const struct hull_logs_opts *o,
+                        hull_log_sink sink, void *data, hull_error *err);
+/* The same to stdout/stderr (with --timestamps: "TIME " before each record). */
+int hull_engine_logs(struct hull_engine *e, const char *ref, const struct hull_logs_opts *o,
+                     hull_error *err);
+/* Attach to a container's output, read from its json-file log (so stdin is
+ * not attached): open positions at the end of the log now (call it before
+ * the container may start, so nothing is missed); follow sends what comes
+ * until a run that started after the open (or was running then) has stopped,
+ * or the container is removed. A created or exited container is waited for.
+ * Sink as for hull_engine_logs_to. */
+struct hull_output {
+    char *id;
+    int fd;
+    int64_t started_at; /* of the last run, when opened */
+    bool live;          /* a run was seen */
+};
+int hull_engine_output_open(struct hull_engine *e, const char *ref, struct hull_output *out,
+                            hull_error *err);
+int hull_engine_follow_output(struct hull_engine *e, struct hull_output *out, hull_log_sink sink,
+                              void *data, hull_error *err);
+void hull_output_close(struct hull_output *out);
+/* docker's --since/--until forms: RFC 3339, unix seconds[.nanoseconds], or a
+ * duration before now_ns (10m, 1h30m; now_ns 0 = the current time). */
+int hull_parse_time(const char *s, int64_t now_ns, int64_t *out_ns, hull_error *err);
 int hull_engine_exec(struct hull_engine *e, const char *ref, char **cmd, char **env,
                      const char *user, const char *workdir, bool detach, bool tty, int *exit_status,
                      hull_error *err);
@@ -77,6 +111,12 @@ int hull_engine_exec(struct hull_engine *e, const char *ref, char **cmd, char **
  * abnormal). follow: keep streaming new events. */
 int hull_engine_events(struct hull_engine *e, int64_t since_ns, char **filters, bool follow,
                        hull_error *err);
+/* The same events (rows as JSON objects) to a sink, bounded by until_ns (0 =
+ * none); while following, the sink gets ev NULL after each poll (every
+ * 50 ms). A non-zero return stops (< 0: an error, EPIPE). */
+typedef int (*hull_event_sink)(void *data, json_t *ev);
+int hull_engine_events_to(struct hull_engine *e, int64_t since_ns, int64_t until_ns, char **filters,
+                          bool follow, hull_event_sink sink, void *data, hull_error *err);
 
 int hull_engine_pause(struct hull_engine *e, const char *ref, bool pause, hull_error *err);
 int hull_engine_rename(struct hull_engine *e, const char *ref, const char *name, hull_error *err);

@@ -1,5 +1,5 @@
 /* Engine verbs on existing containers: lookup, stop, kill, rm, wait, ps,
- * inspect, logs, exec, events. */
+ * inspect, exec (logs and events: logs.c). */
 #include "internal.h"
 #include "../runtime/runtime.h"
 #include "../runtime/state.h"
@@ -250,65 +250,6 @@ int hull_engine_inspect(struct hull_engine *e, const char *ref, json_t **out, hu
     return 0;
 }
 
-int hull_engine_logs(struct hull_engine *e, const char *ref, bool follow, long tail,
-                     bool timestamps, hull_error *err)
-{
-    _cleanup_free_ char *id = NULL, *dir = NULL, *path = NULL;
-    _cleanup_fclose_ FILE *f = NULL;
-    char *line = NULL;
-    size_t cap = 0;
-    long total = 0, skip = 0;
-
-    if (hull_engine_lookup(e, ref, &id, err) < 0)
-        return -1;
-    dir = hull_engine_dir(e, id);
-    path = xasprintf("%s/%s-json.log", dir, id);
-    f = fopen(path, "re");
-    if (f == NULL)
-        return errno == ENOENT ? 0 : hull_error_set(err, errno, "open %s", path);
-    if (tail >= 0) {
-        while (getline(&line, &cap, f) > 0)
-            total++;
-        skip = total > tail ? total - tail : 0;
-        rewind(f);
-    }
-    for (;;) {
-        while (getline(&line, &cap, f) > 0) {
-            json_t *j;
-            if (skip > 0) {
-                skip--;
-                continue;
-            }
-            j = json_loads(line, 0, NULL);
-            if (j) {
-                const char *s = json_string_value(json_object_get(j, "log"));
-                FILE *to = strcmp(json_string_value(json_object_get(j, "stream")) ?: "", "stderr")
-                               ? stdout
-                               : stderr;
-                if (timestamps)
-                    fprintf(to, "%s ", json_string_value(json_object_get(j, "time")));
-                if (s)
-                    fputs(s, to);
-                fflush(to);
-                json_decref(j);
-            }
-        }
-        if (!follow)
-            break;
-        {
-            json_t *r = row(e, id);
-            bool running = r && is_running(r);
-            json_decref(r);
-            if (!running)
-                break;
-        }
-        clearerr(f);
-        usleep(100000);
-    }
-    free(line);
-    return 0;
-}
-
 int hull_engine_exec(struct hull_engine *e, const char *ref, char **cmd, char **env,
                      const char *user, const char *workdir, bool detach, bool tty, int *exit_status,
                      hull_error *err)
@@ -331,54 +272,6 @@ int hull_engine_exec(struct hull_engine *e, const char *ref, char **cmd, char **
     if (ret == 0)
         hull_db_event(e->db, "exec", id, NULL, NULL, *exit_status, 0, false, NULL);
     return ret;
-}
-
-int hull_engine_events(struct hull_engine *e, int64_t since_ns, char **filters, bool follow,
-                       hull_error *err)
-{
-    int64_t last = 0;
-    const char *type = NULL, *container = NULL;
-    int abnormal = -1;
-
-    for (size_t i = 0; filters && filters[i]; i++) {
-        const char *f = filters[i];
-        if (hull_str_has_prefix(f, "type=") || hull_str_has_prefix(f, "event="))
-            type = strchr(f, '=') + 1;
-        else if (hull_str_has_prefix(f, "container="))
-            container = f + 10;
-        else if (strcmp(f, "abnormal=true") == 0 || strcmp(f, "abnormal=1") == 0)
-            abnormal = 1;
-        else if (strcmp(f, "abnormal=false") == 0 || strcmp(f, "abnormal=0") == 0)
-            abnormal = 0;
-        else
-            return hull_error_msg(err, EINVAL, "--filter \"%s\": unknown filter", f);
-    }
-    for (;;) {
-        json_t *rows, *ev;
-        size_t i;
-        if (hull_db_query(e->db, &rows, err,
-                          "SELECT * FROM events WHERE time >= ? AND seq > ? AND "
-                          "(? IS NULL OR type = ?) AND (? IS NULL OR container = ? OR name = ? "
-                          "OR container LIKE ? || '%') AND (? < 0 OR abnormal = ?) ORDER BY seq",
-                          "iissssssii", since_ns, last, type, type, container, container, container,
-                          container, (int64_t)abnormal, (int64_t)abnormal) < 0)
-            return -1;
-        json_array_foreach (rows, i, ev) {
-            char *s;
-            last = json_integer_value(json_object_get(ev, "seq"));
-            json_object_set_new(ev, "abnormal",
-                                json_boolean(json_integer_value(json_object_get(ev, "abnormal"))));
-            json_object_del(ev, "seq");
-            s = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
-            puts(s);
-            free(s);
-        }
-        fflush(stdout);
-        json_decref(rows);
-        if (!follow)
-            return 0;
-        usleep(200000);
-    }
 }
 
 /* A created container that joins another's network: that container's init
@@ -415,12 +308,20 @@ int hull_engine_start(struct hull_engine *e, const char *ref, bool attach, int *
     r = row(e, id);
     if (r == NULL)
         return hull_error_msg(err, ENOENT, "no such container: %s", ref);
-    if (strcmp(json_string_value(json_object_get(r, "state")), "created") != 0) {
-        json_decref(r);
-        return hull_error_msg(err, EINVAL,
-                              "container %s is %s: only created containers can be started "
-                              "(restarting exited ones is not supported yet)",
-                              ref, json_string_value(json_object_get(r, "state")));
+    {
+        const char *state = json_string_value(json_object_get(r, "state")) ?: "";
+        if (strcmp(state, "created") != 0 && strcmp(state, "exited") != 0) {
+            hull_error_msg(err, EBUSY,
+                           "container %s is %s: only created or exited containers can be started",
+                           ref, state);
+            json_decref(r);
+            return -1;
+        }
+        /* An exited container runs again from its bundle (the rootfs stays
+         * mounted until rm); the last run's reason must not describe this one. */
+        if (strcmp(state, "exited") == 0)
+            hull_db_exec(e->db, NULL, "UPDATE containers SET reason=NULL, abnormal=0 WHERE id=?",
+                         "s", id);
     }
     ma.id = id;
     ma.name = json_string_value(json_object_get(r, "name"));
@@ -441,6 +342,8 @@ int hull_engine_start(struct hull_engine *e, const char *ref, bool attach, int *
         snprintf(restart, sizeof(restart), "%s",
                  json_string_value(json_object_get(oj, "restart")) ?: "no");
         ma.restart = restart;
+        ma.rm = json_is_true(json_object_get(oj, "rm"));
+        ma.tty = json_is_true(json_object_get(oj, "tty"));
         json_decref(oj);
     }
     mon = hull_monitor_spawn(e, &ma, err);

@@ -286,3 +286,27 @@ teardown() { engine_teardown; }
     run h system bogus
     assert_status 125
 }
+
+@test "engine: logs --since/--until take RFC 3339, unix seconds and durations; bad ones are refused" {
+    run hrun -d --name timed sh -c 'echo early; sleep 2; echo late; sleep 1000'
+    assert_success
+    poll 10 sh -c "'$HULL' --root '$HROOT/lib' --runroot '$HROOT/run' logs timed | grep -q late"
+    # "late" was written ~2 s after "early": a 1 s window before now holds only it.
+    run h logs --since 1s timed
+    assert_success
+    assert_output_contains late
+    ! echo "$output" | grep -q early
+    mid=$(($(date +%s) - 1))
+    run h logs --until "$mid" timed
+    assert_success
+    assert_output_contains early
+    ! echo "$output" | grep -q late
+    run h logs --since "$(date -u -d @$((mid - 60)) +%Y-%m-%dT%H:%M:%SZ)" timed
+    assert_success
+    assert_output_contains early
+    assert_output_contains late
+    run h logs --since yesterday-ish timed
+    assert_failure
+    assert_output_contains '--since: time "yesterday-ish"'
+    h rm -f timed
+}
