@@ -8,18 +8,22 @@ build=${1:-build}
 rounds=${2:-5}
 hull=$build/hull
 [ -x "$hull" ] || { echo "no $hull (build first)" >&2; exit 2; }
-checks=$(cd "$(dirname "$0")/.." && pwd)/checks
+repo=$(cd "$(dirname "$0")/.." && pwd)
+. "$repo/bench/lib.sh"
+checks=$repo/checks
 
 # median_ms CMD...: median wall time in milliseconds over $rounds runs
 median_ms() {
-    local i t s e times=()
+    local i s e times
+    times=$(mktemp /tmp/hull-bench-compliance.XXXXXX)
     for ((i = 0; i < rounds; i++)); do
         s=$(date +%s%N)
         "$@" >/dev/null 2>&1
         e=$(date +%s%N)
-        times+=($(((e - s) / 1000000)))
+        echo $(((e - s) / 1000000)) >>"$times"
     done
-    printf '%s\n' "${times[@]}" | sort -n | sed -n "$(((rounds + 1) / 2))p"
+    bench_stats "$times" 0 1 | cut -d' ' -f1
+    rm -f "$times"
 }
 
 "$hull" bench --checks-dir "$checks" >/dev/null 2>&1 # warm the page cache for both

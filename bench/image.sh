@@ -18,11 +18,11 @@ WARMUP=${WARMUP:-1}
 LAYER_MIB=${LAYER_MIB:-11}
 CMD_TIMEOUT=${CMD_TIMEOUT:-180}
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$repo/bench/lib.sh"
 build=$(cd "$build" && pwd)
 hull=$build/hull
 base=$build/busybox-oci
 
-die() { echo "bench: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "must run as root"
 [ -x "$hull" ] || die "$hull missing; run ninja -C $build"
 [ -f "$base/index.json" ] || die "$base missing; run ninja -C $build"
@@ -36,16 +36,11 @@ work=$(mktemp -d /tmp/hull-bench-image.XXXXXX)
 reg_pid=
 cleanup() {
     if [ -n "$reg_pid" ]; then
-        kill "$reg_pid" 2>/dev/null || true
-        for _ in $(seq 50); do kill -0 "$reg_pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$reg_pid" 2>/dev/null || true
+        stop_pid "$reg_pid" 5
         wait "$reg_pid" 2>/dev/null || true
     fi
     # a hull root may hold a mount only if something went wrong; unmount before rm
-    if grep -q " $work/" /proc/self/mounts 2>/dev/null; then
-        awk -v w="$work/" 'index($2, w) == 1 { print $2 }' /proc/self/mounts | sort -r |
-            while read -r m; do umount -l "$m" 2>/dev/null || true; done
-    fi
+    umount_under "$work"
     if [ -n "${KEEP:-}" ]; then
         echo "bench: work directory kept: $work" >&2
     else
@@ -162,33 +157,16 @@ run_one() { # run_one NAME ROUND KEEP
 }
 reason_of() { tr -s '\n' ' ' <"$work/err/$1" | sed 's/ *$//' | cut -c1-200; }
 
-total=$((WARMUP + N))
-for ((i = 0; i < total; i++)); do
-    k=${#names[@]}
-    for ((j = 0; j < k; j++)); do
-        name=${names[$(((i + j) % k))]}
-        [ -n "${failed[$name]:-}" ] && continue
-        keep=0
-        ((i >= WARMUP)) && keep=1
-        run_one "$name" "$i" "$keep" || failed[$name]="round $i: $(reason_of "$name")"
-    done
-    printf '\rbench: round %d/%d' "$((i + 1))" "$total" >&2
-done
-echo >&2
+sample() { # sample NAME ROUND KEEP
+    run_one "$1" "$2" "$3" || failed[$1]="round $2: $(reason_of "$1")"
+}
+active=("${names[@]}")
+bench_rounds sample 0
 [ -z "${failed[hull]:-}" ] || die "hull pull fails: ${failed[hull]}"
 
 # --- report ---------------------------------------------------------------------------------
-stats() { # NAME -> "median p10 p90 rss_median rss_max" (ms, KiB); nearest-rank percentiles
-    local f=$work/$1.samples
-    [ -s "$f" ] || return 1
-    paste <(cut -d' ' -f1 "$f" | sort -n) <(cut -d' ' -f2 "$f" | sort -n) | awk '
-        { t[NR] = $1; r[NR] = $2 }
-        function pct(a, p,   i) { i = int(p * NR + 0.999999); if (i < 1) i = 1; return a[i] }
-        function med(a) { return NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }
-        END { printf "%.1f %.1f %.1f %d %d\n", med(t) / 1000, pct(t, 0.10) / 1000,
-              pct(t, 0.90) / 1000, med(r), r[NR] }'
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+# stats NAME -> "median p10 p90 n rss_median rss_max" (ms, KiB)
+stats() { bench_stats "$work/$1.samples" 1; }
 version_of() {
     case $1 in
     hull | hull-load) "$hull" --version 2>/dev/null | head -n1 ;;
@@ -205,8 +183,7 @@ desc_of() {
     esac
 }
 
-commit=$(git -C "$repo" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
-git -C "$repo" diff --quiet HEAD 2>/dev/null || commit="$commit (uncommitted changes)"
+commit=$(bench_commit "$repo")
 echo "hull image benchmark: pull of a 5-layer image from a plain-http registry on 127.0.0.1"
 echo "commit   $commit"
 echo "date     $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
@@ -215,41 +192,16 @@ echo "image    busybox + 5 layers x $LAYER_MIB MiB random (gzip -1), $((image_by
 echo "rounds   $N measured + $WARMUP warm-up, interleaved round-robin, fresh destination and sync before each"
 echo "timing   bash EPOCHREALTIME around /usr/bin/time -f %M (peak RSS: largest single process)"
 echo
-printf '%-10s %10s %8s %8s %13s %11s  %s\n' tool "median ms" "p10 ms" "p90 ms" \
-    "peak RSS KiB" "(max KiB)" "what it includes"
 declare -A med rss
-for name in "${names[@]}"; do
-    if [ -n "${failed[$name]:-}" ]; then
-        printf '%-10s failed (%s)\n' "$name" "${failed[$name]}"
-        continue
-    fi
-    read -r m p10 p90 r rmax <<<"$(stats "$name")"
-    med[$name]=$m
-    rss[$name]=$r
-    printf '%-10s %10s %8s %8s %13s %11s  %s\n' "$name" "$m" "$p10" "$p90" "$r" "($rmax)" \
-        "$(desc_of "$name")"
-done
+bench_rss_table 10 13 11 tool "what it includes" desc_of "${names[@]}"
 echo
 for name in "${names[@]}"; do
     [ "$name" = hull-load ] && continue
     echo "version  $name: $(version_of "$name")"
 done
 echo
-line="ratios of medians:"
-for peer in skopeo podman; do
-    if [ -n "${med[$peer]:-}" ]; then
-        line+="  hull/$peer $(ratio "${med[hull]}" "${med[$peer]}")"
-    else
-        line+="  hull/$peer n/a ($peer failed)"
-    fi
-done
-echo "$line"
-line="ratios of peak RSS: "
-for peer in skopeo podman; do
-    [ -n "${rss[$peer]:-}" ] && line+="  hull/$peer $(ratio "${rss[hull]}" "${rss[$peer]}")"
-done
-echo "$line"
+bench_ratio_lines hull "skopeo podman" "skopeo podman"
 if [ -n "${med[skopeo]:-}" ]; then
-    t=$(ratio "${med[hull]}" "${med[skopeo]}")
-    echo "project target: hull pull <= 0.70 x skopeo copy: $(awk -v r="$t" 'BEGIN { print (r <= 0.70) ? "met" : "not met" }') ($t)"
+    t=$(bench_ratio "${med[hull]}" "${med[skopeo]}")
+    echo "project target: hull pull <= 0.70 x skopeo copy: $(bench_target "$t" "<=" 0.70) ($t)"
 fi

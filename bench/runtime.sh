@@ -20,32 +20,18 @@ GAP=${GAP:-0.2}
 CRUN=${CRUN:-/usr/bin/crun}
 RUNC=${RUNC:-/usr/sbin/runc}
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$repo/bench/lib.sh"
 hull=$(cd "$build" && pwd)/hull-runtime
 image=$(cd "$build" && pwd)/busybox-rootfs
 
-die() { echo "bench: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "must run as root"
 [ -x "$hull" ] || die "$hull missing; run ninja -C $build"
 [ -x "$image/bin/busybox" ] || die "$image missing; run ninja -C $build"
 command -v jq >/dev/null || die "jq missing (make deps)"
 [[ $N =~ ^[1-9][0-9]*$ ]] || die "N must be a positive integer"
 
-# Hybrid cgroups (v1 controllers + cgroup2 at /sys/fs/cgroup/unified): Debian's crun 1.8.1
-# refuses them ("cgroups in hybrid mode not supported"). Re-exec the whole bench, every
-# runtime included so the comparison stays fair, in a private mount namespace where the
-# cgroup2 mount is gone. The host's mounts are untouched.
-if [ -z "${HULL_BENCH_INNER:-}" ]; then
-    if [ "$(stat -fc %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ]; then
-        export HULL_BENCH_INNER=hybrid
-        exec unshare --mount --propagation private "$0" "$@"
-    fi
-    export HULL_BENCH_INNER=plain
-fi
-if [ "$HULL_BENCH_INNER" = hybrid ]; then
-    umount /sys/fs/cgroup/unified || die "cannot unmount /sys/fs/cgroup/unified"
-fi
-# Measure the real hot path: the sealed-binary copy (CVE-2019-5736) is part of it.
-unset HULL_NO_SEALED_EXE
+# Hybrid cgroups: crun 1.8.1 refuses them; see bench_enter_private_ns in bench/lib.sh.
+bench_enter_private_ns 0 "$@"
 
 work=$(mktemp -d /tmp/hull-bench.XXXXXX)
 prefix=hb$$
@@ -96,62 +82,15 @@ jq '.ociVersion = "1.0.2" | .process.args = ["/bin/true"] | .process.terminal = 
 # --- the measuring helper: wall time of fork..wait4 and the child's ru_maxrss ------------
 # ru_maxrss from wait4 is the largest RSS of the child or of any descendant it reaped, i.e.
 # the peak of the biggest single process of the runtime's tree, not a sum.
-measure=$work/measure
-cc_ok=
 if command -v cc >/dev/null; then
-    cat >"$work/measure.c" <<'EOF'
-#include <fcntl.h>
-#include <stdio.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-/* measure CMD ARGS...: runs CMD; prints "wall_ns maxrss_kib status" on fd 3. */
-int main(int argc, char **argv)
-{
-    struct timespec a, b;
-    struct rusage ru;
-    int st;
-    pid_t p;
-    FILE *out = fdopen(3, "w");
-
-    if (argc < 2 || !out)
-        return 2;
-    fcntl(3, F_SETFD, FD_CLOEXEC);
-    clock_gettime(CLOCK_MONOTONIC, &a);
-    p = fork();
-    if (p == 0) {
-        execvp(argv[1], argv + 1);
-        _exit(127);
-    }
-    if (p < 0 || wait4(p, &st, 0, &ru) < 0)
-        return 2;
-    clock_gettime(CLOCK_MONOTONIC, &b);
-    fprintf(out, "%lld %ld %d\n",
-            (long long)(b.tv_sec - a.tv_sec) * 1000000000LL + (b.tv_nsec - a.tv_nsec),
-            ru.ru_maxrss, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
-    return 0;
-}
-EOF
-    cc -O2 -o "$measure" "$work/measure.c" && cc_ok=1 || measure=
+    cc_ok=1
 else
-    measure=
-fi
-if [ -z "$measure" ]; then
+    cc_ok=
     # Fallback: bash's clock plus GNU time for %M; adds time(1)'s exec to every sample.
     [ -x /usr/bin/time ] || die "need cc or /usr/bin/time (apt-get install time)"
-    measure=$work/measure.sh
-    cat >"$measure" <<'EOF'
-#!/bin/bash
-t0=$EPOCHREALTIME
-/usr/bin/time -f %M -o "$0.rss.$$" "$@"
-rc=$?
-t1=$EPOCHREALTIME
-echo "$(( (${t1/./} - ${t0/./}) * 1000 )) $(tail -n1 "$0.rss.$$") $rc" >&3
-rm -f "$0.rss.$$"
-EOF
-    chmod +x "$measure"
 fi
+bench_make_measure "$work"
+[ -x "$work/measure" ] || cc_ok=
 
 # --- the physical limit -------------------------------------------------------------------
 # What no runtime can avoid for this config: a fresh cgroup in every hierarchy the runtimes
@@ -327,7 +266,7 @@ run_one() {
         cmd+=(--root "$root" run --bundle "$bundle" "$id")
         ;;
     esac
-    res=$("$measure" "${cmd[@]}" 3>&1 </dev/null >/dev/null 2>"$work/err/$name") || true
+    res=$("$measure" 0 "${cmd[@]}" 3>&1 </dev/null >/dev/null 2>"$work/err/$name") || true
     read -r ns kib rc <<<"$res"
     last_rc=${rc:-255}
     if [ -n "$root" ] && [ -e "$root/$id" ]; then # leftover state of a failed run
@@ -386,35 +325,14 @@ active=()
 for name in "${names[@]}"; do [ -z "${failed[$name]:-}" ] && active+=("$name"); done
 
 # --- warm-up and measured rounds, round-robin with a rotating start --------------------------
-total=$((WARMUP + N))
-for ((i = 0; i < total; i++)); do
-    k=${#active[@]}
-    for ((j = 0; j < k; j++)); do
-        name=${active[$(((i + j) % k))]}
-        [ -n "${failed[$name]:-}" ] && continue
-        keep=0
-        ((i >= WARMUP)) && keep=1
-        [ "$GAP" = 0 ] || sleep "$GAP"
-        run_one "$name" "$prefix-$name-$i" "$keep" ||
-            failed[$name]="run $i: $(reason_of "$name")"
-    done
-    printf '\rbench: round %d/%d' "$((i + 1))" "$total" >&2
-done
-echo >&2
+sample() { # sample NAME ROUND KEEP
+    run_one "$1" "$prefix-$1-$2" "$3" || failed[$1]="run $2: $(reason_of "$1")"
+}
+bench_rounds sample "$GAP"
 
 # --- report ---------------------------------------------------------------------------------
-# stats NAME -> "median p10 p90 rss_median rss_max" (ms, KiB); nearest-rank percentiles.
-stats() {
-    local f=$work/$1.samples
-    [ -s "$f" ] || return 1
-    paste <(cut -d' ' -f1 "$f" | sort -n) <(cut -d' ' -f2 "$f" | sort -n) | awk '
-        { t[NR] = $1; r[NR] = $2 }
-        function pct(a, p,   i) { i = int(p * NR + 0.999999); if (i < 1) i = 1; return a[i] }
-        function med(a) { return NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }
-        END { printf "%.2f %.2f %.2f %d %d\n", med(t) / 1000, pct(t, 0.10) / 1000,
-              pct(t, 0.90) / 1000, med(r), r[NR] }'
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+# stats NAME -> "median p10 p90 n rss_median rss_max" (ms, KiB)
+stats() { bench_stats "$work/$1.samples" 2; }
 version_of() {
     case $1 in
     hull) "$hull" --version 2>/dev/null | head -n1 ;;
@@ -424,8 +342,7 @@ version_of() {
     esac
 }
 
-commit=$(git -C "$repo" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
-git -C "$repo" diff --quiet HEAD 2>/dev/null || commit="$commit (uncommitted changes)"
+commit=$(bench_commit "$repo")
 echo "hull runtime benchmark: \`run\` of a /bin/true container"
 echo "commit   $commit"
 echo "date     $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
@@ -436,33 +353,8 @@ echo "timing   $([ -x "$work/measure" ] && echo 'fork..wait4 in a C helper, ru_m
     echo 'bash EPOCHREALTIME around /usr/bin/time -f %M')"
 [ -n "$adjust" ] && echo "config   $adjust"
 echo
-printf '%-6s %10s %8s %8s %15s %12s  %s\n' runtime "median ms" "p10 ms" "p90 ms" \
-    "peak RSS KiB" "(max KiB)" version
 declare -A med rss
-for name in "${names[@]}"; do
-    if [ -n "${failed[$name]:-}" ]; then
-        printf '%-6s failed (%s)\n' "$name" "${failed[$name]}"
-        continue
-    fi
-    read -r m p10 p90 r rmax <<<"$(stats "$name")"
-    med[$name]=$m
-    rss[$name]=$r
-    printf '%-6s %10s %8s %8s %15s %12s  %s\n' "$name" "$m" "$p10" "$p90" "$r" "($rmax)" \
-        "$(version_of "$name")"
-done
+bench_rss_table 6 15 12 runtime version version_of "${names[@]}"
 echo
-line="ratios of medians:"
-for peer in crun runc limit; do
-    if [ -n "${med[$peer]:-}" ]; then
-        line+="  hull/$peer $(ratio "${med[hull]}" "${med[$peer]}")"
-    else
-        line+="  hull/$peer n/a ($peer failed)"
-    fi
-done
-echo "$line"
-line="ratios of peak RSS: "
-for peer in crun runc; do
-    [ -n "${rss[$peer]:-}" ] && line+="  hull/$peer $(ratio "${rss[hull]}" "${rss[$peer]}")"
-done
-echo "$line"
+bench_ratio_lines hull "crun runc limit" "crun runc"
 echo "project targets: time hull/crun <= 0.70, hull/limit <= 1.50; peak RSS hull/crun < 1"

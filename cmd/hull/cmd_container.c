@@ -41,15 +41,15 @@ int hull_cmd_open_engine(struct hull_ctx *ctx, struct hull_engine *e)
 
 /* CVE-2019-5736: `hull` clones container processes itself, so it too must
  * run from a sealed copy before it creates or joins a container. The sealed
- * copy's /proc/self/exe is a memfd: $HULL_EXE keeps the real path, next to
- * which hull-monitor is. */
+ * copy's /proc/self/exe is a memfd: $HULL_BINDIR keeps the real directory,
+ * where hull-monitor is. */
 int hull_cmd_seal(struct hull_ctx *ctx)
 {
     hull_error err = {0};
     extern char **environ;
-    _cleanup_free_ char *self = hull_engine_exe();
-    if (self)
-        setenv("HULL_EXE", self, 1);
+    _cleanup_free_ char *dir = hull_engine_bindir();
+    if (dir)
+        setenv("HULL_BINDIR", dir, 1);
     if (hull_ensure_sealed_exe(ctx->argc, ctx->argv, environ, &err) < 0)
         return hull_cmd_fail(&err);
     return 0;
@@ -249,10 +249,11 @@ static int parse_run(int argc, char **argv, struct hull_run_opts *o, bool create
             break;
         }
         case OPT_INIT:
+            o->init = true;
+            break;
         case OPT_ULIMIT:
-            fprintf(stderr, "hull: --%s is not implemented yet\n",
-                    c == OPT_INIT ? "init" : "ulimit");
-            return -1;
+            strv_push(&o->ulimits, optarg);
+            break;
         default:
             return -1;
         }
@@ -286,6 +287,7 @@ static void free_run(struct hull_run_opts *o)
     hull_strv_free(o->security_opt);
     hull_strv_free(o->tmpfs);
     hull_strv_free(o->labels);
+    hull_strv_free(o->ulimits);
     hull_strv_free(o->cmd);
     hull_strv_free(o->entrypoint);
 }
@@ -423,117 +425,74 @@ int hull_cmd_each(struct hull_ctx *ctx, int argc, char **argv)
     return rc;
 }
 
-static const char *since(int64_t ns, char *buf, size_t n)
+/* inspect -f TEMPLATE: one rendered line per object, as docker prints them. */
+static int inspect_print(json_t *arr, const char *format, hull_error *err)
 {
-    long s = (long)(time(NULL) - ns / 1000000000LL);
-    if (s < 60)
-        snprintf(buf, n, "%ld seconds ago", s);
-    else if (s < 3600)
-        snprintf(buf, n, "%ld minutes ago", s / 60);
-    else
-        snprintf(buf, n, "%ld hours ago", s / 3600);
-    return buf;
-}
-
-int hull_cmd_ps(struct hull_ctx *ctx, int argc, char **argv)
-{
-    bool all = false, quiet = false, json = false;
-    struct hull_engine e;
-    hull_error err = {0};
-    json_t *rows, *r;
+    struct hull_template *t = NULL;
+    json_t *o;
     size_t i;
 
-    static const struct option lo[] = {
-        {"all", no_argument, NULL, 'a'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"format", required_argument, NULL, 'f'},
-        {NULL, 0, NULL, 0},
-    };
-    int c;
-
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "aq", lo, NULL)) != -1) {
-        if (c == 'a')
-            all = true;
-        else if (c == 'q')
-            quiet = true;
-        else if (c == 'f' && strcmp(optarg, "json") == 0)
-            json = true;
-        else {
-            if (c == 'f')
-                fprintf(stderr, "hull: ps: --format \"%s\": only json is supported\n", optarg);
-            return 125;
-        }
-    }
-    if (hull_cmd_open_engine(ctx, &e) != 0)
-        return 125;
-    if (hull_engine_list(&e, all, &rows, &err) < 0) {
-        hull_engine_close(&e);
-        return hull_cmd_fail(&err);
-    }
-    if (json) {
-        char *s = json_dumps(rows, JSON_COMPACT);
+    if (format == NULL) {
+        char *s = json_dumps(arr, JSON_INDENT(4));
         puts(s);
         free(s);
-    } else {
-        if (!quiet)
-            printf("%-12s  %-20s  %-20s  %-16s  %-28s  %s\n", "CONTAINER ID", "IMAGE", "COMMAND",
-                   "CREATED", "STATUS", "NAMES");
-        json_array_foreach (rows, i, r) {
-            char ago[64], status[64];
-            const char *st = json_string_value(json_object_get(r, "state"));
-            const char *id = json_string_value(json_object_get(r, "id"));
-            if (quiet) {
-                printf("%.12s\n", id);
-                continue;
-            }
-            if (strcmp(st, "exited") == 0)
-                snprintf(status, sizeof(status), "Exited (%lld)%s",
-                         json_integer_value(json_object_get(r, "exit_code")),
-                         json_integer_value(json_object_get(r, "abnormal")) ? " abnormal" : "");
-            else
-                snprintf(status, sizeof(status), "%s", strcmp(st, "running") == 0 ? "Up" : st);
-            printf("%-12.12s  %-20.20s  %-20.20s  %-16s  %-28s  %s\n", id,
-                   json_string_value(json_object_get(r, "image")),
-                   json_string_value(json_object_get(r, "command")) ?: "",
-                   since(json_integer_value(json_object_get(r, "created")), ago, sizeof(ago)),
-                   status, json_string_value(json_object_get(r, "name")));
-        }
+        return 0;
     }
-    json_decref(rows);
-    hull_engine_close(&e);
+    if (hull_template_parse(format, &t, err) < 0)
+        return hull_error_prefix(err, "--format");
+    json_array_foreach (arr, i, o) {
+        char *s;
+        if (hull_template_render(t, o, &s, err) < 0) {
+            hull_template_free(t);
+            return hull_error_prefix(err, "--format");
+        }
+        puts(s);
+        free(s);
+    }
+    hull_template_free(t);
     return 0;
 }
 
 int hull_cmd_inspect(struct hull_ctx *ctx, int argc, char **argv)
 {
+    static const struct option lo[] = {
+        {"format", required_argument, NULL, 'f'},
+        {"type", required_argument, NULL, 'T'},
+        {NULL, 0, NULL, 0},
+    };
     struct hull_engine e;
     hull_error err = {0};
-    json_t *arr = json_array();
-    int rc = 0;
+    const char *format = NULL;
+    json_t *arr;
+    int rc = 0, c;
 
-    if (argc < 2) {
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+f:", lo, NULL)) != -1) {
+        if (c == 'f')
+            format = optarg;
+        else if (c != 'T' || strcmp(optarg, "container") != 0)
+            return 125;
+    }
+    if (optind >= argc) {
         fprintf(stderr, "hull: inspect requires a container\n");
         return 125;
     }
     if (hull_cmd_open_engine(ctx, &e) != 0)
         return 125;
-    for (int i = 1; i < argc; i++) {
+    arr = json_array();
+    for (int i = optind; i < argc; i++) {
         json_t *o;
         if (hull_engine_inspect(&e, argv[i], &o, &err) < 0) {
-            rc = hull_cmd_fail(&err);
+            hull_cmd_fail(&err);
             rc = 1;
             continue;
         }
         json_array_append_new(arr, o);
     }
-    {
-        char *s = json_dumps(arr, JSON_INDENT(4));
-        puts(s);
-        free(s);
-    }
-    json_decref(arr);
     hull_engine_close(&e);
+    if (inspect_print(arr, format, &err) < 0)
+        rc = hull_cmd_fail(&err);
+    json_decref(arr);
     return rc;
 }
 
@@ -543,23 +502,30 @@ int hull_cmd_logs(struct hull_ctx *ctx, int argc, char **argv)
         {"follow", no_argument, NULL, 'f'},
         {"timestamps", no_argument, NULL, 't'},
         {"tail", required_argument, NULL, 'n'},
+        {"since", required_argument, NULL, 's'},
+        {"until", required_argument, NULL, 'u'},
         {NULL, 0, NULL, 0},
     };
+    struct hull_logs_opts o = {.tail = -1};
     struct hull_engine e;
     hull_error err = {0};
-    bool follow = false, ts = false;
-    long tail = -1;
     int c, r;
 
     optind = 1;
     while ((c = getopt_long(argc, argv, "+ftn:", lo, NULL)) != -1) {
         if (c == 'f')
-            follow = true;
+            o.follow = true;
         else if (c == 't')
-            ts = true;
+            o.timestamps = true;
         else if (c == 'n')
-            tail = strcmp(optarg, "all") == 0 ? -1 : atol(optarg);
-        else
+            o.tail = strcmp(optarg, "all") == 0 ? -1 : atol(optarg);
+        else if (c == 's' || c == 'u') {
+            if (hull_parse_time(optarg, 0, c == 's' ? &o.since_ns : &o.until_ns,
+                                &err) < 0) {
+                hull_error_prefix(&err, "logs: --%s", c == 's' ? "since" : "until");
+                return hull_cmd_fail(&err);
+            }
+        } else
             return 125;
     }
     if (optind >= argc) {
@@ -568,7 +534,7 @@ int hull_cmd_logs(struct hull_ctx *ctx, int argc, char **argv)
     }
     if (hull_cmd_open_engine(ctx, &e) != 0)
         return 125;
-    r = hull_engine_logs(&e, argv[optind], follow, tail, ts, &err);
+    r = hull_engine_logs(&e, argv[optind], &o, &err);
     hull_engine_close(&e);
     return r < 0 ? hull_cmd_fail(&err) : 0;
 }
@@ -642,23 +608,10 @@ int hull_cmd_events(struct hull_ctx *ctx, int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "+s:f:F", lo, NULL)) != -1) {
         if (c == 's') {
-            /* Unix seconds, or a relative duration like 10m / 2h. */
-            char *end;
-            double v = strtod(optarg, &end);
-            if (end == optarg || v < 0) {
-                fprintf(stderr, "hull: --since \"%s\": expected seconds or 10m/2h\n", optarg);
-                return 125;
-            }
-            if (*end == 's' || *end == 'm' || *end == 'h')
-                since_ns = (int64_t)((double)time(NULL) - v * (*end == 'h'   ? 3600
-                                                               : *end == 'm' ? 60
-                                                                             : 1)) *
-                           1000000000LL;
-            else if (*end == '\0')
-                since_ns = (int64_t)(v * 1e9);
-            else {
-                fprintf(stderr, "hull: --since \"%s\": expected seconds or 10m/2h\n", optarg);
-                return 125;
+            /* RFC 3339, unix seconds, or a relative duration like 10m / 2h. */
+            if (hull_parse_time(optarg, 0, &since_ns, &err) < 0) {
+                hull_error_prefix(&err, "events: --since");
+                return hull_cmd_fail(&err);
             }
         } else if (c == 'f') {
             strv_push(&filters, optarg);
@@ -764,7 +717,7 @@ int hull_cmd_misc(struct hull_ctx *ctx, int argc, char **argv)
         if (hull_engine_inspect(&e, argv[1], &o, &err) < 0) {
             rc = hull_cmd_fail(&err);
         } else {
-            json_t *ports = json_object_get(json_array_get(o, 0), "Ports");
+            json_t *ports = json_object_get(o, "Ports");
             json_t *p;
             size_t i;
             json_array_foreach (ports, i, p) {

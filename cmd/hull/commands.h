@@ -34,13 +34,14 @@ int hull_cmd_inspect(struct hull_ctx *ctx, int argc, char **argv);
 int hull_cmd_logs(struct hull_ctx *ctx, int argc, char **argv);
 int hull_cmd_exec(struct hull_ctx *ctx, int argc, char **argv);
 int hull_cmd_events(struct hull_ctx *ctx, int argc, char **argv);
+int hull_cmd_cp(struct hull_ctx *ctx, int argc, char **argv);
 int hull_cmd_network(struct hull_ctx *ctx, int argc, char **argv);
 int hull_cmd_volume(struct hull_ctx *ctx, int argc, char **argv);
 int hull_cmd_misc(struct hull_ctx *ctx, int argc,
                   char **argv); /* pause unpause rename stats top port */
 
 /* cmd_container.c: re-exec from a sealed copy (CVE-2019-5736), after
- * remembering the real binary in $HULL_EXE (the monitor is found next to it). */
+ * remembering the real directory in $HULL_BINDIR (hull-monitor is there). */
 int hull_cmd_seal(struct hull_ctx *ctx);
 
 /* cmd_attach.c: attach, and the hidden __monitor-exit (hull-monitor's way
@@ -73,6 +74,12 @@ int hull_cmd_registry(struct hull_ctx *ctx, int argc, char **argv); /* pull push
 
 /* cmd_system.c: info, system info|prune */
 int hull_cmd_system(struct hull_ctx *ctx, int argc, char **argv);
+
+/* exec_sibling.c: exec BINARY (next to this one) with the same command line. */
+int hull_cmd_exec_sibling(struct hull_ctx *ctx, const char *verb, const char *binary);
+
+/* cmd_serve.c (in hull-serve; cmd_serve_exec.c in hull and hull-registry) */
+int hull_cmd_serve(struct hull_ctx *ctx, int argc, char **argv);
 
 /* cmd_version.c */
 int hull_cmd_version(struct hull_ctx *ctx, int argc, char **argv);

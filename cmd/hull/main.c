@@ -41,11 +41,13 @@ static const struct hull_command commands[] = {
     {"stats", hull_cmd_misc, "cgroup counters of containers (--no-stream, --format json)"},
     {"top", hull_cmd_misc, "processes of a container"},
     {"port", hull_cmd_misc, "published ports of a container"},
+    {"cp", hull_cmd_cp, "copy files between a container and the host (or a tar stream)"},
     {"volume", hull_cmd_volume, "manage named volumes (create, ls, rm, inspect, prune)"},
     {"network", hull_cmd_network, "manage networks (create, ls, rm, inspect)"},
     {"info", hull_cmd_system, "show system-wide information"},
     {"system", hull_cmd_system, "system info | system prune [--volumes]"},
     {"version", hull_cmd_version, "show the version"},
+    {"serve", hull_cmd_serve, "serve the Docker Engine API on a unix socket (-H unix:///PATH)"},
 };
 
 static void usage(FILE *f)

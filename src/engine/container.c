@@ -252,7 +252,8 @@ static bool port_taken(struct hull_engine *e, json_t *ports, hull_error *err)
  * bind-mounted (the image's own are left alone); hosts is rewritten in place
  * as containers join the network. */
 static int add_etc_files(struct hull_engine *e, const char *id, const char *name,
-                         const char *hostname, bool host_net, json_t *spec, hull_error *err)
+                         const char *hostname, bool host_net, const char *peer, json_t *spec,
+                         hull_error *err)
 {
     _cleanup_free_ char *dir = hull_engine_dir(e, id);
     _cleanup_free_ char *hosts = xasprintf("%s/hosts", dir);
@@ -264,18 +265,81 @@ static int add_etc_files(struct hull_engine *e, const char *id, const char *name
 
     if (host_net)
         return 0;
-    if (hull_write_file_atomic(hosts, content, strlen(content), 0644, err) < 0)
-        return -1;
-    if (hull_read_file("/etc/resolv.conf", 65536, &rc, NULL, NULL) < 0 || strstr(rc, "127.0.0."))
-        rc = xstrdup("nameserver 10.89.0.1\n"); /* a host-local resolver is not reachable */
-    if (hull_write_file_atomic(resolv, rc, strlen(rc), 0644, err) < 0)
-        return -1;
+    if (peer) {
+        /* Same network, same names: the joined container's files. */
+        _cleanup_free_ char *pdir = hull_engine_dir(e, peer);
+        free(hosts);
+        free(resolv);
+        hosts = xasprintf("%s/hosts", pdir);
+        resolv = xasprintf("%s/resolv.conf", pdir);
+        if (access(hosts, F_OK) < 0 || access(resolv, F_OK) < 0)
+            return 0; /* a host-network peer: the image's own files */
+    } else {
+        if (hull_write_file_atomic(hosts, content, strlen(content), 0644, err) < 0)
+            return -1;
+        if (hull_read_file("/etc/resolv.conf", 65536, &rc, NULL, NULL) < 0 ||
+            strstr(rc, "127.0.0."))
+            rc = xstrdup("nameserver 10.89.0.1\n"); /* a host-local resolver is not reachable */
+        if (hull_write_file_atomic(resolv, rc, strlen(rc), 0644, err) < 0)
+            return -1;
+    }
     json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:[s, s, s]}", "destination",
                                             "/etc/hosts", "type", "bind", "source", hosts,
                                             "options", "bind", "nosuid", "nodev"));
     json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:[s, s, s]}", "destination",
                                             "/etc/resolv.conf", "type", "bind", "source", resolv,
                                             "options", "bind", "nosuid", "nodev"));
+    return 0;
+}
+
+/* --label KEY[=VALUE] → {"KEY": "VALUE"}; a later KEY wins, as with docker. */
+static json_t *labels_json(char **labels)
+{
+    json_t *j = json_object();
+    for (size_t i = 0; labels && labels[i]; i++) {
+        const char *eq = strchr(labels[i], '=');
+        _cleanup_free_ char *key =
+            eq ? strndup(labels[i], (size_t)(eq - labels[i])) : xstrdup(labels[i]);
+        json_object_set_new(j, key, json_string(eq ? eq + 1 : ""));
+    }
+    return j;
+}
+
+int hull_engine_join_netns(struct hull_engine *e, const char *ref, json_t *spec, char **peer_id,
+                           hull_error *err)
+{
+    _cleanup_free_ char *id = NULL, *bundle = NULL, *cfgpath = NULL, *nspath = NULL;
+    json_t *rows, *ns, *n, *peer_cfg;
+    pid_t pid = 0;
+    size_t i;
+
+    if (hull_engine_lookup(e, ref, &id, err) < 0)
+        return hull_error_prefix(err, "--network container:%s", ref);
+    if (hull_db_query(e->db, &rows, err,
+                      "SELECT pid FROM containers WHERE id=? AND state='running'", "s", id) < 0)
+        return -1;
+    if (json_array_size(rows) == 1)
+        pid = (pid_t)json_integer_value(json_object_get(json_array_get(rows, 0), "pid"));
+    json_decref(rows);
+    if (pid <= 0 || kill(pid, 0) < 0)
+        return hull_error_msg(err, EINVAL,
+                              "--network container:%s: container %s is not running (the "
+                              "container whose network is joined must run)",
+                              ref, ref);
+    /* The joined container's own config says what it shares: its hostname
+     * goes with its network, as with docker. */
+    bundle = hull_engine_bundle(e, id);
+    cfgpath = xasprintf("%s/config.json", bundle);
+    peer_cfg = json_load_file(cfgpath, 0, NULL);
+    if (json_is_string(json_object_get(peer_cfg, "hostname")))
+        json_object_set(spec, "hostname", json_object_get(peer_cfg, "hostname"));
+    json_decref(peer_cfg);
+    nspath = xasprintf("/proc/%d/ns/net", pid);
+    ns = json_object_get(json_object_get(spec, "linux"), "namespaces");
+    json_array_foreach (ns, i, n)
+        if (strcmp(json_string_value(json_object_get(n, "type")) ?: "", "network") == 0)
+            json_object_set_new(n, "path", json_string(nspath));
+    *peer_id = steal_pointer(&id);
     return 0;
 }
 
@@ -291,6 +355,9 @@ static json_t *opts_json(const struct hull_run_opts *o)
     json_object_set_new(j, "restart", json_string(o->restart ? o->restart : "no"));
     if (o->rootfs)
         json_object_set_new(j, "rootfs", json_string(o->rootfs));
+    if (o->init)
+        json_object_set_new(j, "init", json_true());
+    json_object_set_new(j, "labels", labels_json(o->labels));
     return j;
 }
 
@@ -309,6 +376,7 @@ int hull_engine_run(struct hull_engine *e, const struct hull_run_opts *o, bool c
     struct hull_run_opts resolved;
     char **vols;
     const char *network;
+    _cleanup_free_ char *peer = NULL, *joined = NULL;
     struct hull_monitor_args ma = {0};
     pid_t mon;
     char hostname[13];
@@ -369,6 +437,22 @@ int hull_engine_run(struct hull_engine *e, const struct hull_run_opts *o, bool c
         json_decref(va);
     }
     network = o->network ? o->network : "none";
+    if (hull_str_has_prefix(network, HULL_NET_CONTAINER)) {
+        if (o->hostname || (o->ports && o->ports[0])) {
+            json_decref(spec);
+            hull_image_free(img);
+            return hull_error_msg(err, EINVAL,
+                                  "--network %s: conflicting options: the container shares that "
+                                  "container's network and hostname (no -h, no -p)",
+                                  network);
+        }
+        if (hull_engine_join_netns(e, network + strlen(HULL_NET_CONTAINER), spec, &peer, err) < 0) {
+            json_decref(spec);
+            hull_image_free(img);
+            return -1;
+        }
+        network = joined = xasprintf(HULL_NET_CONTAINER "%s", peer);
+    }
     if (o->ports && o->ports[0] && (strcmp(network, "none") == 0 || strcmp(network, "host") == 0)) {
         json_decref(spec);
         return hull_error_msg(err, EINVAL, "-p needs a bridge network (--network bridge)");
@@ -377,7 +461,7 @@ int hull_engine_run(struct hull_engine *e, const struct hull_run_opts *o, bool c
         json_decref(spec);
         return -1;
     }
-    if (strcmp(network, "none") != 0 && strcmp(network, "host") != 0) {
+    if (strcmp(network, "none") != 0 && strcmp(network, "host") != 0 && peer == NULL) {
         json_t *list;
         if (hull_network_load(e, network, &list, err) < 0) {
             json_decref(spec);
@@ -400,8 +484,9 @@ int hull_engine_run(struct hull_engine *e, const struct hull_run_opts *o, bool c
                      "INSERT INTO containers(id,name,image,command,created,state,opts,rootfs,"
                      "network,ports,volumes) VALUES(?,?,?,?,?,'created',?,?,?,?,?)",
                      "ssssisssss", id, name, o->image ? o->image : o->rootfs,
-                     json_string_value(json_array_get(
-                         json_object_get(json_object_get(spec, "process"), "args"), 0)),
+                     json_string_value(
+                         json_array_get(json_object_get(json_object_get(spec, "process"), "args"),
+                                        o->init ? 2 : 0)), /* the command, not tini */
                      hull_now_ns(), opts, lower ? lower : img->digest, network, ports_s,
                      volumes_s) < 0) {
         json_decref(spec);
@@ -435,7 +520,7 @@ int hull_engine_run(struct hull_engine *e, const struct hull_run_opts *o, bool c
     }
     mounted = true;
     if (add_etc_files(e, id, name, o->hostname ? o->hostname : hostname,
-                      strcmp(network, "host") == 0, spec, err) < 0)
+                      strcmp(network, "host") == 0, peer, spec, err) < 0)
         goto fail;
     cfg = json_dumps(spec, JSON_COMPACT);
     cfgpath = xasprintf("%s/config.json", bundle);
@@ -455,7 +540,7 @@ int hull_engine_run(struct hull_engine *e, const struct hull_run_opts *o, bool c
     ma.rm = o->rm;
     ma.interactive = o->interactive;
     ma.tty = o->tty;
-    ma.network = network;
+    ma.network = peer ? NULL : network; /* a joined network needs no setup */
     ma.ports = ports_s;
     ma.restart = o->restart;
     json_decref(spec);

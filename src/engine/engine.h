@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <jansson.h>
 
@@ -37,6 +38,7 @@ struct hull_run_opts {
     char **tmpfs;
     char **volumes; /* -v SRC:DST[:ro] (bind mounts) */
     char **ports;   /* -p [IP:]HOSTPORT:CONTAINERPORT[/proto] */
+    char **ulimits; /* --ulimit NAME=SOFT[:HARD] */
     const char *workdir, *user, *hostname, *network, *restart; /* restart: policy */
     long long memory;                                          /* bytes, 0 = none */
     long long pids_limit; /* 0 = default (4096), -1 = unlimited */
@@ -62,9 +64,46 @@ int hull_engine_rm(struct hull_engine *e, const char *ref, bool force, bool volu
 int hull_engine_wait(struct hull_engine *e, const char *ref, int *exit_code, hull_error *err);
 /* Array of container objects (the shape of `inspect`, abbreviated for ps). */
 int hull_engine_list(struct hull_engine *e, bool all, json_t **out, hull_error *err);
+/* Set "paused": true on the rows (of hull_engine_list) whose container is
+ * frozen; filters and ps read it. */
+void hull_engine_mark_paused(struct hull_engine *e, json_t *rows);
 int hull_engine_inspect(struct hull_engine *e, const char *ref, json_t **out, hull_error *err);
-int hull_engine_logs(struct hull_engine *e, const char *ref, bool follow, long tail,
-                     bool timestamps, hull_error *err);
+/* A container's output from its json-file log. The sink gets each record
+ * (stream 1 = stdout, 2 = stderr, time as RFC 3339) and, while following, an
+ * idle tick (msg NULL) every 100 ms; a non-zero return stops (< 0: an error,
+ * EPIPE). since_ns/until_ns 0 = unbounded; tail -1 = all. */
+struct hull_logs_opts {
+    bool follow, timestamps;
+    long tail;
+    int64_t since_ns, until_ns;
+};
+typedef int (*hull_log_sink)(void *data, int stream, const char *time, const char *msg,
+                             size_t len);
+int hull_engine_logs_to(struct hull_engine *e, const char *ref, const struct hull_logs_opts *o,
+                        hull_log_sink sink, void *data, hull_error *err);
+/* The same to stdout/stderr (with --timestamps: "TIME " before each record). */
+int hull_engine_logs(struct hull_engine *e, const char *ref, const struct hull_logs_opts *o,
+                     hull_error *err);
+/* Attach to a container's output, read from its json-file log (so stdin is
+ * not attached): open positions at the end of the log now (call it before
+ * the container may start, so nothing is missed); follow sends what comes
+ * until a run that started after the open (or was running then) has stopped,
+ * or the container is removed. A created or exited container is waited for.
+ * Sink as for hull_engine_logs_to. */
+struct hull_output {
+    char *id;
+    int fd;
+    int64_t started_at; /* of the last run, when opened */
+    bool live;          /* a run was seen */
+};
+int hull_engine_output_open(struct hull_engine *e, const char *ref, struct hull_output *out,
+                            hull_error *err);
+int hull_engine_follow_output(struct hull_engine *e, struct hull_output *out, hull_log_sink sink,
+                              void *data, hull_error *err);
+void hull_output_close(struct hull_output *out);
+/* docker's --since/--until forms: RFC 3339, unix seconds[.nanoseconds], or a
+ * duration before now_ns (10m, 1h30m; now_ns 0 = the current time). */
+int hull_parse_time(const char *s, int64_t now_ns, int64_t *out_ns, hull_error *err);
 int hull_engine_exec(struct hull_engine *e, const char *ref, char **cmd, char **env,
                      const char *user, const char *workdir, bool detach, bool tty, int *exit_status,
                      hull_error *err);
@@ -72,11 +111,19 @@ int hull_engine_exec(struct hull_engine *e, const char *ref, char **cmd, char **
  * abnormal). follow: keep streaming new events. */
 int hull_engine_events(struct hull_engine *e, int64_t since_ns, char **filters, bool follow,
                        hull_error *err);
+/* The same events (rows as JSON objects) to a sink, bounded by until_ns (0 =
+ * none); while following, the sink gets ev NULL after each poll (every
+ * 50 ms). A non-zero return stops (< 0: an error, EPIPE). */
+typedef int (*hull_event_sink)(void *data, json_t *ev);
+int hull_engine_events_to(struct hull_engine *e, int64_t since_ns, int64_t until_ns, char **filters,
+                          bool follow, hull_event_sink sink, void *data, hull_error *err);
 
 int hull_engine_pause(struct hull_engine *e, const char *ref, bool pause, hull_error *err);
 int hull_engine_rename(struct hull_engine *e, const char *ref, const char *name, hull_error *err);
 /* cgroup counters (runc's stats shape) of a running container. */
 int hull_engine_stats(struct hull_engine *e, const char *ref, json_t **out, hull_error *err);
+/* Bytes in the container's writable layer (ps -s); id is a full id. */
+int hull_engine_size(struct hull_engine *e, const char *id, int64_t *rw, hull_error *err);
 int hull_engine_top(struct hull_engine *e, const char *ref, pid_t **pids, size_t *n,
                     hull_error *err);
 
@@ -87,9 +134,10 @@ int hull_engine_top(struct hull_engine *e, const char *ref, pid_t **pids, size_t
  * detach. */
 int hull_engine_attach(struct hull_engine *e, const char *ref, bool no_stdin, bool sig_proxy,
                        const char *detach_keys, int *exit_code, hull_error *err);
-/* The hull binary on disk, not the sealed memfd copy (/proc/self/exe, else
- * $HULL_EXE); NULL if unknown. hull-monitor is looked up next to it. */
-char *hull_engine_exe(void);
+/* The directory of hull's binaries on disk, not of a sealed memfd copy:
+ * /proc/self/exe's, else $HULL_BINDIR; NULL if unknown. hull-monitor and
+ * hull (for the monitor's way back) are looked up there. */
+char *hull_engine_bindir(void);
 /* `hull __monitor-exit`: hull-monitor saw the init of `id` end with wait
  * status `status`; record it, tear down, restart (does not return then) or
  * remove. The attach socket and clients are kept for a restart. Returns the
@@ -116,5 +164,45 @@ int hull_volume_create(struct hull_engine *e, const char *name, bool exist_ok, h
 int hull_volume_list(struct hull_engine *e, json_t **out, hull_error *err);
 int hull_volume_remove(struct hull_engine *e, const char *name, hull_error *err);
 int hull_volume_prune(struct hull_engine *e, json_t **removed, hull_error *err);
+
+/* cp.c: copy between a container (running or not) and the host. Every
+ * container path is resolved inside its root (openat2 RESOLVE_IN_ROOT).
+ * cp_out: container src → host dst, or dst "-" for a tar stream on out_fd.
+ * cp_in: host src → container dst, or src "-" for a tar stream on in_fd
+ * (extracted into the existing directory dst). keep_ids (cp -a): keep the
+ * files' uid/gid; otherwise they belong to the caller (out) or root (in). */
+int hull_engine_cp_out(struct hull_engine *e, const char *ref, const char *src, const char *dst,
+                       int out_fd, bool keep_ids, hull_error *err);
+int hull_engine_cp_in(struct hull_engine *e, const char *ref, const char *src, int in_fd,
+                      const char *dst, bool keep_ids, hull_error *err);
+
+/* filter.c: docker's `ps --filter KEY=VALUE` on a container row of
+ * hull_engine_list (name=REGEX, id=PREFIX, label=KEY[=VALUE], status=,
+ * exited=N, ancestor=IMAGE, network=, abnormal=true|false). Returns 1 if it
+ * matches, 0 if not, -1 (err set) for a malformed filter; with c NULL it only
+ * checks the filter. */
+int hull_container_match(json_t *c, const char *filter, hull_error *err);
+/* Rows of `rows` matching every filter key (one key given several times
+ * matches any of its values, as with docker), as a new array in *out. */
+int hull_container_filter(json_t *rows, char **filters, json_t **out, hull_error *err);
+
+/* format.c: Go-template-like --format strings ({{.Field.Sub}}, {{.Label "k"}},
+ * {{json .X}}, {{index .X "k"}}, upper/lower/title/join, pipes). */
+struct hull_template;
+int hull_template_parse(const char *text, struct hull_template **out, hull_error *err);
+/* Render against ctx; *out is malloc'ed. */
+int hull_template_render(const struct hull_template *t, json_t *ctx, char **out, hull_error *err);
+/* Header line of a table template; headers maps field names to titles. */
+char *hull_template_header(const struct hull_template *t, json_t *headers);
+void hull_template_free(struct hull_template *t);
+
+/* The docker CLI's --format forms: "table TEMPLATE" (aligned, with header),
+ * "json" (one object per line), "TEMPLATE"; NULL/"" is default_table. */
+struct hull_format;
+int hull_format_open(const char *format, const char *default_table, json_t *headers,
+                     struct hull_format **out, hull_error *err);
+int hull_format_row(struct hull_format *f, json_t *ctx, FILE *to, hull_error *err);
+/* Print buffered table rows (aligned) and free f. */
+void hull_format_close(struct hull_format *f, FILE *to);
 
 #endif

@@ -19,6 +19,18 @@ int hull_engine_mount_rootfs(struct hull_engine *e, const char *id, const char *
                              char **rootfs_out, hull_error *err);
 void hull_engine_umount_rootfs(struct hull_engine *e, const char *id);
 
+/* --network container:REF: point the spec's network namespace at the running
+ * container REF's and take its hostname; *peer_id (caller frees) names it.
+ * Called at create and again at start (its init may have changed). */
+int hull_engine_join_netns(struct hull_engine *e, const char *ref, json_t *spec, char **peer_id,
+                           hull_error *err);
+#define HULL_NET_CONTAINER "container:"
+
+/* cp.c: extract the tar stream on in_fd into `dir` below the root rootfd
+ * (every path resolved in that root); `what` names it in errors. */
+int hull_cp_untar(int rootfd, const char *dir, int in_fd, bool keep_ids, const char *what,
+                  hull_error *err);
+
 /* monitor.c: the per-container monitor (see the comment at its top). */
 struct hull_monitor_args {
     const char *id, *name, *image;

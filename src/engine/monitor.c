@@ -39,33 +39,35 @@
 
 #define MAX_PASSED_CLIENTS 32
 
-/* The hull binary on disk. Running from the sealed memfd copy, /proc/self/exe
- * names the memfd; the CLI put the real path in $HULL_EXE before sealing
- * (cmd/hull/cmd_container.c). */
-char *hull_engine_exe(void)
+/* The directory of hull's binaries (hull, hull-monitor, hull-registry...).
+ * Running from a sealed memfd copy, /proc/self/exe names the memfd; the CLI
+ * put the real directory in $HULL_BINDIR before sealing. */
+char *hull_engine_bindir(void)
 {
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    const char *env = getenv("HULL_BINDIR");
+    char *slash;
 
     if (n > 0 && self[0] == '/' && strncmp(self, "/memfd:", 7) != 0) {
         self[n] = '\0';
-        return xstrdup(self);
+        slash = strrchr(self, '/');
+        *slash = '\0';
+        return xstrdup(slash == self ? "/" : self);
     }
-    return getenv("HULL_EXE") && getenv("HULL_EXE")[0] == '/' ? xstrdup(getenv("HULL_EXE")) : NULL;
+    return env && env[0] == '/' ? xstrdup(env) : NULL;
 }
 
-/* hull-monitor lives next to hull, as hull-registry does. */
-static char *monitor_path(hull_error *err)
+/* hull-monitor, or hull, next to us (as hull-registry is). */
+static char *sibling(const char *name, hull_error *err)
 {
-    _cleanup_free_ char *self = hull_engine_exe();
-    char *slash = self ? strrchr(self, '/') : NULL;
+    _cleanup_free_ char *dir = hull_engine_bindir();
 
-    if (slash == NULL) {
-        hull_error_msg(err, ENOENT, "monitor: cannot find the hull binary (set HULL_EXE)");
+    if (dir == NULL) {
+        hull_error_msg(err, ENOENT, "monitor: cannot find hull's directory (set HULL_BINDIR)");
         return NULL;
     }
-    *slash = '\0';
-    return xasprintf("%s/hull-monitor", self);
+    return xasprintf("%s/%s", dir, name);
 }
 
 __attribute__((format(printf, 2, 3))) static void report(int ready, const char *fmt, ...)
@@ -151,8 +153,8 @@ exec_monitor(struct hull_engine *e, const char *id, pid_t init, bool tty, bool m
              const struct monitor_fds *f, int ready)
 {
     hull_error err = {0};
-    _cleanup_free_ char *mon = monitor_path(&err);
-    _cleanup_free_ char *self = hull_engine_exe();
+    _cleanup_free_ char *mon = sibling("hull-monitor", &err);
+    _cleanup_free_ char *self = sibling("hull", &err);
     _cleanup_free_ char *dir = hull_engine_dir(e, id);
     _cleanup_free_ char *log = xasprintf("%s/%s-json.log", dir, id);
     char nums[5 + MAX_PASSED_CLIENTS][16], initpid[16];
@@ -377,6 +379,8 @@ static int args_from_row(struct hull_engine *e, const char *id, struct hull_moni
     a->name = json_string_value(json_object_get(r, "name"));
     a->image = json_string_value(json_object_get(r, "image"));
     a->network = json_string_value(json_object_get(r, "network"));
+    if (a->network && hull_str_has_prefix(a->network, HULL_NET_CONTAINER))
+        a->network = NULL; /* the peer's namespace: nothing to set up */
     a->ports = json_string_value(json_object_get(r, "ports"));
     a->restart = json_string_value(json_object_get(opts, "restart"));
     a->rm = json_is_true(json_object_get(opts, "rm"));

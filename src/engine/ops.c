@@ -1,5 +1,5 @@
 /* Engine verbs on existing containers: lookup, stop, kill, rm, wait, ps,
- * inspect, logs, exec, events. */
+ * inspect, exec (logs and events: logs.c). */
 #include "internal.h"
 #include "../runtime/runtime.h"
 #include "../runtime/state.h"
@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <fts.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -229,67 +230,23 @@ int hull_engine_inspect(struct hull_engine *e, const char *ref, json_t **out, hu
         json_object_set(o, "IPAddress", json_object_get(r, "ip"));
         json_object_set(o, "RestartCount", json_object_get(r, "restart_count"));
     }
+    {
+        /* Config/HostConfig: the parts of docker's shape that templates ask for. */
+        json_t *oj = json_loads(json_string_value(json_object_get(r, "opts")), 0, NULL);
+        json_t *labels = json_object_get(oj, "labels");
+        json_object_set_new(o, "Config",
+                            json_pack("{s:O, s:s, s:O?, s:O?}", "Labels",
+                                      labels ? labels : json_object(), "Image",
+                                      json_string_value(json_object_get(r, "image")), "Hostname",
+                                      json_object_get(cfg, "hostname"), "Env",
+                                      json_object_get(json_object_get(cfg, "process"), "env")));
+        json_object_set_new(o, "HostConfig",
+                            json_pack("{s:O, s:b}", "NetworkMode", json_object_get(r, "network"),
+                                      "Init", json_is_true(json_object_get(oj, "init"))));
+        json_decref(oj);
+    }
     json_decref(r);
     *out = o;
-    return 0;
-}
-
-int hull_engine_logs(struct hull_engine *e, const char *ref, bool follow, long tail,
-                     bool timestamps, hull_error *err)
-{
-    _cleanup_free_ char *id = NULL, *dir = NULL, *path = NULL;
-    _cleanup_fclose_ FILE *f = NULL;
-    char *line = NULL;
-    size_t cap = 0;
-    long total = 0, skip = 0;
-
-    if (hull_engine_lookup(e, ref, &id, err) < 0)
-        return -1;
-    dir = hull_engine_dir(e, id);
-    path = xasprintf("%s/%s-json.log", dir, id);
-    f = fopen(path, "re");
-    if (f == NULL)
-        return errno == ENOENT ? 0 : hull_error_set(err, errno, "open %s", path);
-    if (tail >= 0) {
-        while (getline(&line, &cap, f) > 0)
-            total++;
-        skip = total > tail ? total - tail : 0;
-        rewind(f);
-    }
-    for (;;) {
-        while (getline(&line, &cap, f) > 0) {
-            json_t *j;
-            if (skip > 0) {
-                skip--;
-                continue;
-            }
-            j = json_loads(line, 0, NULL);
-            if (j) {
-                const char *s = json_string_value(json_object_get(j, "log"));
-                FILE *to = strcmp(json_string_value(json_object_get(j, "stream")) ?: "", "stderr")
-                               ? stdout
-                               : stderr;
-                if (timestamps)
-                    fprintf(to, "%s ", json_string_value(json_object_get(j, "time")));
-                if (s)
-                    fputs(s, to);
-                fflush(to);
-                json_decref(j);
-            }
-        }
-        if (!follow)
-            break;
-        {
-            json_t *r = row(e, id);
-            bool running = r && is_running(r);
-            json_decref(r);
-            if (!running)
-                break;
-        }
-        clearerr(f);
-        usleep(100000);
-    }
-    free(line);
     return 0;
 }
 
@@ -317,52 +274,24 @@ int hull_engine_exec(struct hull_engine *e, const char *ref, char **cmd, char **
     return ret;
 }
 
-int hull_engine_events(struct hull_engine *e, int64_t since_ns, char **filters, bool follow,
-                       hull_error *err)
+/* A created container that joins another's network: that container's init
+ * may have changed since create, so the namespace path is looked up again. */
+static int rejoin_netns(struct hull_engine *e, const char *id, const char *peer, hull_error *err)
 {
-    int64_t last = 0;
-    const char *type = NULL, *container = NULL;
-    int abnormal = -1;
+    _cleanup_free_ char *bundle = hull_engine_bundle(e, id), *peer_id = NULL, *data = NULL;
+    _cleanup_free_ char *cfgpath = xasprintf("%s/config.json", bundle);
+    json_t *spec = json_load_file(cfgpath, 0, NULL);
+    int r;
 
-    for (size_t i = 0; filters && filters[i]; i++) {
-        const char *f = filters[i];
-        if (hull_str_has_prefix(f, "type=") || hull_str_has_prefix(f, "event="))
-            type = strchr(f, '=') + 1;
-        else if (hull_str_has_prefix(f, "container="))
-            container = f + 10;
-        else if (strcmp(f, "abnormal=true") == 0 || strcmp(f, "abnormal=1") == 0)
-            abnormal = 1;
-        else if (strcmp(f, "abnormal=false") == 0 || strcmp(f, "abnormal=0") == 0)
-            abnormal = 0;
-        else
-            return hull_error_msg(err, EINVAL, "--filter \"%s\": unknown filter", f);
+    if (spec == NULL)
+        return hull_error_msg(err, EIO, "container %s: cannot read %s", id, cfgpath);
+    r = hull_engine_join_netns(e, peer, spec, &peer_id, err);
+    if (r == 0) {
+        data = json_dumps(spec, JSON_COMPACT);
+        r = hull_write_file_atomic(cfgpath, data, strlen(data), 0600, err);
     }
-    for (;;) {
-        json_t *rows, *ev;
-        size_t i;
-        if (hull_db_query(e->db, &rows, err,
-                          "SELECT * FROM events WHERE time >= ? AND seq > ? AND "
-                          "(? IS NULL OR type = ?) AND (? IS NULL OR container = ? OR name = ? "
-                          "OR container LIKE ? || '%') AND (? < 0 OR abnormal = ?) ORDER BY seq",
-                          "iissssssii", since_ns, last, type, type, container, container, container,
-                          container, (int64_t)abnormal, (int64_t)abnormal) < 0)
-            return -1;
-        json_array_foreach (rows, i, ev) {
-            char *s;
-            last = json_integer_value(json_object_get(ev, "seq"));
-            json_object_set_new(ev, "abnormal",
-                                json_boolean(json_integer_value(json_object_get(ev, "abnormal"))));
-            json_object_del(ev, "seq");
-            s = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
-            puts(s);
-            free(s);
-        }
-        fflush(stdout);
-        json_decref(rows);
-        if (!follow)
-            return 0;
-        usleep(200000);
-    }
+    json_decref(spec);
+    return r;
 }
 
 int hull_engine_start(struct hull_engine *e, const char *ref, bool attach, int *exit_status,
@@ -370,17 +299,29 @@ int hull_engine_start(struct hull_engine *e, const char *ref, bool attach, int *
 {
     _cleanup_free_ char *id = NULL;
     struct hull_monitor_args ma;
+    const char *state, *net;
     json_t *r = NULL;
     pid_t mon;
 
     *exit_status = 0;
     if (hull_engine_lookup(e, ref, &id, err) < 0 || hull_monitor_args_load(e, id, &ma, &r, err) < 0)
         return -1;
-    if (strcmp(json_string_value(json_object_get(r, "state")), "created") != 0) {
-        hull_error_msg(err, EINVAL,
-                       "container %s is %s: only created containers can be started "
-                       "(restarting exited ones is not supported yet)",
-                       ref, json_string_value(json_object_get(r, "state")));
+    state = json_string_value(json_object_get(r, "state")) ?: "";
+    if (strcmp(state, "created") != 0 && strcmp(state, "exited") != 0) {
+        hull_error_msg(err, EBUSY,
+                       "container %s is %s: only created or exited containers can be started", ref,
+                       state);
+        json_decref(r);
+        return -1;
+    }
+    /* An exited container runs again from its bundle (the rootfs stays
+     * mounted until rm); the last run's reason must not describe this one. */
+    if (strcmp(state, "exited") == 0)
+        hull_db_exec(e->db, NULL, "UPDATE containers SET reason=NULL, abnormal=0 WHERE id=?", "s",
+                     id);
+    net = json_string_value(json_object_get(r, "network"));
+    if (net && hull_str_has_prefix(net, HULL_NET_CONTAINER) &&
+        rejoin_netns(e, id, net + strlen(HULL_NET_CONTAINER), err) < 0) {
         json_decref(r);
         return -1;
     }
@@ -460,4 +401,80 @@ int hull_engine_top(struct hull_engine *e, const char *ref, pid_t **pids, size_t
     if (hull_engine_lookup(e, ref, &id, err) < 0)
         return -1;
     return hull_container_pids(&rt, id, pids, n, err);
+}
+
+/* ---- ps -s: bytes in the container's writable layer ---- */
+
+/* The upper dir of the overlay mounted at <bundle>/rootfs, from mountinfo
+ * (image and --rootfs containers keep it in different places). */
+static char *upper_dir(struct hull_engine *e, const char *id)
+{
+    _cleanup_free_ char *bundle = hull_engine_bundle(e, id);
+    _cleanup_free_ char *target = xasprintf("%s/rootfs", bundle);
+    _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+    char *line = NULL, *found = NULL;
+    size_t cap = 0;
+
+    while (f && found == NULL && getline(&line, &cap, f) > 0) {
+        char mnt[4096], *opt;
+        if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 || strcmp(mnt, target) != 0)
+            continue;
+        opt = strstr(line, "upperdir=");
+        if (opt) {
+            opt += 9;
+            found = strndup(opt, strcspn(opt, ",\n "));
+        }
+    }
+    free(line);
+    return found;
+}
+
+int hull_engine_size(struct hull_engine *e, const char *id, int64_t *rw, hull_error *err)
+{
+    _cleanup_free_ char *upper = upper_dir(e, id);
+
+    if (upper == NULL)
+        return hull_error_msg(err, ENOENT, "container %s: no writable layer mounted", id);
+    char *paths[] = {upper, NULL};
+    FTS *fts = fts_open(paths, FTS_PHYSICAL | FTS_XDEV | FTS_NOCHDIR, NULL);
+    FTSENT *ent;
+    int64_t sum = 0;
+
+    if (fts == NULL)
+        return hull_error_set(err, errno, "container %s: size of %s", id, upper);
+    while ((ent = fts_read(fts)) != NULL)
+        if (ent->fts_info == FTS_F || ent->fts_info == FTS_SL)
+            sum += ent->fts_statp->st_size;
+    fts_close(fts);
+    *rw = sum;
+    return 0;
+}
+
+/* A paused container is "running" in the database (pause does not touch
+ * the row). The truth is the cgroup freezer, which the runtime reads; only
+ * containers that were ever paused (a "pause" event) are asked, so a plain
+ * ps pays one query. */
+void hull_engine_mark_paused(struct hull_engine *e, json_t *rows)
+{
+    _cleanup_free_ char *rtroot = hull_engine_runtime_root(e);
+    json_t *paused = NULL, *r, *p;
+    size_t i, j;
+
+    if (hull_db_query(e->db, &paused, NULL,
+                      "SELECT DISTINCT container FROM events WHERE type='pause'", NULL) < 0)
+        return;
+    json_array_foreach (rows, i, r) {
+        const char *id = json_string_value(json_object_get(r, "id"));
+        struct hull_state *st = NULL;
+        bool asked = false;
+        json_array_foreach (paused, j, p)
+            asked = asked ||
+                    strcmp(json_string_value(json_object_get(p, "container")) ?: "", id ?: "") == 0;
+        if (!asked || !is_running(r) || hull_state_load(rtroot, id, &st, NULL) < 0)
+            continue;
+        if (hull_state_status(rtroot, st) == HULL_STATUS_PAUSED)
+            json_object_set_new(r, "paused", json_true());
+        hull_state_free(st);
+    }
+    json_decref(paused);
 }

@@ -10,7 +10,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/capability.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 
 static json_t *strv_to_json(char **v)
 {
@@ -100,6 +103,128 @@ static int add_bind(json_t *mounts, const char *spec, hull_error *err)
         json_array_append_new(opts, json_string("ro"));
     json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:o}", "destination", dst, "type",
                                             "bind", "source", src, "options", opts));
+    return 0;
+}
+
+/* docker's --ulimit names and the rlimits they stand for. */
+static const struct {
+    const char *name, *oci;
+    int res;
+} ulimit_names[] = {
+    {"as", "RLIMIT_AS", RLIMIT_AS},
+    {"core", "RLIMIT_CORE", RLIMIT_CORE},
+    {"cpu", "RLIMIT_CPU", RLIMIT_CPU},
+    {"data", "RLIMIT_DATA", RLIMIT_DATA},
+    {"fsize", "RLIMIT_FSIZE", RLIMIT_FSIZE},
+    {"locks", "RLIMIT_LOCKS", RLIMIT_LOCKS},
+    {"memlock", "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+    {"msgqueue", "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+    {"nice", "RLIMIT_NICE", RLIMIT_NICE},
+    {"nofile", "RLIMIT_NOFILE", RLIMIT_NOFILE},
+    {"nproc", "RLIMIT_NPROC", RLIMIT_NPROC},
+    {"rss", "RLIMIT_RSS", RLIMIT_RSS},
+    {"rtprio", "RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+    {"rttime", "RLIMIT_RTTIME", RLIMIT_RTTIME},
+    {"sigpending", "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+    {"stack", "RLIMIT_STACK", RLIMIT_STACK},
+};
+
+/* "-1" or "unlimited" is RLIM_INFINITY, as with docker. */
+static int parse_rlim(const char *s, unsigned long long *out)
+{
+    if (strcmp(s, "-1") == 0 || strcmp(s, "unlimited") == 0) {
+        *out = RLIM_INFINITY;
+        return 0;
+    }
+    return hull_parse_u64(s, out);
+}
+
+static bool have_sys_resource(void)
+{
+    cap_t caps = cap_get_proc();
+    cap_flag_value_t v = CAP_CLEAR;
+
+    if (caps) {
+        cap_get_flag(caps, CAP_SYS_RESOURCE, CAP_EFFECTIVE, &v);
+        cap_free(caps);
+    }
+    return v == CAP_SET;
+}
+
+/* One --ulimit NAME=SOFT[:HARD] → an OCI process.rlimits entry. A hard
+ * limit above ours cannot be granted without CAP_SYS_RESOURCE: refuse it
+ * here, before anything is made, rather than in the container's init. */
+static int add_ulimit(json_t *rlimits, const char *spec, hull_error *err)
+{
+    _cleanup_free_ char *copy = xstrdup(spec);
+    char *val = strchr(copy, '='), *hard_s;
+    unsigned long long soft, hard;
+    struct rlimit cur;
+    size_t i, k;
+    json_t *v;
+
+    if (val == NULL)
+        return hull_error_msg(err, EINVAL, "--ulimit \"%s\": expected NAME=SOFT[:HARD]", spec);
+    *val++ = '\0';
+    for (k = 0; k < HULL_ARRAY_SIZE(ulimit_names); k++)
+        if (strcmp(copy, ulimit_names[k].name) == 0)
+            break;
+    if (k == HULL_ARRAY_SIZE(ulimit_names))
+        return hull_error_msg(err, EINVAL,
+                              "--ulimit \"%s\": unknown limit \"%s\" (one of as, core, cpu, "
+                              "data, fsize, locks, memlock, msgqueue, nice, nofile, nproc, rss, "
+                              "rtprio, rttime, sigpending, stack)",
+                              spec, copy);
+    hard_s = strchr(val, ':');
+    if (hard_s)
+        *hard_s++ = '\0';
+    if (parse_rlim(val, &soft) < 0 || (hard_s && parse_rlim(hard_s, &hard) < 0))
+        return hull_error_msg(err, EINVAL,
+                              "--ulimit \"%s\": expected numbers (or -1 for unlimited) as "
+                              "SOFT[:HARD]",
+                              spec);
+    if (hard_s == NULL)
+        hard = soft;
+    if (soft > hard)
+        return hull_error_msg(err, EINVAL,
+                              "--ulimit \"%s\": soft limit %llu exceeds hard limit %llu", spec,
+                              soft, hard);
+    if (getrlimit(ulimit_names[k].res, &cur) == 0 && hard > cur.rlim_max && !have_sys_resource())
+        return hull_error_msg(err, EPERM,
+                              "--ulimit \"%s\": hard limit %llu is above this host's hard limit "
+                              "%llu for %s, and raising it needs CAP_SYS_RESOURCE, which hull "
+                              "does not have",
+                              spec, hard, (unsigned long long)cur.rlim_max, copy);
+    json_array_foreach (rlimits, i, v)
+        if (strcmp(json_string_value(json_object_get(v, "type")), ulimit_names[k].oci) == 0)
+            return hull_error_msg(err, EINVAL, "--ulimit \"%s\": %s is given twice", spec, copy);
+    json_array_append_new(rlimits, json_pack("{s:s, s:I, s:I}", "type", ulimit_names[k].oci, "soft",
+                                             (json_int_t)soft, "hard", (json_int_t)hard));
+    return 0;
+}
+
+/* --init: tini, bind-mounted read-only where docker puts its init, runs as
+ * pid 1 in front of the command: it reaps orphans and forwards signals. */
+static const char *const init_binaries[] = {"/usr/bin/tini-static", "/usr/bin/docker-init"};
+#define INIT_DEST "/sbin/docker-init"
+
+static int add_init(json_t *proc, json_t *mounts, hull_error *err)
+{
+    json_t *args = json_object_get(proc, "args");
+    const char *bin = NULL;
+
+    for (size_t i = 0; i < HULL_ARRAY_SIZE(init_binaries) && !bin; i++)
+        if (access(init_binaries[i], X_OK) == 0)
+            bin = init_binaries[i];
+    if (bin == NULL)
+        return hull_error_msg(err, ENOENT,
+                              "--init: no init binary (%s): install Debian's tini package",
+                              init_binaries[0]);
+    json_array_insert_new(args, 0, json_string("--"));
+    json_array_insert_new(args, 0, json_string(INIT_DEST));
+    json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:[s, s, s, s]}", "destination",
+                                            INIT_DEST, "type", "bind", "source", bin, "options",
+                                            "bind", "ro", "nosuid", "nodev"));
     return 0;
 }
 
@@ -241,10 +366,7 @@ int hull_engine_build_spec(const struct hull_run_opts *o, json_t *image_config, 
             if (strcmp(json_string_value(json_object_get(json_array_get(ns, i), "type")),
                        "network") == 0)
                 json_array_remove(ns, i);
-    } else if (o->network && hull_str_has_prefix(o->network, "container:")) {
-        json_decref(spec);
-        return hull_error_msg(err, ENOTSUP, "--network %s: not supported yet", o->network);
-    }
+    } /* container:NAME: the namespace path is filled in by hull_engine_join_netns */
     {
         json_t *res = json_object_get(linux_, "resources");
         if (o->memory > 0)
@@ -260,6 +382,24 @@ int hull_engine_build_spec(const struct hull_run_opts *o, json_t *image_config, 
                                 json_pack("[{s:b, s:s}]", "allow", 1, "access", "rwm"));
     }
     json_object_set_new(proc, "rlimits", json_array());
+    for (i = 0; o->ulimits && o->ulimits[i]; i++)
+        if (add_ulimit(json_object_get(proc, "rlimits"), o->ulimits[i], err) < 0) {
+            json_decref(spec);
+            return -1;
+        }
+    if (o->init && add_init(proc, mounts, err) < 0) {
+        json_decref(spec);
+        return -1;
+    }
+    /* --label KEY[=VALUE]: kept as OCI annotations, where inspect and ps find them. */
+    for (i = 0; o->labels && o->labels[i]; i++) {
+        const char *eq = strchr(o->labels[i], '=');
+        _cleanup_free_ char *key =
+            eq ? strndup(o->labels[i], (size_t)(eq - o->labels[i])) : xstrdup(o->labels[i]);
+        if (json_object_get(spec, "annotations") == NULL)
+            json_object_set_new(spec, "annotations", json_object());
+        json_object_set_new(json_object_get(spec, "annotations"), key, json_string(eq ? eq + 1 : ""));
+    }
     *out = spec;
     return 0;
 }

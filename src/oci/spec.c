@@ -56,7 +56,7 @@ json_t *hull_spec_default(bool rootless)
     json_t *spec, *mounts, *ns, *linux_;
 
     spec = json_pack(
-        "{s:s, s:{s:b, s:{s:i, s:i}, s:[s], s:[s, s], s:s, s:{s:O, s:O, s:O, s:O}, "
+        "{s:s, s:{s:b, s:{s:i, s:i}, s:[s], s:[s, s], s:s, s:{s:O, s:O, s:O, s:o}, "
         "s:[{s:s, s:i, s:i}], s:b}, s:{s:s, s:b}, s:s}",
         "ociVersion", "1.2.0", "process", "terminal", 1, "user", "uid", 0, "gid", 0, "args", "sh",
         "env", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm",

@@ -3,17 +3,11 @@
 # real pty, run -i with pipes, hull attach with detach keys, several clients,
 # start -a, and the monitor's fallback when it cannot exec hull at the end.
 
-load helpers
+load engine-helpers
 
-HULL=${HULL:-$BUILD_DIR/hull}
 PTYRUN=$REPO/tests/helpers/ptyrun.py
 
-setup() {
-    common_setup
-    HROOT=$RUN_TMP/attach
-    mkdir -p "$HROOT"
-}
-
+setup() { engine_setup; }
 teardown() { engine_teardown; }
 
 # pty STEP... -- HULL-ARGS...: hull under a fresh pty (see ptyrun.py).
@@ -171,9 +165,9 @@ state() {
     id=$output
     rm "$TEST_TMP/bin/hull"
     poll 10 test -f "$HROOT/run/containers/$id/exit-status"
-    run h ps -a --format json
-    [ "$(echo "$output" | jq -r '.[] | select(.name=="lost") | .state')" = exited ]
-    [ "$(echo "$output" | jq -r '.[] | select(.name=="lost") | .reason')" = "exited with code 3" ]
+    run h inspect lost
+    [ "$(echo "$output" | jq -r '.[0].State.Status')" = exited ]
+    [ "$(echo "$output" | jq -r '.[0].State.Reason')" = "exited with code 3" ]
     [ ! -e "$HROOT/run/containers/$id/exit-status" ]
     run h events --filter container=lost --filter type=die
     assert_output_contains '"exit_code":3'

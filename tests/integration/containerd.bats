@@ -13,12 +13,8 @@
 if [ -f "$BATS_TEST_DIRNAME/helpers.bash" ]; then
     load helpers
 fi
-REPO=${REPO:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
-HULL_RUNTIME=${HULL_RUNTIME:-$REPO/build/hull-runtime}
-HULL_ROOTFS=${HULL_ROOTFS:-$REPO/build/busybox-rootfs}
-# The daemons run it from their own working directories: make it absolute.
-case $HULL_RUNTIME in /*) ;; *) HULL_RUNTIME=$PWD/$HULL_RUNTIME ;; esac
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
+load daemons
+interop_env
 
 IMAGE=localhost/hull-busybox:test
 CTD_TIMEOUT=${CTD_TIMEOUT:-60}
@@ -81,72 +77,13 @@ ctd_run() {
 # ctd_exec ARGS...: `ctr task exec` with the FIFOs under our temp dir.
 ctd_exec() { ctd task exec --fifo-dir "$CTD_TMP/fifo" "$@"; }
 
-# wait_file_gone PATH [SECONDS]
-wait_until() {
-    local secs=$1 i
-    shift
-    for ((i = 0; i < secs * 20; i++)); do
-        "$@" && return 0
-        sleep 0.05
-    done
-    "$@"
-}
-
-task_status() { ctd task ls | awk -v id="$1" '$1 == id { print $3 }'; }
+task_status() { containerd_task_status "$1" ctd; }
 task_pid() { ctd task ls | awk -v id="$1" '$1 == id { print $2 }'; }
 status_is() { [ "$(task_status "$1")" = "$2" ]; }
 
-# cg_path PID CONTROLLER: host path of PID's cgroup for a v1 controller, or
-# of its cgroup2 cgroup when the controller is not mounted on its own.
-cg_path() {
-    local pid=$1 ctrl=$2 p
-    p=$(awk -F: -v c="$ctrl" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' "/proc/$pid/cgroup")
-    if [ -n "$p" ] && [ -d "/sys/fs/cgroup/$ctrl$p" ]; then
-        echo "/sys/fs/cgroup/$ctrl$p"
-        return
-    fi
-    p=$(awk -F: '$1 == "0" && $2 == "" { print $3 }' "/proc/$pid/cgroup")
-    if [ -d /sys/fs/cgroup/unified ]; then
-        echo "/sys/fs/cgroup/unified$p"
-    else
-        echo "/sys/fs/cgroup$p"
-    fi
-}
-
-# runtime_logs: what hull-runtime logged (--log of every shim), to stderr.
-runtime_logs() {
-    local f
-    for f in $(find "$CTD_TMP/state" -name log.json 2>/dev/null); do
-        [ -s "$f" ] || continue
-        echo "--- hull-runtime log $f:" >&2
-        cat "$f" >&2
-    done
-}
-
 # remove_all_containers: kill, delete every task and container (and its
 # snapshot) of this file's namespace.
-remove_all_containers() {
-    local id
-    for id in $(ctd task ls -q 2>/dev/null); do
-        ctd task kill -s SIGKILL --all "$id" >/dev/null 2>&1 || true
-    done
-    for id in $(ctd task ls -q 2>/dev/null); do
-        wait_until 10 eval '[ "$(task_status "$id")" = STOPPED ]' 2>/dev/null || true
-        ctd task delete --force "$id" >/dev/null 2>&1 || true
-    done
-    for id in $(ctd containers ls -q 2>/dev/null); do
-        ctd containers delete "$id" >/dev/null 2>&1 || true
-    done
-}
-
-# stop_containerd PIDFILE: TERM, then KILL after 10 s.
-stop_containerd() {
-    local pid
-    pid=$(cat "$1" 2>/dev/null) || return 0
-    [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null || return 0
-    wait_until 10 eval '! kill -0 "$pid" 2>/dev/null' || kill -KILL "$pid" 2>/dev/null || true
-}
+remove_all_containers() { containerd_clear ctd; }
 
 # ---- file setup / teardown -----------------------------------------------
 
@@ -157,33 +94,12 @@ setup_file() {
     CTD_SOCK=$CTD_TMP/containerd.sock
     CTD_RUNC_ROOT=$CTD_TMP/runc
     export CTD_TMP CTD_NS CTD_SOCK CTD_RUNC_ROOT
-    mkdir -p "$CTD_TMP/opt" "$CTD_TMP/fifo" "$CTD_RUNC_ROOT"
+    mkdir -p "$CTD_TMP/fifo" "$CTD_RUNC_ROOT"
     # Host dirs that the shims and ctr create whatever containerd's roots
     # are: the ones made by this file are removed (if empty) at the end.
-    for d in /run/containerd/s /run/containerd/fifo /run/containerd; do
-        [ -e "$d" ] || echo "$d" >>"$CTD_TMP/host-dirs"
-    done
-    cat >"$CTD_TMP/config.toml" <<EOF
-version = 2
-root = "$CTD_TMP/root"
-state = "$CTD_TMP/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-
-[grpc]
-  address = "$CTD_SOCK"
-[ttrpc]
-  address = "$CTD_SOCK.ttrpc"
-[debug]
-  address = ""
-  level = "info"
-[metrics]
-  address = ""
-[plugins."io.containerd.internal.v1.opt"]
-  path = "$CTD_TMP/opt"
-EOF
-    containerd --config "$CTD_TMP/config.toml" </dev/null >"$CTD_TMP/containerd.log" 2>&1 3>&- &
-    echo $! >"$CTD_TMP/containerd.pid"
-    if ! wait_until 30 eval 'ctr -a "$CTD_SOCK" version >/dev/null 2>&1 </dev/null 3>&-'; then
+    note_host_dirs "$CTD_TMP" /run/containerd/s /run/containerd/fifo /run/containerd
+    containerd_config "$CTD_TMP" info
+    if ! containerd_launch "$CTD_TMP"; then
         echo "containerd did not come up; its log:" >&2
         cat "$CTD_TMP/containerd.log" >&2
         return 1
@@ -195,62 +111,30 @@ EOF
 
 teardown_file() {
     [ -n "${CTD_TMP:-}" ] && [ -d "$CTD_TMP" ] || return 0
-    local pid f a m d
     if [ -S "$CTD_SOCK" ]; then
         remove_all_containers
         ctd images rm "$IMAGE" >/dev/null 2>&1 || true
     fi
-    stop_containerd "$CTD_TMP/containerd.pid"
+    containerd_stop "$CTD_TMP"
     # Shims left behind (containerd died, or a delete failed) and the
-    # container processes they held: by PID, found through our socket path
-    # and our namespace's cgroups.
-    for pid in $(grep -lF -- "$CTD_SOCK" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3); do
-        kill -KILL "$pid" 2>/dev/null || true
-    done
-    for f in $(find /sys/fs/cgroup -mindepth 2 -maxdepth 4 -path "*/$CTD_NS/*" -name cgroup.procs 2>/dev/null); do
-        for pid in $(cat "$f" 2>/dev/null); do
-            kill -KILL "$pid" 2>/dev/null || true
-        done
-    done
-    # Shim sockets live outside our dirs (/run/containerd/s/...): their
-    # addresses are recorded in the bundles.
-    for f in $(find "$CTD_TMP/state" -name address 2>/dev/null); do
-        a=$(cat "$f" 2>/dev/null)
-        a=${a#unix://}
-        case $a in /run/containerd/s/*) rm -f -- "$a" ;; esac
-    done
-    findmnt -rn -o TARGET | grep -F -- "$CTD_TMP" | sort -r | while read -r m; do
-        umount -l "$m" 2>/dev/null || true
-    done
-    # Deepest first.
-    find /sys/fs/cgroup -mindepth 2 -maxdepth 4 -type d -path "*/$CTD_NS*" 2>/dev/null | sort -r |
-        while read -r d; do
-            wait_until 5 rmdir "$d" 2>/dev/null || true
-        done
-    if [ -f "$CTD_TMP/host-dirs" ]; then
-        while read -r d; do
-            rmdir -- "$d" 2>/dev/null || true
-        done <"$CTD_TMP/host-dirs"
-    fi
+    # container processes they held, by PID; their sockets, mounts, our
+    # namespace's cgroups and the host dirs we made.
+    daemon_leftovers "$CTD_TMP" "$CTD_NS"
     rm -rf -- "$CTD_TMP"
 }
 
 setup() {
     command -v containerd >/dev/null || skip "containerd is not installed"
     command -v ctr >/dev/null || skip "ctr is not installed"
-    [ -x "$HULL_RUNTIME" ] || {
-        echo "HULL_RUNTIME=$HULL_RUNTIME is not executable (build first)" >&2
-        return 1
-    }
+    need_hull_runtime
 }
 
 teardown() {
     [ -n "${CTD_TMP:-}" ] || return 0
-    if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
-        runtime_logs
-        echo "--- containerd log (warnings and errors, last 20):" >&2
-        grep -E 'level=(warning|error|fatal)' "$CTD_TMP/containerd.log" | tail -n 20 >&2
-    fi
+    # On a failure: what hull-runtime logged (the log.json that the shim
+    # passes with --log) and what containerd complained about.
+    [ -n "${BATS_TEST_COMPLETED:-}" ] ||
+        daemon_failure_report "$CTD_TMP/state" "$CTD_TMP/containerd.log" containerd
     remove_all_containers
 }
 
@@ -414,13 +298,11 @@ EOF
     [ "$status" -eq 0 ] || { echo "config dump: $output" >&2; false; }
     grep -q "BinaryName = \"$HULL_RUNTIME\"" <<<"$output"
 
-    containerd --config "$cri/config.toml" </dev/null >"$cri/containerd.log" 2>&1 3>&- &
-    echo $! >"$cri/containerd.pid"
     ok=0
-    if wait_until 30 eval 'ctr -a "$cri/containerd.sock" version >/dev/null 2>&1 </dev/null 3>&-'; then
+    if containerd_launch "$cri"; then
         plugins=$(timeout 30 ctr -a "$cri/containerd.sock" plugins ls </dev/null 3>&-) && ok=1
     fi
-    stop_containerd "$cri/containerd.pid"
+    containerd_stop "$cri"
     [ "$ok" = 1 ] || { cat "$cri/containerd.log" >&2; false; }
     grep -E '^io\.containerd\.grpc\.v1[[:space:]]+cri[[:space:]]' <<<"$plugins" | grep -qw ok || {
         echo "CRI plugin not ok:" >&2

@@ -15,12 +15,8 @@
 if [ -f "$BATS_TEST_DIRNAME/helpers.bash" ]; then
     load helpers
 fi
-REPO=${REPO:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
-HULL_RUNTIME=${HULL_RUNTIME:-$REPO/build/hull-runtime}
-HULL_ROOTFS=${HULL_ROOTFS:-$REPO/build/busybox-rootfs}
-# The daemons run it from their own working directories: make it absolute.
-case $HULL_RUNTIME in /*) ;; *) HULL_RUNTIME=$PWD/$HULL_RUNTIME ;; esac
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
+load daemons
+interop_env
 
 DOCKER=${DOCKER:-/usr/bin/docker}
 IMAGE=hull-busybox:test
@@ -42,93 +38,10 @@ dk_in() {
 # drun ARGS...: docker run with hull-runtime and no network.
 drun() { dk run --runtime hull --network none "$@"; }
 
-wait_until() {
-    local secs=$1 i
-    shift
-    for ((i = 0; i < secs * 20; i++)); do
-        "$@" && return 0
-        sleep 0.05
-    done
-    "$@"
-}
-
 dk_state() { dk inspect -f "{{.State.$2}}" "$1"; }
 state_is() { [ "$(dk_state "$1" Status 2>/dev/null)" = "$2" ]; }
 
-# cg_path PID CONTROLLER: host path of PID's cgroup for a v1 controller, or
-# of its cgroup2 cgroup when the controller is not mounted on its own.
-cg_path() {
-    local pid=$1 ctrl=$2 p
-    p=$(awk -F: -v c="$ctrl" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' "/proc/$pid/cgroup")
-    if [ -n "$p" ] && [ -d "/sys/fs/cgroup/$ctrl$p" ]; then
-        echo "/sys/fs/cgroup/$ctrl$p"
-        return
-    fi
-    p=$(awk -F: '$1 == "0" && $2 == "" { print $3 }' "/proc/$pid/cgroup")
-    if [ -d /sys/fs/cgroup/unified ]; then
-        echo "/sys/fs/cgroup/unified$p"
-    else
-        echo "/sys/fs/cgroup$p"
-    fi
-}
-
-# runtime_logs: what hull-runtime logged (the shim passes --log
-# BUNDLE/log.json), to stderr.
-runtime_logs() {
-    local f
-    for f in $(find "$DK_TMP/exec" -name log.json 2>/dev/null); do
-        [ -s "$f" ] || continue
-        echo "--- hull-runtime log $f:" >&2
-        cat "$f" >&2
-    done
-}
-
-remove_all_containers() {
-    local ids
-    ids=$(dk ps -aq 2>/dev/null) || return 0
-    [ -z "$ids" ] || dk rm -f $ids >/dev/null 2>&1 || true
-}
-
-# stop_pid PID [SECONDS]: TERM, then KILL.
-stop_pid() {
-    local pid=$1
-    [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null || return 0
-    wait_until "${2:-20}" eval '! kill -0 "$pid" 2>/dev/null' || kill -KILL "$pid" 2>/dev/null || true
-}
-
-# start_dockerd DRIVER: start dockerd with that storage driver and wait for
-# its API.
-start_dockerd() {
-    dockerd \
-        --config-file "$DK_TMP/daemon.json" \
-        --data-root "$DK_TMP/data" \
-        --exec-root "$DK_TMP/exec" \
-        --pidfile "$DK_TMP/dockerd.pid" \
-        -H "unix://$DK_SOCK" \
-        --iptables=false --ip6tables=false --ip-masq=false --bridge=none \
-        --userland-proxy=false \
-        --storage-driver="$1" \
-        --exec-opt native.cgroupdriver=cgroupfs \
-        --cgroup-parent "/$DK_CGROUP" \
-        --add-runtime "hull=$HULL_RUNTIME" \
-        --log-level info \
-        </dev/null >>"$DK_TMP/dockerd.log" 2>&1 3>&- &
-    echo $! >"$DK_TMP/dockerd.pid.launched"
-    wait_until 60 eval '"$DOCKER" -H "unix://$DK_SOCK" info >/dev/null 2>&1 </dev/null 3>&- ||
-        ! kill -0 "$(cat "$DK_TMP/dockerd.pid.launched")" 2>/dev/null' || true
-    "$DOCKER" -H "unix://$DK_SOCK" info >/dev/null 2>&1 </dev/null 3>&-
-}
-
-dockerd_pid() { cat "$DK_TMP/dockerd.pid.launched" 2>/dev/null; }
-
-# stop_dockerd: dockerd, then its containerd if it outlived it.
-stop_dockerd() {
-    local cpid
-    cpid=$(cat "$DK_TMP/exec/containerd/containerd.pid" 2>/dev/null) || true
-    stop_pid "$(dockerd_pid)" 20
-    [ -z "$cpid" ] || stop_pid "$cpid" 10
-}
+remove_all_containers() { dockerd_clear dk; }
 
 # ---- file setup / teardown -----------------------------------------------
 
@@ -143,20 +56,13 @@ setup_file() {
     mkdir -p "$DOCKER_CONFIG"
     # Host dirs that dockerd and the shims create whatever their roots are:
     # the ones made by this file are removed (if empty) at the end.
-    for d in /run/docker/plugins /run/docker /run/containerd/s /run/containerd/fifo /run/containerd; do
-        [ -e "$d" ] || echo "$d" >>"$DK_TMP/host-dirs"
-    done
-    # The trust key would otherwise be written to /etc/docker/key.json.
-    jq -n --arg key "$DK_TMP/key.json" '{"deprecated-key-path": $key}' >"$DK_TMP/daemon.json"
-    if ! start_dockerd overlay2; then
-        # overlayfs not usable here (e.g. the temp dir is itself on overlayfs).
-        stop_dockerd
-        echo "=== overlay2 failed, retrying with vfs" >>"$DK_TMP/dockerd.log"
-        start_dockerd vfs || {
-            echo "dockerd did not come up; its log:" >&2
-            tail -n 40 "$DK_TMP/dockerd.log" >&2
-            return 1
-        }
+    note_host_dirs "$DK_TMP" /run/docker/plugins /run/docker /run/containerd/s \
+        /run/containerd/fifo /run/containerd
+    if ! dockerd_start "$DK_TMP" info "/$DK_CGROUP" "${DOCKERD_NO_NETWORK[@]}" \
+        --add-runtime "hull=$HULL_RUNTIME"; then
+        echo "dockerd did not come up; its log:" >&2
+        tail -n 40 "$DK_TMP/dockerd.log" >&2
+        return 1
     fi
     tar -C "$HULL_ROOTFS" -c . | timeout 60 "$DOCKER" -H "unix://$DK_SOCK" import - "$IMAGE" >/dev/null 3>&-
     dk image inspect "$IMAGE" >/dev/null
@@ -164,58 +70,27 @@ setup_file() {
 
 teardown_file() {
     [ -n "${DK_TMP:-}" ] && [ -d "$DK_TMP" ] || return 0
-    local pid f a m d
     [ -S "$DK_SOCK" ] && remove_all_containers
-    stop_dockerd
+    dockerd_stop "$DK_TMP"
     # Shims (and their containers) left behind, by PID: the shims carry our
     # containerd's socket path on their command line; container processes
-    # are in our cgroup parent.
-    for pid in $(grep -lF -- "$DK_TMP/" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3); do
-        [ "$pid" = "$$" ] || [ "$pid" = "$BASHPID" ] || kill -KILL "$pid" 2>/dev/null || true
-    done
-    for f in $(find /sys/fs/cgroup -mindepth 2 -maxdepth 4 -path "*/$DK_CGROUP/*" -name cgroup.procs 2>/dev/null); do
-        for pid in $(cat "$f" 2>/dev/null); do
-            kill -KILL "$pid" 2>/dev/null || true
-        done
-    done
-    # Shim sockets live outside our dirs (/run/containerd/s/...).
-    for f in $(find "$DK_TMP/exec" -name address 2>/dev/null); do
-        a=$(cat "$f" 2>/dev/null)
-        a=${a#unix://}
-        case $a in /run/containerd/s/*) rm -f -- "$a" ;; esac
-    done
-    # Overlay mounts, netns bind mounts, read-only bind mounts: deepest first.
-    findmnt -rn -o TARGET | grep -F -- "$DK_TMP" | sort -r | while read -r m; do
-        umount -l "$m" 2>/dev/null || true
-    done
-    find /sys/fs/cgroup -mindepth 2 -maxdepth 4 -type d -path "*/$DK_CGROUP*" 2>/dev/null | sort -r |
-        while read -r d; do
-            wait_until 5 rmdir "$d" 2>/dev/null || true
-        done
-    if [ -f "$DK_TMP/host-dirs" ]; then
-        while read -r d; do
-            rmdir -- "$d" 2>/dev/null || true
-        done <"$DK_TMP/host-dirs"
-    fi
+    # are in our cgroup parent. Then their sockets, our mounts and cgroups.
+    daemon_leftovers "$DK_TMP" "$DK_CGROUP"
     rm -rf -- "$DK_TMP"
 }
 
 setup() {
     command -v dockerd >/dev/null || skip "dockerd is not installed"
     [ -x "$DOCKER" ] || skip "$DOCKER (docker.io's client) is not installed"
-    [ -x "$HULL_RUNTIME" ] || {
-        echo "HULL_RUNTIME=$HULL_RUNTIME is not executable (build first)" >&2
-        return 1
-    }
+    need_hull_runtime
 }
 
 teardown() {
     [ -n "${DK_TMP:-}" ] || return 0
-    if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
-        runtime_logs
-        echo "--- dockerd log (warnings and errors, last 20):" >&2
-        grep -E 'level=(warning|error|fatal)' "$DK_TMP/dockerd.log" | tail -n 20 >&2
-    fi
+    # On a failure: what hull-runtime logged (the shim passes --log
+    # BUNDLE/log.json) and what dockerd complained about.
+    [ -n "${BATS_TEST_COMPLETED:-}" ] ||
+        daemon_failure_report "$DK_TMP/exec" "$DK_TMP/dockerd.log" dockerd
     remove_all_containers
 }
 

@@ -3,19 +3,10 @@
 # per-container monitor and SQLite state. Containers use --rootfs (an overlay
 # over the busybox rootfs) until the image store is wired in.
 
-load helpers
+load engine-helpers
 
-HULL=${HULL:-$BUILD_DIR/hull}
-
-setup() {
-    common_setup
-    HROOT=$RUN_TMP/engine
-    mkdir -p "$HROOT"
-}
-
+setup() { engine_setup; }
 teardown() { engine_teardown; }
-
-hrun() { h run --rootfs "$HULL_ROOTFS" "$@"; }
 
 @test "engine: hull run prints the output and returns the exit code" {
     run hrun sh -c 'echo out; echo err >&2; exit 7'
@@ -49,8 +40,8 @@ hrun() { h run --rootfs "$HULL_ROOTFS" "$@"; }
     id=$output
     [ ${#id} -eq 64 ]
     run h ps --format json
-    [ "$(echo "$output" | jq -r '.[0].name')" = web ]
-    [ "$(echo "$output" | jq -r '.[0].state')" = running ]
+    [ "$(echo "$output" | jq -r '.Names')" = web ]
+    [ "$(echo "$output" | jq -r '.State')" = running ]
     poll 10 sh -c "'$HULL' --root '$HROOT/lib' --runroot '$HROOT/run' logs web | grep -q 'hi from web'"
     run h exec web sh -c 'echo exec $$ in $(hostname)'
     assert_success
@@ -112,8 +103,8 @@ hrun() { h run --rootfs "$HULL_ROOTFS" "$@"; }
     poll 5 sh -c "! kill -0 $init 2>/dev/null"
     run h ps -a --format json
     assert_success
-    [ "$(echo "$output" | jq -r '.[] | select(.name=="orphan") | .state')" = exited ]
-    [ "$(echo "$output" | jq -r '.[] | select(.name=="orphan") | .reason')" = "monitor died; exit status unknown" ]
+    [ "$(echo "$output" | jq -r 'select(.Names=="orphan") | .State')" = exited ]
+    [ "$(echo "$output" | jq -r 'select(.Names=="orphan") | .Reason')" = "monitor died; exit status unknown" ]
     run h rm orphan
     assert_success
 }
@@ -158,8 +149,8 @@ hrun() { h run --rootfs "$HULL_ROOTFS" "$@"; }
     done
     wait
     run h ps --format json
-    [ "$(echo "$output" | jq 'length')" -eq 20 ]
-    [ "$(echo "$output" | jq '[.[] | select(.state=="running")] | length')" -eq 20 ]
+    [ "$(echo "$output" | jq -s 'length')" -eq 20 ]
+    [ "$(echo "$output" | jq -s '[.[] | select(.State=="running")] | length')" -eq 20 ]
     for i in $(seq 20); do h rm -f "c$i" >/dev/null; done
     run h ps -aq
     assert_output_equals ""
@@ -287,11 +278,35 @@ hrun() { h run --rootfs "$HULL_ROOTFS" "$@"; }
     assert_success
     assert_output_contains "Deleted containers: 1"
     run h ps -a --format json
-    [ "$(echo "$output" | jq -r '.[].name')" = live ]
+    [ "$(echo "$output" | jq -r '.Names')" = live ]
     run h volume ls
     assert_output_contains keepme
     run h system prune --volumes
     assert_output_contains "Deleted volumes: 1"
     run h system bogus
     assert_status 125
+}
+
+@test "engine: logs --since/--until take RFC 3339, unix seconds and durations; bad ones are refused" {
+    run hrun -d --name timed sh -c 'echo early; sleep 2; echo late; sleep 1000'
+    assert_success
+    poll 10 sh -c "'$HULL' --root '$HROOT/lib' --runroot '$HROOT/run' logs timed | grep -q late"
+    # "late" was written ~2 s after "early": a 1 s window before now holds only it.
+    run h logs --since 1s timed
+    assert_success
+    assert_output_contains late
+    ! echo "$output" | grep -q early
+    mid=$(($(date +%s) - 1))
+    run h logs --until "$mid" timed
+    assert_success
+    assert_output_contains early
+    ! echo "$output" | grep -q late
+    run h logs --since "$(date -u -d @$((mid - 60)) +%Y-%m-%dT%H:%M:%SZ)" timed
+    assert_success
+    assert_output_contains early
+    assert_output_contains late
+    run h logs --since yesterday-ish timed
+    assert_failure
+    assert_output_contains '--since: time "yesterday-ish"'
+    h rm -f timed
 }

@@ -325,22 +325,5 @@ common_teardown() {
     return $rc
 }
 
-# Engine suites (engine.bats, attach.bats): a hull state root per test in
-# $HROOT, `h` runs $HULL on it, and engine_teardown removes every container
-# the test made (and any mount left under $HROOT) before the usual checks.
-h() {
-    timeout --kill-after=10 "$HULL_TIMEOUT" "$HULL" --root "$HROOT/lib" --runroot "$HROOT/run" "$@"
-}
-
-engine_teardown() {
-    if [ -n "${HROOT:-}" ]; then
-        for id in $(h ps -aq 2>/dev/null); do h rm -f "$id" >/dev/null 2>&1 || true; done
-        findmnt -rn -o TARGET | grep -F -- "$HROOT" | sort -r | while read -r m; do
-            umount -l "$m" 2>/dev/null || true
-        done
-    fi
-    common_teardown
-}
-
 setup() { common_setup; }
 teardown() { common_teardown; }

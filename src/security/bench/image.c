@@ -6,7 +6,6 @@
 #include "internal.h"
 #include "base/util.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -46,8 +45,7 @@ static const char *str(json_t *o, const char *k)
 
 struct iwalk {
     json_t *suid, *sgid, *ww, *secrets;
-    size_t seen;
-    bool sshd, truncated;
+    bool sshd;
 };
 
 static bool looks_like_key_file(int dfd, const char *name)
@@ -69,57 +67,36 @@ static const char *const secret_names[] = {
     "id_rsa",  "id_dsa",  "id_ecdsa", "id_ed25519", ".git-credentials", ".netrc",
     ".pgpass", ".pypirc", ".npmrc",   ".env",       "credentials",      NULL};
 
-static void iwalk_dir(struct iwalk *w, int dfd, const char *path, int depth)
+static bool is_secret_file(int dfd, const char *name, const char *dir)
 {
-    DIR *d = fdopendir(dfd);
-    struct dirent *de;
-    if (d == NULL) {
-        close(dfd);
-        return;
+    size_t nl = strlen(name);
+    for (int k = 0; secret_names[k]; k++)
+        if (!strcmp(name, secret_names[k]) &&
+            (strcmp(name, "credentials") != 0 || strstr(dir, "/.aws")))
+            return true;
+    return nl > 4 && (!strcmp(name + nl - 4, ".pem") || !strcmp(name + nl - 4, ".key")) &&
+           looks_like_key_file(dfd, name);
+}
+
+static void iwalk_visit(struct bench_walk *walk, int dfd, const char *name, const char *path,
+                        const char *dir, const struct stat *st)
+{
+    struct iwalk *w = walk->data;
+    if (S_ISREG(st->st_mode)) {
+        if (st->st_mode & S_ISUID)
+            json_array_append_new(w->suid, json_string(path));
+        if (st->st_mode & S_ISGID)
+            json_array_append_new(w->sgid, json_string(path));
+        if (st->st_mode & S_IWOTH)
+            json_array_append_new(w->ww, json_string(path));
+        if (!strcmp(path, "/usr/sbin/sshd") || !strcmp(path, "/sbin/sshd"))
+            w->sshd = true;
+        if (is_secret_file(dfd, name, dir))
+            json_array_append_new(w->secrets, json_string(path));
+    } else if (S_ISDIR(st->st_mode)) {
+        if ((st->st_mode & S_IWOTH) && !(st->st_mode & S_ISVTX))
+            json_array_append_new(w->ww, json_string(path));
     }
-    while ((de = readdir(d)) != NULL) {
-        struct stat st;
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-            continue;
-        if (++w->seen > IMAGE_MAX_ENTRIES) {
-            w->truncated = true;
-            break;
-        }
-        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-            continue;
-        _cleanup_free_ char *p = xasprintf("%s/%s", path, de->d_name);
-        if (S_ISREG(st.st_mode)) {
-            size_t nl = strlen(de->d_name);
-            if (st.st_mode & S_ISUID)
-                json_array_append_new(w->suid, json_string(p));
-            if (st.st_mode & S_ISGID)
-                json_array_append_new(w->sgid, json_string(p));
-            if (st.st_mode & S_IWOTH)
-                json_array_append_new(w->ww, json_string(p));
-            if (!strcmp(p, "/usr/sbin/sshd") || !strcmp(p, "/sbin/sshd"))
-                w->sshd = true;
-            bool secret = false;
-            for (int k = 0; secret_names[k]; k++)
-                if (!strcmp(de->d_name, secret_names[k]) &&
-                    (strcmp(de->d_name, "credentials") != 0 || strstr(path, "/.aws")))
-                    secret = true;
-            if (!secret && nl > 4 &&
-                (!strcmp(de->d_name + nl - 4, ".pem") || !strcmp(de->d_name + nl - 4, ".key")))
-                secret = looks_like_key_file(dirfd(d), de->d_name);
-            if (secret)
-                json_array_append_new(w->secrets, json_string(p));
-        } else if (S_ISDIR(st.st_mode)) {
-            if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX))
-                json_array_append_new(w->ww, json_string(p));
-            if (depth < 64) {
-                int sub = openat(dirfd(d), de->d_name,
-                                 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-                if (sub >= 0)
-                    iwalk_dir(w, sub, p, depth + 1);
-            }
-        }
-    }
-    closedir(d);
 }
 
 static json_t *history_props(json_t *history, json_t *img)
@@ -259,8 +236,13 @@ int bench_load_image(struct bench_ctx *ctx)
                               .sgid = json_array(),
                               .ww = json_array(),
                               .secrets = json_array()};
-            iwalk_dir(&w, fd, "", 0);
-            if (w.truncated)
+            /* subdirectories are entered from directories at depth < 64 */
+            struct bench_walk walk = {.visit = iwalk_visit,
+                                      .data = &w,
+                                      .max_entries = IMAGE_MAX_ENTRIES,
+                                      .max_depth = 65};
+            bench_walk_tree(&walk, fd, "");
+            if (walk.truncated)
                 json_array_append_new(ctx->image_errors,
                                       json_sprintf("image rootfs %s: walk stopped after %d entries",
                                                    o->image_rootfs, IMAGE_MAX_ENTRIES));

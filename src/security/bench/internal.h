@@ -136,6 +136,23 @@ int bench_read(int rootfd, const char *path, size_t max, char **out, size_t *len
 json_t *bench_glob(int rootfd, const char *pattern);
 bool bench_has_glob(const char *s);
 
+/* A tree walk from a directory fd that never follows symlinks (O_NOFOLLOW on
+ * every descent), so it stays inside the tree it started in, hostile or not.
+ * `visit` sees every entry but "." and "..": `dfd` and `name` name it
+ * relative to its directory, `path` is the directory's path plus "/name"
+ * (a directory path of "/" counts as ""), `dir` is the directory's path. */
+struct bench_walk {
+    void (*visit)(struct bench_walk *w, int dfd, const char *name, const char *path,
+                  const char *dir, const struct stat *st);
+    void *data;         /* the caller's, for visit */
+    size_t max_entries; /* the walk stops (truncated) past this many entries */
+    int max_depth;      /* directories at depth d (start: 0) are entered if d + 1 < max_depth */
+    size_t seen;
+    bool truncated;
+};
+/* Walk the directory dfd (taken over: closed) whose path is `path`. */
+void bench_walk_tree(struct bench_walk *w, int dfd, const char *path);
+
 int bench_load_ids(struct bench_ctx *ctx);
 const char *bench_user_name(struct bench_ctx *ctx, unsigned uid, char buf[24]);
 const char *bench_group_name(struct bench_ctx *ctx, unsigned gid, char buf[24]);

@@ -5,7 +5,6 @@
 #include "base/json.h"
 #include "base/util.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -273,14 +272,11 @@ const struct bench_probe bench_probe_content = {"content", content_params, conte
 
 #define FIND_MAX_ENTRIES 400000
 
-struct walk {
+struct find {
     unsigned perm_any;
     const char *type;
     json_t *allowed;
     json_t *found;
-    size_t seen;
-    int max_depth;
-    bool truncated;
 };
 
 static bool allowed_path(json_t *allowed, const char *p)
@@ -291,41 +287,17 @@ static bool allowed_path(json_t *allowed, const char *p)
     return false;
 }
 
-/* Walk a directory fd; never follows symlinks (O_NOFOLLOW on every descent),
- * so the walk stays inside the tree it started in. Takes ownership of dfd. */
-static void walk_dir(struct walk *w, int dfd, const char *path, int depth)
+static void find_visit(struct bench_walk *w, int dfd, const char *name, const char *path,
+                       const char *dir, const struct stat *st)
 {
-    DIR *d = fdopendir(dfd);
-    struct dirent *de;
-    if (d == NULL) {
-        close(dfd);
-        return;
-    }
-    while ((de = readdir(d)) != NULL) {
-        struct stat st;
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        if (++w->seen > FIND_MAX_ENTRIES) {
-            w->truncated = true;
-            break;
-        }
-        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-            continue;
-        _cleanup_free_ char *p = xasprintf("%s/%s", strcmp(path, "/") ? path : "", de->d_name);
-        bool type_ok = strcmp(w->type, "any") == 0 ||
-                       (strcmp(w->type, "file") == 0 && S_ISREG(st.st_mode)) ||
-                       (strcmp(w->type, "dir") == 0 && S_ISDIR(st.st_mode));
-        if (type_ok && !S_ISLNK(st.st_mode) && (st.st_mode & w->perm_any) &&
-            !allowed_path(w->allowed, p))
-            json_array_append_new(w->found, json_string(p));
-        if (S_ISDIR(st.st_mode) && depth + 1 < w->max_depth) {
-            int sub = openat(dirfd(d), de->d_name,
-                             O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-            if (sub >= 0)
-                walk_dir(w, sub, p, depth + 1);
-        }
-    }
-    closedir(d);
+    struct find *f = w->data;
+    bool type_ok = strcmp(f->type, "any") == 0 ||
+                   (strcmp(f->type, "file") == 0 && S_ISREG(st->st_mode)) ||
+                   (strcmp(f->type, "dir") == 0 && S_ISDIR(st->st_mode));
+    (void)dfd, (void)name, (void)dir;
+    if (type_ok && !S_ISLNK(st->st_mode) && (st->st_mode & f->perm_any) &&
+        !allowed_path(f->allowed, path))
+        json_array_append_new(f->found, json_string(path));
 }
 
 static int find_eval(struct bench_ctx *ctx, json_t *audit, json_t *expect, bool advisory,
@@ -334,12 +306,17 @@ static int find_eval(struct bench_ctx *ctx, json_t *audit, json_t *expect, bool 
     json_t *dirs = strings_of(json_object_get(audit, "dirs"));
     json_t *max_depth = json_object_get(audit, "max_depth");
     const char *perm = json_string_value(json_object_get(audit, "perm_any"));
-    struct walk w = {
+    struct find f = {
         .perm_any = perm ? (unsigned)strtoul(perm, NULL, 8) : 06000,
         .type = json_object_get(audit, "type") ? json_string_value(json_object_get(audit, "type"))
                                                : "file",
         .allowed = strings_of(json_object_get(audit, "allowed")),
         .found = json_array(),
+    };
+    struct bench_walk w = {
+        .visit = find_visit,
+        .data = &f,
+        .max_entries = FIND_MAX_ENTRIES,
         .max_depth = max_depth ? (int)json_integer_value(max_depth) : 8,
     };
     json_t *subjects = json_object();
@@ -357,20 +334,20 @@ static int find_eval(struct bench_ctx *ctx, json_t *audit, json_t *expect, bool 
             continue;
         }
         walked++;
-        walk_dir(&w, fd, d, 0);
+        bench_walk_tree(&w, fd, d);
     }
     if (json_array_size(dirs) > 0)
         bench_set_subject(out, json_string_value(json_array_get(dirs, 0)));
     if (w.truncated)
         bench_detail(out, "walk stopped after %d entries", FIND_MAX_ENTRIES);
     if (walked > 0)
-        json_object_set(subjects, "found", w.found);
+        json_object_set(subjects, "found", f.found);
     bench_judge_values(audit, expect, subjects, advisory, "directory to walk", out);
     if (out->status == HULL_BENCH_PASS && (w.truncated || json_array_size(out->details) > 0))
         out->status = HULL_BENCH_ERROR;
     json_decref(subjects);
-    json_decref(w.found);
-    json_decref(w.allowed);
+    json_decref(f.found);
+    json_decref(f.allowed);
     json_decref(dirs);
     return 0;
 }

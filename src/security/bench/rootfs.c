@@ -127,6 +127,45 @@ json_t *bench_glob(int rootfd, const char *pattern)
     return out;
 }
 
+/* ---- tree walk ------------------------------------------------------------ */
+
+static void walk_step(struct bench_walk *w, int dfd, const char *path, int depth)
+{
+    DIR *d = fdopendir(dfd);
+    struct dirent *de;
+    if (d == NULL) {
+        close(dfd);
+        return;
+    }
+    while ((de = readdir(d)) != NULL) {
+        struct stat st;
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (++w->seen > w->max_entries) {
+            w->truncated = true;
+            break;
+        }
+        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        _cleanup_free_ char *p = xasprintf("%s/%s", strcmp(path, "/") ? path : "", de->d_name);
+        w->visit(w, dirfd(d), de->d_name, p, path, &st);
+        if (S_ISDIR(st.st_mode) && depth + 1 < w->max_depth) {
+            /* O_NOFOLLOW: a directory swapped for a symlink after the fstatat
+             * is not entered. */
+            int sub = openat(dirfd(d), de->d_name,
+                             O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+            if (sub >= 0)
+                walk_step(w, sub, p, depth + 1);
+        }
+    }
+    closedir(d);
+}
+
+void bench_walk_tree(struct bench_walk *w, int dfd, const char *path)
+{
+    walk_step(w, dfd, path, 0);
+}
+
 /* ---- users and groups of the audited root -------------------------------- */
 
 int bench_load_ids(struct bench_ctx *ctx)

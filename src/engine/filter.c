@@ -1,0 +1,259 @@
+/* docker ps --filter on container rows (the columns of the containers table).
+ * Filters come from users and, through the API, from clients: every key and
+ * value is checked, and an unknown key is an error rather than "no match". */
+#include "engine.h"
+#include "../base/util.h"
+#include "../base/json.h"
+
+#include <errno.h>
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const statuses[] = {"created", "restarting", "running", "removing",
+                                       "paused",  "exited",     "dead"};
+
+static const char *str(json_t *c, const char *key)
+{
+    const char *s = json_string_value(json_object_get(c, key));
+    return s ? s : "";
+}
+
+/* docker's status names for our states ("starting" is still "created"). */
+static const char *status_of(json_t *c)
+{
+    const char *st = str(c, "state");
+    if (strcmp(st, "running") == 0 && json_is_true(json_object_get(c, "paused")))
+        return "paused"; /* see hull_engine_mark_paused */
+    return strcmp(st, "starting") == 0 ? "created" : st;
+}
+
+static int match_name(json_t *c, const char *re, hull_error *err)
+{
+    regex_t rx;
+    int r;
+
+    if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB) != 0)
+        return hull_error_msg(err, EINVAL, "--filter name=%s: not a valid regular expression", re);
+    r = c ? regexec(&rx, str(c, "name"), 0, NULL, 0) == 0 : 0;
+    regfree(&rx);
+    return r;
+}
+
+static int match_label(json_t *c, const char *v)
+{
+    const char *eq = strchr(v, '=');
+    _cleanup_free_ char *key = eq ? strndup(v, (size_t)(eq - v)) : xstrdup(v);
+    json_t *opts = json_loads(str(c, "opts"), 0, NULL);
+    json_t *val = json_object_get(json_object_get(opts, "labels"), key);
+    int r = val && (eq == NULL || strcmp(json_string_value(val), eq + 1) == 0);
+
+    json_decref(opts);
+    return r;
+}
+
+/* busybox, busybox:latest, docker.io/library/busybox, a digest or its prefix. */
+static bool same_image(const char *want, const char *have)
+{
+    size_t n = strlen(want);
+    const char *tail;
+
+    if (strcmp(want, have) == 0)
+        return true;
+    tail = strrchr(have, '/');
+    tail = tail ? tail + 1 : have;
+    if (strcmp(want, tail) == 0)
+        return true;
+    /* "busybox" is "busybox:latest" */
+    if (strchr(want, ':') == NULL && strncmp(have, want, n) == 0 &&
+        strcmp(have + n, ":latest") == 0)
+        return true;
+    if (strchr(have, ':') == NULL && strncmp(want, have, strlen(have)) == 0 &&
+        strcmp(want + strlen(have), ":latest") == 0)
+        return true;
+    return false;
+}
+
+static bool match_ancestor(json_t *c, const char *v)
+{
+    const char *digest = str(c, "rootfs");
+    const char *hex = hull_str_has_prefix(digest, "sha256:") ? digest + 7 : NULL;
+    const char *want = hull_str_has_prefix(v, "sha256:") ? v + 7 : v;
+
+    if (same_image(v, str(c, "image")))
+        return true;
+    return hex && strlen(want) >= 4 && strspn(want, "0123456789abcdef") == strlen(want) &&
+           strncmp(hex, want, strlen(want)) == 0;
+}
+
+/* publish=HOSTPORT[/proto] or expose=CONTAINERPORT[/proto] against the
+ * row's port mappings (JSON in the "ports" column). */
+static int match_port(json_t *c, const char *key, const char *v, hull_error *err)
+{
+    const char *slash = strchr(v, '/');
+    const char *proto = slash ? slash + 1 : NULL;
+    const char *field = strcmp(key, "publish") == 0 ? "hostPort" : "containerPort";
+    _cleanup_free_ char *num = slash ? strndup(v, (size_t)(slash - v)) : xstrdup(v);
+    unsigned long long port;
+    json_t *ports, *p;
+    size_t i;
+    int r = 0;
+
+    if (hull_parse_u64(num, &port) < 0 || port == 0 || port > 65535 ||
+        (proto && strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0))
+        return hull_error_msg(err, EINVAL, "--filter %s=%s: expected PORT[/tcp|udp]", key, v);
+    if (c == NULL)
+        return 0;
+    ports = json_loads(str(c, "ports"), 0, NULL);
+    json_array_foreach (ports, i, p)
+        if ((unsigned long long)json_integer_value(json_object_get(p, field)) == port &&
+            (proto == NULL ||
+             strcmp(json_string_value(json_object_get(p, "protocol")) ?: "tcp", proto) == 0))
+            r = 1;
+    json_decref(ports);
+    return r;
+}
+
+/* volume=NAME|PATH: a -v source (named volume or host path) or destination. */
+static int match_volume(json_t *c, const char *v)
+{
+    json_t *vols = json_loads(str(c, "volumes"), 0, NULL), *x;
+    size_t i, n = strlen(v);
+    int r = 0;
+
+    json_array_foreach (vols, i, x) {
+        const char *s = json_string_value(x), *colon = s ? strchr(s, ':') : NULL;
+        if (colon == NULL)
+            continue;
+        if (((size_t)(colon - s) == n && strncmp(s, v, n) == 0) ||
+            (strncmp(colon + 1, v, n) == 0 && (colon[1 + n] == '\0' || colon[1 + n] == ':')))
+            r = 1;
+    }
+    json_decref(vols);
+    return r;
+}
+
+static int parse_bool(const char *key, const char *v, hull_error *err)
+{
+    if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
+        return 1;
+    if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
+        return 0;
+    return hull_error_msg(err, EINVAL, "--filter %s=%s: expected true or false", key, v);
+}
+
+int hull_container_match(json_t *c, const char *filter, hull_error *err)
+{
+    const char *eq = filter ? strchr(filter, '=') : NULL;
+    _cleanup_free_ char *key = NULL;
+    const char *v;
+
+    if (eq == NULL || eq == filter)
+        return hull_error_msg(err, EINVAL, "--filter \"%s\": expected KEY=VALUE",
+                              filter ? filter : "");
+    key = strndup(filter, (size_t)(eq - filter));
+    v = eq + 1;
+    if (strcmp(key, "name") == 0)
+        return match_name(c, v, err);
+    if (strcmp(key, "id") == 0) {
+        if (v[0] == '\0')
+            return hull_error_msg(err, EINVAL, "--filter id=: empty id");
+        return c && hull_str_has_prefix(str(c, "id"), v);
+    }
+    if (strcmp(key, "label") == 0) {
+        if (v[0] == '\0' || v[0] == '=')
+            return hull_error_msg(err, EINVAL, "--filter label=%s: expected KEY[=VALUE]", v);
+        return c && match_label(c, v);
+    }
+    if (strcmp(key, "status") == 0) {
+        size_t i;
+        for (i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
+            if (strcmp(v, statuses[i]) == 0)
+                break;
+        if (i == sizeof(statuses) / sizeof(statuses[0]))
+            return hull_error_msg(err, EINVAL,
+                                  "--filter status=%s: expected created, restarting, running, "
+                                  "removing, paused, exited or dead",
+                                  v);
+        return c && strcmp(status_of(c), v) == 0;
+    }
+    if (strcmp(key, "exited") == 0) {
+        char *end;
+        long code = strtol(v, &end, 10);
+        if (*v == '\0' || *end || code < -1 || code > 255)
+            return hull_error_msg(err, EINVAL, "--filter exited=%s: expected an exit code", v);
+        return c && strcmp(status_of(c), "exited") == 0 &&
+               json_integer_value(json_object_get(c, "exit_code")) == code;
+    }
+    if (strcmp(key, "ancestor") == 0) {
+        if (v[0] == '\0')
+            return hull_error_msg(err, EINVAL, "--filter ancestor=: empty image");
+        return c && match_ancestor(c, v);
+    }
+    if (strcmp(key, "network") == 0) {
+        if (v[0] == '\0')
+            return hull_error_msg(err, EINVAL, "--filter network=: empty network");
+        return c && strcmp(str(c, "network"), v) == 0;
+    }
+    if (strcmp(key, "publish") == 0 || strcmp(key, "expose") == 0)
+        return match_port(c, key, v, err);
+    if (strcmp(key, "volume") == 0) {
+        if (v[0] == '\0')
+            return hull_error_msg(err, EINVAL, "--filter volume=: empty volume");
+        return c && match_volume(c, v);
+    }
+    if (strcmp(key, "abnormal") == 0) {
+        int want = parse_bool(key, v, err);
+        if (want < 0)
+            return -1;
+        return c && (json_integer_value(json_object_get(c, "abnormal")) != 0) == want;
+    }
+    return hull_error_msg(err, EINVAL,
+                          "--filter \"%s\": unknown filter \"%s\" (name, id, label, status, "
+                          "exited, ancestor, network, publish, expose, volume, abnormal)",
+                          filter, key);
+}
+
+/* True if any filter with the same key as filters[k] matches (docker ORs the
+ * values of one key and ANDs the keys). */
+static int match_key(json_t *c, char **filters, size_t k, hull_error *err)
+{
+    size_t klen = (size_t)(strchr(filters[k], '=') - filters[k]);
+    int any = 0;
+
+    for (size_t i = 0; filters[i]; i++) {
+        int r;
+        if (strncmp(filters[i], filters[k], klen + 1) != 0)
+            continue;
+        r = hull_container_match(c, filters[i], err);
+        if (r < 0)
+            return -1;
+        any |= r;
+    }
+    return any;
+}
+
+int hull_container_filter(json_t *rows, char **filters, json_t **out, hull_error *err)
+{
+    json_t *res, *c;
+    size_t i;
+
+    for (i = 0; filters && filters[i]; i++)
+        if (hull_container_match(NULL, filters[i], err) < 0)
+            return -1;
+    res = json_array();
+    json_array_foreach (rows, i, c) {
+        int keep = 1;
+        for (size_t k = 0; filters && filters[k] && keep; k++) {
+            keep = match_key(c, filters, k, err);
+            if (keep < 0) {
+                json_decref(res);
+                return -1;
+            }
+        }
+        if (keep)
+            json_array_append(res, c);
+    }
+    *out = res;
+    return 0;
+}

@@ -1,0 +1,511 @@
+#!/usr/bin/env bats
+# hull serve: the Docker Engine API on a unix socket, driven by the real docker
+# CLI (Debian's docker.io: /usr/bin/docker, API 1.41) and by curl. One server
+# per file, with a private --root/--runroot and socket, started and stopped by
+# PID. Containers use --network none (other suites may use the bridge).
+
+load helpers
+
+HULL=${HULL:-$BUILD_DIR/hull}
+DOCKER=${DOCKER:-/usr/bin/docker}
+
+setup_file() {
+    [ -x "$DOCKER" ] || skip "no $DOCKER (Debian's docker.io)"
+    local base=/run
+    [ -d /run ] && [ -w /run ] || base=/tmp
+    API_DIR=$(mktemp -d "$base/hull-api.XXXXXX")
+    export API_DIR
+    export API_SOCK=$API_DIR/hull.sock
+    "$HULL" --root "$API_DIR/lib" --runroot "$API_DIR/run" serve -H "unix://$API_SOCK" \
+        >"$API_DIR/serve.log" 2>&1 &
+    echo $! >"$API_DIR/serve.pid"
+    for _ in $(seq 100); do
+        [ -S "$API_SOCK" ] && break
+        sleep 0.05
+    done
+    [ -S "$API_SOCK" ] || {
+        cat "$API_DIR/serve.log" >&2
+        return 1
+    }
+}
+
+teardown_file() {
+    [ -n "${API_DIR:-}" ] || return 0
+    local pid
+    for id in $("$HULL" --root "$API_DIR/lib" --runroot "$API_DIR/run" ps -aq 2>/dev/null); do
+        "$HULL" --root "$API_DIR/lib" --runroot "$API_DIR/run" rm -f "$id" >/dev/null 2>&1 || true
+    done
+    pid=$(cat "$API_DIR/serve.pid" 2>/dev/null)
+    if [ -n "$pid" ]; then
+        kill -TERM "$pid" 2>/dev/null || true
+        for _ in $(seq 100); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.05
+        done
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    findmnt -rn -o TARGET | grep -F -- "$API_DIR" | sort -r | while read -r m; do
+        umount -l "$m" 2>/dev/null || true
+    done
+    rm -rf "$API_DIR"
+}
+
+teardown() {
+    [ -n "${API_DIR:-}" ] || return 0
+    # Every container a test made goes, through the API.
+    local ids
+    ids=$(d ps -aq 2>/dev/null) || true
+    [ -z "$ids" ] || d rm -f $ids >/dev/null 2>&1 || true
+    # The server must have survived the test (and, in an ASan build, said nothing).
+    if ! kill -0 "$(cat "$API_DIR/serve.pid")" 2>/dev/null ||
+        grep -q -e 'ERROR: AddressSanitizer' -e 'runtime error:' "$API_DIR/serve.log"; then
+        cat "$API_DIR/serve.log" >&2
+        return 1
+    fi
+}
+
+d() { DOCKER_HOST="unix://$API_SOCK" timeout --kill-after=10 "$HULL_TIMEOUT" "$DOCKER" "$@"; }
+h() { timeout --kill-after=10 "$HULL_TIMEOUT" "$HULL" --root "$API_DIR/lib" --runroot "$API_DIR/run" "$@"; }
+# api METHOD PATH [curl args...]: prints the body, then the status on the last line.
+api() {
+    local m=$1 p=$2
+    shift 2
+    curl -s --unix-socket "$API_SOCK" -X "$m" -w '\n%{http_code}' "$@" "http://hull$p"
+}
+
+# nothing of any container is left: no row, no container dir, no mount.
+assert_no_containers() {
+    [ -z "$(h ps -aq)" ] || { h ps -a >&2; return 1; }
+    [ -z "$(ls -A "$API_DIR/lib/containers" 2>/dev/null)" ] || { ls "$API_DIR/lib/containers" >&2; return 1; }
+    [ -z "$(ls -A "$API_DIR/run/containers" 2>/dev/null)" ] || { ls "$API_DIR/run/containers" >&2; return 1; }
+    [ -z "$(findmnt -rn -o TARGET | grep -F -- "$API_DIR/run/containers")" ]
+}
+
+@test "api: docker version and docker info talk to hull" {
+    run d version
+    assert_success
+    assert_output_contains "0.1.0-hull"
+    [[ "$output" =~ API\ version:\ +1\.41\ \(minimum\ version\ 1\.24\) ]]
+    run d info
+    assert_success
+    assert_output_contains "Server Version: 0.1.0-hull"
+    assert_output_contains "Default Runtime: hull"
+    # unversioned and versioned paths, and a version that is too new
+    run api GET /_ping
+    [ "${lines[-1]}" = 200 ] && [ "${lines[0]}" = OK ]
+    run api GET /v1.24/version
+    [ "${lines[-1]}" = 200 ]
+    run api GET /v1.43/containers/json
+    [ "${lines[-1]}" = 200 ]
+    run api GET /v1.99/version
+    [ "${lines[-1]}" = 400 ]
+    assert_output_contains "Maximum supported API version is 1.43"
+    run api GET /v1.12/version
+    [ "${lines[-1]}" = 400 ]
+    assert_output_contains "Minimum supported API version is 1.24"
+    run api GET /v1.41/nothing/here
+    [ "${lines[-1]}" = 404 ]
+    [ "$(echo "${lines[0]}" | jq -r .message)" = "page not found" ]
+}
+
+@test "api: docker run --rm busybox echo hi prints hi and leaves nothing" {
+    run d run --rm --network none busybox echo hi
+    assert_success
+    assert_output_equals hi
+    assert_no_containers
+}
+
+@test "api: a foreground run returns the exit code and keeps stdout and stderr apart" {
+    run --separate-stderr d run --network none --name fg busybox sh -c 'echo out; echo err >&2; exit 5'
+    assert_status 5
+    [ "$output" = out ]
+    [ "$stderr" = err ]
+    run d inspect -f '{{.State.Status}} {{.State.ExitCode}}' fg
+    assert_output_equals "exited 5"
+}
+
+@test "api: run -d, ps, logs, exec, stop, rm" {
+    run d run -d --name web --network none -e GREETING=hello busybox \
+        sh -c 'echo "$GREETING from web"; trap "exit 0" TERM; sleep 1000 & wait'
+    assert_success
+    id=$output
+    [ ${#id} -eq 64 ]
+    run d ps --format '{{.ID}} {{.Names}} {{.Image}}'
+    assert_success
+    assert_output_equals "${id:0:12} web busybox"
+    run d ps --no-trunc --format '{{.Command}}'
+    [[ "$output" == '"sh -c echo '* ]]
+    poll 10 sh -c "DOCKER_HOST=unix://$API_SOCK $DOCKER logs web | grep -q 'hello from web'"
+    run d exec web sh -c 'echo "in $HOSTNAME:" $(cat /proc/1/cmdline | tr "\0" " ")'
+    assert_success
+    assert_output_contains "sh -c"
+    run d exec web sh -c 'exit 3'
+    assert_status 3
+    run sh -c "echo piped | DOCKER_HOST=unix://$API_SOCK $DOCKER exec -i web cat"
+    assert_success
+    assert_output_equals piped
+    run d exec -t web tty
+    assert_success
+    [[ "$output" == /dev/pts/* ]]
+    run d exec -d web sh -c 'echo detached >/tmp/d'
+    assert_success
+    poll 5 sh -c "DOCKER_HOST=unix://$API_SOCK $DOCKER exec web cat /tmp/d | grep -q detached"
+    run d exec web /nosuch
+    assert_status 126
+    assert_output_contains "exec /nosuch: No such file or directory"
+    run d stop -t 5 web
+    assert_success
+    run d ps -a --format '{{.Names}} {{.Status}}'
+    assert_output_contains "web Exited (0)"
+    run d rm web
+    assert_success
+    assert_no_containers
+}
+
+@test "api: inspect is docker-shaped; labels, ps filters" {
+    run d create --name insp --network none --label tier=web --label solo -w /tmp -h boxy busybox sleep 100
+    assert_success
+    run d inspect insp
+    assert_success
+    [ "$(echo "$output" | jq -r '.[0].Name')" = /insp ]
+    [ "$(echo "$output" | jq -r '.[0].State.Status')" = created ]
+    [ "$(echo "$output" | jq -r '.[0].Config.Tty')" = false ]
+    [ "$(echo "$output" | jq -r '.[0].Config.WorkingDir')" = /tmp ]
+    [ "$(echo "$output" | jq -r '.[0].Config.Hostname')" = boxy ]
+    [ "$(echo "$output" | jq -r '.[0].Config.Labels.tier')" = web ]
+    [ "$(echo "$output" | jq -r '.[0].HostConfig.NetworkMode')" = none ]
+    [ "$(echo "$output" | jq -r '.[0].Path')" = sleep ]
+    run d start insp
+    assert_success
+    run d create --name other --network none busybox true
+    assert_success
+    run d ps -q --filter label=tier=web
+    assert_output_equals "$(d inspect -f '{{.Id}}' insp | cut -c1-12)"
+    run d ps -a --format '{{.Names}}' --filter label=solo
+    assert_output_equals insp
+    run d ps -a --format '{{.Names}}' --filter status=created
+    assert_output_equals other
+    run d ps -a --format '{{.Names}}' --filter name=oth
+    assert_output_equals other
+    run d ps -a --format '{{.Names}}' --filter "id=$(d inspect -f '{{.Id}}' other | cut -c1-8)"
+    assert_output_equals other
+    run api GET '/v1.41/containers/json?filters=%7B%22bogus%22%3A%5B%22x%22%5D%7D'
+    [ "${lines[-1]}" = 400 ]
+    assert_output_contains "invalid filter 'bogus'"
+}
+
+@test "api: images lists the embedded busybox; image inspect and rmi of an unknown image" {
+    run d images --format '{{.Repository}}:{{.Tag}}'
+    assert_success
+    assert_output_contains "busybox:latest"
+    run d image inspect -f '{{.Id}}' busybox
+    assert_success
+    [[ "$output" == sha256:* ]]
+    run d rmi nosuch/image:1
+    assert_failure
+    assert_output_contains "No such image: nosuch/image:1"
+}
+
+@test "api: unknown image and unknown container are clear errors" {
+    run d run --rm --network none hull-test/nosuch:1 true
+    assert_failure
+    assert_output_contains "Unable to find image 'hull-test/nosuch:1' locally"
+    run d logs nosuch
+    assert_failure
+    assert_output_contains "No such container: nosuch"
+    run d stop nosuch
+    assert_failure
+    assert_output_contains "No such container: nosuch"
+    run api POST /v1.41/containers/create -H 'Content-Type: application/json' -d '{"Image": "hull-test/nosuch:1"}'
+    [ "${lines[-1]}" = 404 ]
+    [ "$(echo "${lines[0]}" | jq -r .message)" = "No such image: hull-test/nosuch:1" ]
+    assert_no_containers
+}
+
+@test "api: a command that cannot start fails run with the reason; --rm leaves nothing; wait sees 125" {
+    run d run --rm --network none busybox /nosuch/cmd
+    assert_status 125
+    assert_output_contains "exec /nosuch/cmd: No such file or directory"
+    assert_no_containers
+    run d run --network none --name bad busybox /nosuch/cmd
+    assert_status 125
+    run d wait bad
+    assert_output_equals 125
+    run d ps -a --format '{{.Names}} {{.Status}}'
+    assert_output_equals "bad Exited (125)"
+}
+
+@test "api: malformed create bodies get 400 naming the field and leave nothing" {
+    local body
+    for body in '{"Image": ' '[1, 2]' '{"Image": "busybox", "Cmd": 7}' \
+        '{"Image": "busybox", "Env": ["A=1", 2]}' \
+        '{"Image": "busybox", "HostConfig": {"Memory": "lots"}}' \
+        '{"Image": "busybox", "HostConfig": {"Memory": 1024}}' \
+        '{"Image": "busybox", "HostConfig": {"RestartPolicy": {"Name": "sometimes"}}}' \
+        '{"Image": "busybox", "HostConfig": {"PortBindings": {"80/tcp": [{"HostPort": 8080}]}}}' \
+        '{"Image": "busybox", "Labels": {"a": 1}}' '{"Cmd": ["true"]}' \
+        '{"Image": "busybox", "HostConfig": {"Devices": [{"PathOnHost": "/dev/sda"}]}}'; do
+        run api POST /v1.41/containers/create -H 'Content-Type: application/json' -d "$body"
+        [ "${lines[-1]}" = 400 ] || { echo "body $body: got ${lines[-1]}: ${lines[0]}" >&2; return 1; }
+    done
+    run api POST /v1.41/containers/create -d '{"Image": "busybox", "Env": ["A=1", 2]}'
+    assert_output_contains '"Env[1]: expected a string"'
+    run api POST /v1.41/containers/create -d '{"Image": "busybox", "HostConfig": {"Memory": "lots"}}'
+    assert_output_contains '"HostConfig.Memory: expected an integer"'
+    run api POST /v1.41/containers/create -d '{"Image": "busybox", "HostConfig": {"NanoCpus": -5}}'
+    assert_output_contains "HostConfig.NanoCpus"
+    run api POST /v1.41/containers/create -d '{"Image": "busybox", "Labels": {"a": 1}}'
+    assert_output_contains '"Labels.a: expected a string"'
+    run d run -t --rm --network none busybox true
+    assert_failure
+    assert_output_contains "Tty: not supported through the API yet"
+    run d run -i --rm --network none busybox true
+    assert_failure
+    assert_output_contains "OpenStdin: not supported through the API yet"
+    run api POST '/v1.41/containers/create?name=bad%2Fname' -d '{"Image": "busybox", "Cmd": ["true"]}'
+    [ "${lines[-1]}" = 400 ]
+    # a body over the limit
+    head -c 2000000 /dev/zero | tr '\0' ' ' >"$API_DIR/big.json"
+    run api POST /v1.41/containers/create --data-binary @"$API_DIR/big.json"
+    [ "${lines[-1]}" = 413 ]
+    rm -f "$API_DIR/big.json"
+    assert_no_containers
+}
+
+@test "api: a name conflict is 409; rm of a running container is 409 without force" {
+    run d run -d --name dup --network none busybox sleep 100
+    assert_success
+    run api POST '/v1.41/containers/create?name=dup' -d '{"Image": "busybox", "Cmd": ["true"]}'
+    [ "${lines[-1]}" = 409 ]
+    assert_output_contains 'name \"dup\" is already in use'
+    run api DELETE /v1.41/containers/dup
+    [ "${lines[-1]}" = 409 ]
+    run api POST /v1.41/containers/dup/kill?signal=NOPE
+    [ "${lines[-1]}" = 400 ]
+    run d rm -f dup
+    assert_success
+    assert_no_containers
+}
+
+@test "api: start -a, wait, kill, restart" {
+    run d create --name sa --network none busybox sh -c 'echo attached; exit 4'
+    assert_success
+    run d start -a sa
+    assert_status 4
+    assert_output_equals attached
+    run d wait sa
+    assert_output_equals 4
+    # again: only the new run's output comes through the attach
+    run d start -a sa
+    assert_status 4
+    assert_output_equals attached
+    run d run -d --name k --network none busybox sh -c 'echo run; sleep 100'
+    assert_success
+    run d restart -t 1 k
+    assert_success
+    run d inspect -f '{{.State.Running}}' k
+    assert_output_equals true
+    poll 10 sh -c "[ \$(DOCKER_HOST=unix://$API_SOCK $DOCKER logs k | grep -c run) -eq 2 ]"
+    run d kill k
+    assert_success
+    run d wait k
+    assert_output_equals 137
+    run d kill k
+    assert_failure
+    assert_output_contains "is not running"
+}
+
+@test "api: logs --tail, --since, --timestamps, framing per stream" {
+    run d run -d --name lg --network none busybox sh -c 'echo one; echo two >&2; sleep 2; echo three; sleep 100'
+    assert_success
+    poll 10 sh -c "DOCKER_HOST=unix://$API_SOCK $DOCKER logs lg 2>&1 | grep -q three"
+    run --separate-stderr d logs lg
+    [ "$output" = "$(printf 'one\nthree')" ]
+    [ "$stderr" = two ]
+    run d logs --tail 1 lg
+    assert_output_equals three
+    run d logs --since 1s lg
+    assert_output_equals three
+    run d logs -t lg
+    [[ "${lines[0]}" =~ ^20[0-9][0-9]-[0-9][0-9]-[0-9][0-9]T.*Z\ one$ ]]
+    # raw: the 8-byte header says stream 1 and the length of "one\n"
+    api GET '/v1.41/containers/lg/logs?stdout=1&tail=1' | head -c 8 | od -An -tx1 >"$API_DIR/hdr"
+    [ "$(tr -d ' \n' <"$API_DIR/hdr")" = 0100000000000006 ]
+    # follow ends when the container does
+    run d run -d --name lf --network none busybox sh -c 'for i in 1 2 3; do echo l$i; sleep 0.3; done'
+    assert_success
+    run d logs -f lf
+    assert_success
+    assert_output_equals "$(printf 'l1\nl2\nl3')"
+    run api GET '/v1.41/containers/lg/logs'
+    [ "${lines[-1]}" = 400 ]
+    assert_output_contains "you must choose at least one stream"
+}
+
+@test "api: events with since, until and filters" {
+    start=$(date +%s)
+    run d run --rm --network none --name ev busybox true
+    assert_success
+    run d events --since "$start" --until "$(($(date +%s) + 1))" --filter event=die --filter container=ev --format '{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.exitCode}}'
+    assert_success
+    assert_output_equals "die ev 0"
+    run api GET "/v1.41/events?since=$start&until=$(($(date +%s) + 1))&filters=%7B%22event%22%3A%5B%22create%22%5D%7D"
+    [ "${lines[-1]}" = 200 ]
+    [ "$(echo "${lines[0]}" | jq -r '.Type + " " + .Action + " " + .Actor.Attributes.name')" = "container create ev" ]
+}
+
+@test "api: a peer that is not root (nor allowed) gets 403; --allow-uid lets one in" {
+    local dir sock pid
+    dir=$(mktemp -d /tmp/hull-api-peer.XXXXXX)
+    chmod 755 "$dir"
+    sock=$dir/hull.sock
+    "$HULL" --root "$API_DIR/lib" --runroot "$API_DIR/run" serve -H "unix://$sock" --mode 666 \
+        --allow-uid daemon >"$dir/serve.log" 2>&1 &
+    pid=$!
+    poll 5 test -S "$sock"
+    run setpriv --reuid=nobody --regid=nogroup --clear-groups \
+        curl -s --unix-socket "$sock" -w '\n%{http_code}' http://hull/v1.41/containers/json
+    [ "${lines[-1]}" = 403 ]
+    assert_output_contains "permission denied: uid $(id -u nobody)"
+    run setpriv --reuid=daemon --regid=daemon --clear-groups \
+        curl -s --unix-socket "$sock" -w '\n%{http_code}' http://hull/v1.41/containers/json
+    [ "${lines[-1]}" = 200 ]
+    # a second server on a live socket is refused
+    run "$HULL" --root "$API_DIR/lib" serve -H "unix://$sock"
+    assert_failure
+    assert_output_contains "another server is listening"
+    kill -TERM "$pid"
+    wait "$pid" || true
+    [ ! -e "$sock" ]
+    rm -rf "$dir"
+    run "$HULL" serve -H tcp://127.0.0.1:2375
+    assert_status 125
+    assert_output_contains 'expected unix:///ABSOLUTE/PATH'
+}
+
+@test "api: docker pull goes through hull-registry from a local registry; docker run uses it" {
+    command -v docker-registry >/dev/null || skip "no docker-registry"
+    local dir port sock pid rpid
+    dir=$(mktemp -d /tmp/hull-api-pull.XXXXXX)
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    printf 'version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\nstorage: {filesystem: {rootdirectory: %s/reg}}\nhttp:\n  addr: 127.0.0.1:%s\n' \
+        "$dir" "$port" >"$dir/reg.yml"
+    docker-registry serve "$dir/reg.yml" >"$dir/reg.log" 2>&1 3>&- &
+    rpid=$!
+    poll 10 curl -s -o /dev/null "http://127.0.0.1:$port/v2/"
+    # a plain-http loopback registry, marked insecure for hull's registry client
+    export HULL_INSECURE_REGISTRIES=127.0.0.1:$port
+    run h push busybox "127.0.0.1:$port/hull-api/bb:1"
+    assert_success
+    sock=$dir/hull.sock
+    "$HULL" --root "$dir/lib" --runroot "$dir/run" serve -H "unix://$sock" >"$dir/serve.log" 2>&1 &
+    pid=$!
+    poll 5 test -S "$sock"
+    run env DOCKER_HOST="unix://$sock" timeout 120 "$DOCKER" pull "127.0.0.1:$port/hull-api/bb:1"
+    assert_success
+    assert_output_contains "Downloaded newer image for 127.0.0.1:$port/hull-api/bb:1"
+    run env DOCKER_HOST="unix://$sock" timeout 60 "$DOCKER" run --rm --network none "127.0.0.1:$port/hull-api/bb:1" echo pulled
+    assert_success
+    assert_output_equals pulled
+    run env DOCKER_HOST="unix://$sock" timeout 60 "$DOCKER" pull "127.0.0.1:$port/hull-api/nosuch:1"
+    assert_failure
+    assert_output_contains "nosuch"
+    kill -TERM "$pid"
+    wait "$pid" || true
+    kill -TERM "$rpid"
+    wait "$rpid" || true
+    findmnt -rn -o TARGET | grep -F -- "$dir" | sort -r | while read -r m; do umount -l "$m"; done
+    rm -rf "$dir"
+}
+
+@test "api: 10 concurrent docker run -d and exec through one server all succeed" {
+    local i
+    for i in $(seq 10); do
+        d run -d --network none --name "par$i" busybox sleep 100 >"$API_DIR/par$i.out" 2>&1 &
+    done
+    wait
+    for i in $(seq 10); do
+        grep -qx '[0-9a-f]\{64\}' "$API_DIR/par$i.out" || { cat "$API_DIR/par$i.out" >&2; return 1; }
+    done
+    [ "$(d ps -q | wc -l)" -eq 10 ]
+    for i in $(seq 10); do
+        d exec "par$i" sh -c "echo par$i" >"$API_DIR/ex$i.out" 2>&1 &
+    done
+    wait
+    for i in $(seq 10); do
+        [ "$(cat "$API_DIR/ex$i.out")" = "par$i" ] || { cat "$API_DIR/ex$i.out" >&2; return 1; }
+    done
+    rm -f "$API_DIR"/par*.out "$API_DIR"/ex*.out
+}
+
+@test "api: a server killed with SIGKILL leaves a stale socket that the next one replaces; containers live on" {
+    local dir sock pid
+    dir=$(mktemp -d /tmp/hull-api-kill.XXXXXX)
+    sock=$dir/hull.sock
+    "$HULL" --root "$API_DIR/lib" --runroot "$API_DIR/run" serve -H "unix://$sock" >"$dir/serve.log" 2>&1 &
+    pid=$!
+    poll 5 test -S "$sock"
+    run env DOCKER_HOST="unix://$sock" timeout 60 "$DOCKER" run -d --network none --name survivor busybox sleep 100
+    assert_success
+    kill -KILL "$pid"
+    wait "$pid" || true
+    [ -S "$sock" ]
+    "$HULL" --root "$API_DIR/lib" --runroot "$API_DIR/run" serve -H "unix://$sock" >"$dir/serve2.log" 2>&1 &
+    pid=$!
+    poll 5 sh -c "curl -s --unix-socket '$sock' http://hull/_ping | grep -q OK"
+    run env DOCKER_HOST="unix://$sock" timeout 60 "$DOCKER" ps --format '{{.Names}} {{.State}}'
+    assert_output_equals "survivor running"
+    kill -TERM "$pid"
+    wait "$pid" || true
+    rm -rf "$dir"
+}
+
+@test "api: volumes: create, ls, inspect, data kept across containers, in-use rm is 409, rm" {
+    run d volume create apivol
+    assert_success
+    run d volume ls --format '{{.Name}} {{.Driver}}'
+    assert_output_contains "apivol local"
+    run d run --rm --network none -v apivol:/data busybox sh -c 'echo kept >/data/f'
+    assert_success
+    run d run --rm --network none -v apivol:/data busybox cat /data/f
+    assert_output_equals kept
+    run d volume inspect -f '{{.Mountpoint}}' apivol
+    assert_output_equals "$API_DIR/lib/volumes/apivol/_data"
+    run d run -d --name vuser --network none -v apivol:/data busybox sleep 100
+    assert_success
+    run d volume rm apivol
+    assert_failure
+    assert_output_contains "in use"
+    d rm -f vuser
+    run d volume rm apivol
+    assert_success
+    run d volume inspect apivol
+    assert_failure
+    assert_output_contains "No such volume: apivol"
+    run api POST /v1.41/volumes/create -d '{"Name": "x", "Driver": "nfs"}'
+    [ "${lines[-1]}" = 400 ]
+    run api POST /v1.41/volumes/create -d '{"Name": "../x"}'
+    [ "${lines[-1]}" = 400 ]
+}
+
+@test "api: networks: ls shows bridge/host/none; create with a subnet, inspect, rm" {
+    run d network ls --format '{{.Name}} {{.Driver}}'
+    assert_success
+    assert_output_contains "bridge bridge"
+    assert_output_contains "none null"
+    run d network create --subnet 10.91.7.0/24 hullapinet
+    assert_success
+    run d network inspect -f '{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}' hullapinet
+    assert_output_equals "10.91.7.0/24 10.91.7.1"
+    run d network create hullapinet
+    assert_failure
+    assert_output_contains "already exists"
+    run d network rm hullapinet
+    assert_success
+    run d network inspect hullapinet
+    assert_failure
+    run api POST /v1.41/networks/create -d '{"Name": "x", "Driver": "overlay"}'
+    [ "${lines[-1]}" = 400 ]
+    run api POST /v1.41/networks/create -d '{"Name": "bad name"}'
+    [ "${lines[-1]}" = 400 ]
+}
