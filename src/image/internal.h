@@ -80,6 +80,17 @@ int blob_writer_commit(struct blob_writer *w, const char *expected, int64_t expe
                        char out[HULL_DIGEST_BUF], hull_error *err);
 void blob_writer_abort(struct blob_writer *w);
 
+/* A reader of a blob while it is written (a pull unpacks a layer as it downloads):
+ * blob_follow_read (an unpack_read_fn) waits for bytes until blob_follow_end says
+ * the writer is done (then 0 = end) or gave up (then -1, ECANCELED). The follow
+ * outlives the writer; whoever made it ends and frees it. Readers of a follow do
+ * not get verified bytes: what they make must wait for blob_writer_commit. */
+struct blob_follow;
+struct blob_follow *blob_writer_follow(struct blob_writer *w, hull_error *err);
+void blob_follow_end(struct blob_follow *f, bool complete);
+ssize_t blob_follow_read(void *data, void *buf, size_t len);
+void blob_follow_free(struct blob_follow *f);
+
 /* Store manifest/config bytes and read them back as a parsed image. */
 int store_put_json(struct hull_image_store *s, const char *json, char out[HULL_DIGEST_BUF],
                    hull_error *err);
@@ -109,11 +120,28 @@ char *snapshot_dir(struct hull_image_store *s, const char *chain_id);
 int snapshot_ensure(struct hull_image_store *s, const struct hull_image_descriptor *layer,
                     const char *diff_id, const char *parent_chain, char diff_out[HULL_DIGEST_BUF],
                     hull_error *err);
+/* Unpack `layer` into a temp snapshot in a new thread, reading from f while the
+ * blob downloads. *out stays NULL when the snapshot exists already. finish waits
+ * for the thread (the follow must be ended first) and, when blob_ok (the blob's
+ * digest and size matched), checks the diff_id and renames the snapshot into
+ * place; otherwise, or on any error, nothing of it remains. */
+struct snapshot_stream;
+int snapshot_stream_start(struct hull_image_store *s, const struct hull_image_descriptor *layer,
+                          const char *diff_id, const char *parent_chain, struct blob_follow *f,
+                          struct snapshot_stream **out, hull_error *err);
+int snapshot_stream_finish(struct snapshot_stream *st, bool blob_ok, hull_error *err);
 /* chain = parent ? sha256(parent + " " + diff_id) : diff_id */
 void chain_next(const char *parent, const char *diff_id, char out[HULL_DIGEST_BUF]);
 
 /* ---- unpack.c --------------------------------------------------------------------------- */
 
+/* Reads up to len bytes of input; 0 at the end, -1 with errno set on failure. */
+typedef ssize_t (*unpack_read_fn)(void *data, void *buf, size_t len);
+/* hull_image_unpack_fd with any input. Without hash_input, res->digest is "" (the
+ * caller hashes the input itself). */
+int unpack_stream(unpack_read_fn rd, void *rd_data, bool hash_input, int root_dirfd,
+                  const struct hull_image_unpack_opts *opts, struct hull_image_unpack_result *res,
+                  hull_error *err);
 /* Detect a layer's compression from its first bytes: the OCI layer media type. */
 const char *unpack_sniff_media_type(int fd);
 

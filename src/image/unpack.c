@@ -64,7 +64,8 @@ struct unpack {
     uint64_t max_bytes, max_entries, max_path;
     const struct hull_image_unpack_opts *opts;
 
-    int in_fd;
+    unpack_read_fn in_read; /* the (compressed) input */
+    void *in_data;
     char *inbuf, *midbuf;
     struct archive *outer; /* decompression only (raw format) */
     struct image_sha256 *outer_h, *inner_h;
@@ -86,18 +87,32 @@ struct unpack {
 
 /* ---- input: fd -> (hash) -> decompress -> (hash, count) -> tar reader ------------------ */
 
+static ssize_t fd_read(void *data, void *buf, size_t len)
+{
+    ssize_t n;
+    do
+        n = read(*(int *)data, buf, len);
+    while (n < 0 && errno == EINTR);
+    return n;
+}
+
+/* The input, hashed unless the caller hashes it already (a pull's blob writer). */
+static ssize_t input_read(struct unpack *u)
+{
+    ssize_t n = u->in_read(u->in_data, u->inbuf, READ_BUF);
+    if (n > 0 && u->outer_h)
+        image_sha256_update(u->outer_h, u->inbuf, (size_t)n);
+    return n;
+}
+
 static la_ssize_t outer_read(struct archive *a, void *data, const void **buf)
 {
     struct unpack *u = data;
-    ssize_t n;
-    do
-        n = read(u->in_fd, u->inbuf, READ_BUF);
-    while (n < 0 && errno == EINTR);
+    ssize_t n = input_read(u);
     if (n < 0) {
         archive_set_error(a, errno, "read layer");
         return -1;
     }
-    image_sha256_update(u->outer_h, u->inbuf, (size_t)n);
     *buf = u->inbuf;
     return n;
 }
@@ -674,21 +689,24 @@ static int drain(struct unpack *u)
     if (n < 0)
         return hull_error_msg(u->err, EIO, "layer: decompress: %s", archive_error_string(u->outer));
     for (;;) {
-        ssize_t r = read(u->in_fd, u->inbuf, READ_BUF);
-        if (r < 0 && errno == EINTR)
-            continue;
+        ssize_t r = input_read(u);
         if (r < 0)
             return hull_error_set(u->err, errno, "layer: read");
         if (r == 0)
             return 0;
-        image_sha256_update(u->outer_h, u->inbuf, (size_t)r);
     }
 }
 
-int hull_image_unpack_fd(int fd, int root_dirfd, const struct hull_image_unpack_opts *opts,
-                         struct hull_image_unpack_result *res, hull_error *err)
+int unpack_stream(unpack_read_fn rd, void *rd_data, bool hash_input, int root_dirfd,
+                  const struct hull_image_unpack_opts *opts, struct hull_image_unpack_result *res,
+                  hull_error *err)
 {
-    struct unpack u = {.rootfd = root_dirfd, .in_fd = fd, .cache_fd = -1, .err = err, .opts = opts};
+    struct unpack u = {.rootfd = root_dirfd,
+                       .in_read = rd,
+                       .in_data = rd_data,
+                       .cache_fd = -1,
+                       .err = err,
+                       .opts = opts};
     struct archive *inner = NULL;
     struct archive_entry *e;
     int r = -1, ar;
@@ -700,7 +718,7 @@ int hull_image_unpack_fd(int fd, int root_dirfd, const struct hull_image_unpack_
     u.max_path = opts && opts->limits.max_path ? opts->limits.max_path : DEFAULT_MAX_PATH;
     u.inbuf = xmalloc0(READ_BUF);
     u.midbuf = xmalloc0(READ_BUF);
-    u.outer_h = image_sha256_new();
+    u.outer_h = hash_input ? image_sha256_new() : NULL;
     u.inner_h = image_sha256_new();
 
     /* Two readers: `outer` only decompresses (raw format, gzip/zstd/none), `inner`
@@ -751,7 +769,10 @@ int hull_image_unpack_fd(int fd, int root_dirfd, const struct hull_image_unpack_
     report(&u);
     if (res) {
         image_sha256_final(u.inner_h, res->diff_id);
-        image_sha256_final(u.outer_h, res->digest);
+        if (u.outer_h)
+            image_sha256_final(u.outer_h, res->digest);
+        else
+            res->digest[0] = '\0';
         u.inner_h = u.outer_h = NULL;
         res->entries = u.entries;
         res->bytes = u.file_bytes;
@@ -770,6 +791,12 @@ out:
     free(u.inbuf);
     free(u.midbuf);
     return r;
+}
+
+int hull_image_unpack_fd(int fd, int root_dirfd, const struct hull_image_unpack_opts *opts,
+                         struct hull_image_unpack_result *res, hull_error *err)
+{
+    return unpack_stream(fd_read, &fd, true, root_dirfd, opts, res, err);
 }
 
 const char *unpack_sniff_media_type(int fd)

@@ -111,6 +111,11 @@ struct blob_job {
     hull_error *err;
     struct blob_writer *w;
     uint64_t got;
+    uint64_t skip; /* bytes of a restarted response we hold already */
+    /* a layer unpacked while it downloads (NULL diff_id: just the blob) */
+    const char *diff_id, *parent_chain;
+    struct blob_follow *f;
+    struct snapshot_stream *st;
 };
 
 static uint64_t sink_offset(void *data)
@@ -119,25 +124,42 @@ static uint64_t sink_offset(void *data)
     return j->w ? j->got : 0;
 }
 
+/* The writer, and the layer's unpack thread reading behind it. */
+static int job_start(struct blob_job *j)
+{
+    if (blob_writer_new(j->s, &j->w, j->err) < 0)
+        return -1;
+    if (j->diff_id == NULL)
+        return 0;
+    j->f = blob_writer_follow(j->w, j->err);
+    if (j->f == NULL)
+        return -1;
+    return snapshot_stream_start(j->s, j->d, j->diff_id, j->parent_chain, j->f, &j->st, j->err);
+}
+
 static int sink_begin(void *data, long status, const struct reg_resp *resp)
 {
     struct blob_job *j = data;
     (void)resp;
-    if (j->w && (status != 206 || j->got == 0)) {
-        /* the registry sent the whole blob again: start over */
-        blob_writer_abort(j->w);
-        j->w = NULL;
-        reg_progress_add(j->pr, -(int64_t)j->got, 0);
-        j->got = 0;
-    }
-    if (j->w == NULL && blob_writer_new(j->s, &j->w, j->err) < 0)
-        return -1;
+    if (j->w == NULL)
+        return job_start(j);
+    /* The registry sent the whole blob again (it ignored Range): skip what we hold.
+     * The digest over the whole blob still decides whether any of it is kept. */
+    j->skip = status == 206 ? 0 : j->got;
     return 0;
 }
 
 static int sink_write(void *data, const void *buf, size_t len)
 {
     struct blob_job *j = data;
+    if (j->skip) {
+        size_t k = len < j->skip ? len : (size_t)j->skip;
+        j->skip -= k;
+        buf = (const char *)buf + k;
+        len -= k;
+        if (len == 0)
+            return 0;
+    }
     if (j->got + len > (uint64_t)j->d->size)
         return hull_error_msg(j->err, EIO,
                               "blob %s: the registry sent more than its %lld bytes "
@@ -182,19 +204,27 @@ static int fetch_blob(struct blob_job *j)
             break;
         /* a clean end of response short of the size: ask for the rest */
     }
-    if (j->w == NULL && j->d->size == 0 && blob_writer_new(j->s, &j->w, j->err) < 0)
+    if (j->w == NULL && j->d->size == 0 && job_start(j) < 0)
         goto out;
     if (j->got < (uint64_t)j->d->size) {
         hull_error_msg(j->err, EIO, "blob %s: truncated: the registry sent %llu of %lld bytes",
                        j->d->digest, (unsigned long long)j->got, (long long)j->d->size);
         goto out;
     }
+    blob_follow_end(j->f, true); /* every byte is in: the unpack finishes while we sync */
     ret = blob_writer_commit(j->w, j->d->digest, j->d->size, NULL, j->err);
     j->w = NULL;
     reg_progress_add(j->pr, 0, 1);
 out:
     blob_writer_abort(j->w);
     j->w = NULL;
+    /* the snapshot is renamed into place only when the blob verified */
+    blob_follow_end(j->f, false);
+    if (snapshot_stream_finish(j->st, ret == 0, j->err) < 0)
+        ret = -1;
+    blob_follow_free(j->f);
+    j->st = NULL;
+    j->f = NULL;
     reg_resp_clear(&r);
     return ret;
 }
@@ -228,10 +258,14 @@ static void *worker(void *arg)
     }
 }
 
-/* Download the blobs of `m` the store lacks. */
+/* Download the blobs of `m` the store lacks; with cfg (whose diff_ids match the
+ * layers), each layer is unpacked into its snapshot while it downloads. */
 static int fetch_blobs(struct reg_client *c, struct hull_image_store *s, const char *path,
-                       const struct hull_image_manifest *m, hull_error *err)
+                       const struct hull_image_manifest *m, const struct hull_image_config *cfg,
+                       hull_error *err)
 {
+    char(*chain)[HULL_DIGEST_BUF] = xmalloc0((m->n_layers + 1) * HULL_DIGEST_BUF);
+    size_t *layer_of = xmalloc0((m->n_layers + 2) * sizeof(*layer_of));
     _cleanup_free_ char *scope = reg_scope(path, false);
     const struct hull_image_descriptor **want = xmalloc0((m->n_layers + 1) * sizeof(*want));
     struct reg_progress pr;
@@ -249,9 +283,14 @@ static int fetch_blobs(struct reg_client *c, struct hull_image_store *s, const c
             dup = dup || strcmp(want[k]->digest, d->digest) == 0;
         if (dup || hull_image_blob_exists(s, d->digest))
             continue;
+        layer_of[n] = i;
         want[n++] = d;
         total += (uint64_t)d->size;
     }
+    if (cfg && cfg->n_diff_ids != m->n_layers)
+        cfg = NULL; /* image_commit says what is wrong */
+    if (cfg)
+        hull_image_chain_ids(cfg->diff_ids, m->n_layers, chain);
     reg_progress_init(&pr, c->opts, "pull", total, n);
     pthread_mutex_init(&p.lock, NULL);
     p.n = n;
@@ -266,6 +305,11 @@ static int fetch_blobs(struct reg_client *c, struct hull_image_store *s, const c
                                       .pr = &pr,
                                       .abort = &p.abort,
                                       .err = &p.errs[i]};
+        if (cfg && layer_of[i] > 0) {
+            size_t l = layer_of[i] - 1;
+            p.jobs[i].diff_id = cfg->diff_ids[l];
+            p.jobs[i].parent_chain = l ? chain[l - 1] : NULL;
+        }
         reg_notice(c->opts, "Copying blob %s", want[i]->digest);
     }
     nth = n < par ? n : par;
@@ -290,12 +334,29 @@ static int fetch_blobs(struct reg_client *c, struct hull_image_store *s, const c
     free(p.jobs);
     free(th);
     free(want);
+    free(chain);
+    free(layer_of);
     pthread_mutex_destroy(&p.lock);
     reg_progress_destroy(&pr);
     return ret;
 }
 
 /* ---- pull ------------------------------------------------------------------------------- */
+
+/* The config first: its diff_ids name the snapshots the layers unpack into. */
+static int fetch_config(struct reg_client *c, struct hull_image_store *s, const char *path,
+                        const struct hull_image_manifest *m, struct hull_image_config **out,
+                        hull_error *err)
+{
+    struct hull_image_manifest only = {.config = m->config};
+    _cleanup_free_ char *data = NULL;
+    size_t len;
+
+    if (fetch_blobs(c, s, path, &only, NULL, err) < 0 ||
+        hull_image_blob_read(s, m->config.digest, HULL_IMAGE_MAX_CONFIG, &data, &len, err) < 0)
+        return -1;
+    return hull_image_config_parse(data, len, out, err);
+}
 
 /* --all-platforms: every manifest of the index besides `picked`, with its blobs. */
 static int fetch_other_platforms(struct reg_client *c, struct hull_image_store *s, const char *path,
@@ -326,7 +387,7 @@ static int fetch_other_platforms(struct reg_client *c, struct hull_image_store *
                                   d->digest, len, (long long)d->size);
         if (hull_image_manifest_parse(data, len, d->media_type, &m, err) < 0)
             return hull_error_prefix(err, "manifest %s", d->digest);
-        r = fetch_blobs(c, s, path, m, err);
+        r = fetch_blobs(c, s, path, m, NULL, err);
         hull_image_manifest_free(m);
         if (r < 0 || hull_image_blob_put_mem(s, data, len, d->digest, NULL, err) < 0)
             return -1;
@@ -361,6 +422,7 @@ static int pull_locked(struct hull_image_store *s, const struct hull_image_ref *
 {
     _cleanup_free_ char *data = NULL, *mt = NULL, *full = NULL;
     struct hull_image_manifest *m = NULL;
+    struct hull_image_config *cfg = NULL;
     struct hull_image_index *ix = NULL;
     struct reg_client *c = NULL;
     enum hull_image_doc_kind kind;
@@ -423,7 +485,8 @@ static int pull_locked(struct hull_image_store *s, const struct hull_image_ref *
                            m->layers[i].digest, m->layers[i].media_type);
             goto out;
         }
-    if (fetch_blobs(c, s, ref->path, m, err) < 0) {
+    if (fetch_config(c, s, ref->path, m, &cfg, err) < 0 ||
+        fetch_blobs(c, s, ref->path, m, cfg, err) < 0) {
         hull_error_prefix(err, "pull %s", familiar);
         goto out;
     }
@@ -450,6 +513,7 @@ static int pull_locked(struct hull_image_store *s, const struct hull_image_ref *
     r = 0;
 out:
     hull_image_manifest_free(m);
+    hull_image_config_free(cfg);
     hull_image_index_free(ix);
     reg_client_free(c);
     return r;
