@@ -538,3 +538,25 @@ digest_of() {
     [ "$status" -eq 0 ]
     [ -z "$(ls "$R2/images/blobs/sha256")" ]
 }
+
+@test "a committed container image pushes, pulls into a fresh root and runs with the change" {
+    local run=$BATS_TEST_TMPDIR/run
+    hull --root "$T/src" --runroot "$run" run --name committed busybox \
+        sh -c 'echo committed-change >/etc/motd; rm /etc/group'
+    run hull --root "$T/src" --runroot "$run" commit -m via-registry committed "$REG/app/committed:1"
+    [ "$status" -eq 0 ]
+    hull --root "$T/src" --runroot "$run" rm committed
+    run hull --root "$T/src" push -q "$REG/app/committed:1"
+    [ "$status" -eq 0 ]
+    local pushed=$output
+    run hull --root "$R" pull -q "$REG/app/committed:1"
+    [ "$status" -eq 0 ]
+    [ "$output" = "$pushed" ]
+    run hull --root "$R" image verify "$REG/app/committed:1"
+    [ "$status" -eq 0 ]
+    run hull --root "$R" --runroot "$run" run --rm "$REG/app/committed:1" \
+        sh -c 'cat /etc/motd; ls /etc/group 2>&1; exit 0'
+    [ "$status" -eq 0 ]
+    [[ "$output" == "committed-change"*"No such file"* ]]
+    hull --root "$R" history "$REG/app/committed:1" | grep -q via-registry
+}
