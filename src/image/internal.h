@@ -59,6 +59,15 @@ void refs_drop_name(json_t *refs, const char *name);
  * the refs lock. */
 int refs_add(struct hull_image_store *s, const char *digest, const char *name, hull_error *err);
 
+/* Remember which index an image came from (its record's "index"); no record, no-op. */
+int refs_set_index(struct hull_image_store *s, const char *mdigest, const char *idigest,
+                   hull_error *err);
+/* The index the image `mdigest` came from, when it and everything it lists (every
+ * manifest, config and distributable layer) is in the store: 1 with the index's
+ * bytes, media type, digest and parsed form set; else 0. */
+int image_full_index(struct hull_image_store *s, const char *mdigest, char **data, size_t *len,
+                     char **media_type, char digest[HULL_DIGEST_BUF], struct hull_image_index **ix);
+
 /* Read the manifest and config of a stored image into a struct hull_image. */
 int image_open_digest(struct hull_image_store *s, const char *digest, json_t *record,
                       struct hull_image **out, hull_error *err);

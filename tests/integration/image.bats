@@ -486,3 +486,23 @@ etc/passwd" ]
     run -125 hullc commit
     hullc rm c2
 }
+
+@test "save -o x.tar A B of two different images; both load in a fresh root" {
+    mkdir -p "$TMP/tree/etc"
+    echo second >"$TMP/tree/etc/second"
+    hull import "$TMP/tree" second:1 >/dev/null
+    run -0 hull save -o "$TMP/two.tar" busybox second:1
+    [ "$(tar -xOf "$TMP/two.tar" index.json | jq '.manifests | length')" = 2 ]
+    [ "$(tar -xOf "$TMP/two.tar" manifest.json | jq -r '.[].RepoTags[]' | sort | tr '\n' ' ')" = \
+        "busybox:latest second:1 " ]
+    run -0 "$HULL" --root "$TMP/r2" load -i "$TMP/two.tar"
+    [[ "$output" == *"Loaded image: busybox:latest"* && "$output" == *"Loaded image: second:1"* ]]
+    for n in busybox second:1; do
+        [ "$(hull image inspect "$n" | jq -r '.[0].Digest')" = \
+            "$("$HULL" --root "$TMP/r2" image inspect "$n" | jq -r '.[0].Digest')" ]
+    done
+    # a name that is not there: nothing written
+    run -1 hull save -o "$TMP/bad.tar" busybox nosuch:1
+    [[ "$output" == *"no such image: nosuch:1"* ]]
+    [ ! -e "$TMP/bad.tar" ]
+}

@@ -533,6 +533,34 @@ digest_of() {
     [ "$(jq -r '.manifests | length' <<<"$output")" = 2 ]
     [ "$(skopeo inspect --raw --creds alice:wonderland --cert-dir "$HULL_CERTS_D/$REG" \
         "docker://$REG/multi/all:1" | sha256sum | cut -d' ' -f1)" = "$ix" ]
+    # save writes the whole index (every platform is here); a load of that archive
+    # keeps every platform, so saving again gives the same bytes and push the index
+    run hull --root "$R2" save -o "$BATS_TEST_TMPDIR/multi.tar" "$REG/multi/bb:1"
+    [ "$status" -eq 0 ]
+    tar -xOf "$BATS_TEST_TMPDIR/multi.tar" index.json >"$BATS_TEST_TMPDIR/multi-index.json"
+    [ "$(jq -r '.manifests | length' "$BATS_TEST_TMPDIR/multi-index.json")" = 1 ]
+    [ "$(jq -r '.manifests[0].digest' "$BATS_TEST_TMPDIR/multi-index.json")" = "sha256:$ix" ]
+    [ "$(jq -r '.manifests[0].mediaType' "$BATS_TEST_TMPDIR/multi-index.json")" = \
+        application/vnd.oci.image.index.v1+json ]
+    for b in "$ix" "${m:7}" "$m2" "$c2"; do
+        tar -tf "$BATS_TEST_TMPDIR/multi.tar" | grep -qx "blobs/sha256/$b"
+    done
+    skopeo inspect --raw "oci-archive:$BATS_TEST_TMPDIR/multi.tar" | sha256sum | grep -q "^$ix "
+    local R3=$BATS_TEST_TMPDIR/root3
+    run hull --root "$R3" load -i "$BATS_TEST_TMPDIR/multi.tar"
+    [ "$status" -eq 0 ]
+    [ "$(hull --root "$R3" image inspect "$REG/multi/bb:1" | jq -r '.[0].Digest')" = "$m" ]
+    [ "$(jq -r --arg m "$m" '.images[$m].index' "$R3/images/refs.json")" = "sha256:$ix" ]
+    run hull --root "$R3" save -o "$BATS_TEST_TMPDIR/multi2.tar" "$REG/multi/bb:1"
+    [ "$status" -eq 0 ]
+    cmp "$BATS_TEST_TMPDIR/multi.tar" "$BATS_TEST_TMPDIR/multi2.tar"
+    run hull --root "$R3" push -q "$REG/multi/bb:1" "$REG/multi/reloaded:1"
+    [ "$status" -eq 0 ]
+    [ "$output" = "sha256:$ix" ]
+    # one platform here: save writes that manifest only
+    run hull --root "$R" save -o "$BATS_TEST_TMPDIR/one.tar" "$REG/multi/bb:1"
+    [ "$status" -eq 0 ]
+    [ "$(tar -xOf "$BATS_TEST_TMPDIR/one.tar" index.json | jq -r '.manifests[0].digest')" = "sha256:$m2" ]
     # removing the image takes the index and the other platforms with it
     run hull --root "$R2" rmi "$REG/multi/bb:1"
     [ "$status" -eq 0 ]

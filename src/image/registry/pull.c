@@ -395,27 +395,6 @@ static int fetch_other_platforms(struct reg_client *c, struct hull_image_store *
     return 0;
 }
 
-/* Remember which index an image came from (refs.json record "index"). */
-static int record_index(struct hull_image_store *s, const char *mdigest, const char *idigest,
-                        hull_error *err)
-{
-    _cleanup_close_ int lock = store_lock(s, "refs", LOCK_EX, err);
-    json_t *refs = NULL, *rec;
-    int r;
-
-    if (lock < 0 || refs_load(s, &refs, err) < 0)
-        return -1;
-    rec = json_object_get(json_object_get(refs, "images"), mdigest);
-    if (rec == NULL) {
-        json_decref(refs);
-        return 0;
-    }
-    json_object_set_new(rec, "index", json_string(idigest));
-    r = refs_save(s, refs, err);
-    json_decref(refs);
-    return r;
-}
-
 static int pull_locked(struct hull_image_store *s, const struct hull_image_ref *ref,
                        const char *familiar, const struct hull_registry_opts *opts,
                        char out[HULL_DIGEST_BUF], hull_error *err)
@@ -506,7 +485,7 @@ static int pull_locked(struct hull_image_store *s, const struct hull_image_ref *
             goto out;
         }
     }
-    if (idigest[0] && record_index(s, digest, idigest, err) < 0)
+    if (idigest[0] && refs_set_index(s, digest, idigest, err) < 0)
         goto out;
     if (out)
         memcpy(out, digest, HULL_DIGEST_BUF);
