@@ -340,6 +340,9 @@ digest_of() {
     [[ "$output" == *"blob $blob: content digest is sha256:"*"(corrupt or tampered)"* ]]
     run hull --root "$R" image inspect "$REG/tamper/img:1"
     [ "$status" -ne 0 ]
+    # the layer was unpacked while it downloaded: that snapshot is gone with the blob
+    [ -z "$(ls -A "$R/snapshots")" ]
+    [ ! -e "$R/images/blobs/sha256/${blob:7}" ]
 
     # half the bytes: the client asks for the rest, then gives up clearly
     head -c $((size / 2)) "$BATS_TEST_TMPDIR/orig" >"$data"
@@ -348,6 +351,7 @@ digest_of() {
     [[ "$output" == *"blob $blob: truncated: the registry sent $((size / 2)) of $size bytes"* ]]
     run hull --root "$R" image inspect "$REG/tamper/img:1"
     [ "$status" -ne 0 ]
+    [ -z "$(ls -A "$R/snapshots")" ]
 
     # restored: the pull works and the store is consistent
     cp "$BATS_TEST_TMPDIR/orig" "$data"
@@ -587,4 +591,26 @@ digest_of() {
     [ "$status" -eq 0 ]
     [[ "$output" == "committed-change"*"No such file"* ]]
     hull --root "$R" history "$REG/app/committed:1" | grep -q via-registry
+}
+
+@test "two processes pulling the same image at once both succeed; one snapshot per layer" {
+    hull --root "$T/src" import "$T/tiny.tar" twice:1 >/dev/null
+    run hull --root "$T/src" push -q twice:1 "$REG/twice/img:1"
+    [ "$status" -eq 0 ]
+    local pushed=$output
+    hull --root "$R" pull -q "$REG/twice/img:1" >"$BATS_TEST_TMPDIR/a.out" 2>&1 3>&- &
+    local p1=$!
+    hull --root "$R" pull -q "$REG/twice/img:1" >"$BATS_TEST_TMPDIR/b.out" 2>&1 3>&- &
+    local p2=$!
+    wait "$p1"
+    wait "$p2"
+    [ "$(tail -n1 "$BATS_TEST_TMPDIR/a.out")" = "$pushed" ]
+    [ "$(tail -n1 "$BATS_TEST_TMPDIR/b.out")" = "$pushed" ]
+    [ "$(hull --root "$R" images -q | wc -l)" -eq 1 ]
+    # one snapshot per layer, no temp dirs left, every blob verifies
+    [ "$(ls "$R/snapshots" | wc -l)" -eq "$(hull --root "$R" image inspect "$REG/twice/img:1" |
+        jq '.[0].RootFS.Layers | length')" ]
+    ! ls "$R/snapshots" | grep -q tmp
+    run hull --root "$R" image verify "$REG/twice/img:1"
+    [ "$status" -eq 0 ]
 }
