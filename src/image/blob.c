@@ -41,7 +41,10 @@ struct blob_writer {
     int fd;
     char *tmp_name; /* named fallback only */
     struct image_sha256 *h;
-    uint64_t size;
+    uint64_t size;    /* bytes taken (hashed): written or buffered */
+    uint64_t written; /* bytes in the file */
+    char *buf;        /* small network reads gathered into BLOB_BUF-sized writes */
+    size_t buffered;
 };
 
 int blob_writer_new(struct hull_image_store *s, struct blob_writer **out, hull_error *err)
@@ -66,18 +69,40 @@ int blob_writer_new(struct hull_image_store *s, struct blob_writer **out, hull_e
     return 0;
 }
 
-int blob_writer_write(struct blob_writer *w, const void *data, size_t len, hull_error *err)
+/* Write bytes out and tell a follower they are there. */
+static int write_out(struct blob_writer *w, const void *data, size_t len, hull_error *err)
 {
     if (hull_write_all(w->fd, data, len) < 0)
         return hull_error_set(err, errno, "write a blob in %s", w->s->blobs_dir);
-    image_sha256_update(w->h, data, len);
-    w->size += len;
+    w->written += len;
     if (w->follow) {
         pthread_mutex_lock(&w->follow->lock);
-        w->follow->size = w->size;
+        w->follow->size = w->written;
         pthread_cond_broadcast(&w->follow->cond);
         pthread_mutex_unlock(&w->follow->lock);
     }
+    return 0;
+}
+
+int blob_writer_flush(struct blob_writer *w, hull_error *err)
+{
+    size_t n = w->buffered;
+    w->buffered = 0;
+    return n ? write_out(w, w->buf, n, err) : 0;
+}
+
+int blob_writer_write(struct blob_writer *w, const void *data, size_t len, hull_error *err)
+{
+    image_sha256_update(w->h, data, len);
+    w->size += len;
+    if (w->buffered + len > BLOB_BUF && blob_writer_flush(w, err) < 0)
+        return -1;
+    if (len >= BLOB_BUF)
+        return write_out(w, data, len, err);
+    if (w->buf == NULL)
+        w->buf = xmalloc0(BLOB_BUF);
+    memcpy(w->buf + w->buffered, data, len);
+    w->buffered += len;
     return 0;
 }
 
@@ -93,7 +118,7 @@ struct blob_follow *blob_writer_follow(struct blob_writer *w, hull_error *err)
     pthread_mutex_init(&f->lock, NULL);
     pthread_cond_init(&f->cond, NULL);
     f->fd = fd;
-    f->size = w->size;
+    f->size = w->written;
     w->follow = f;
     return f;
 }
@@ -156,6 +181,7 @@ void blob_writer_abort(struct blob_writer *w)
         close(w->fd);
     image_sha256_free(w->h);
     free(w->tmp_name);
+    free(w->buf);
     free(w);
 }
 
@@ -165,6 +191,8 @@ int blob_writer_commit(struct blob_writer *w, const char *expected, int64_t expe
     char digest[HULL_DIGEST_BUF], proc[32];
     int r = -1;
 
+    if (blob_writer_flush(w, err) < 0)
+        goto out;
     image_sha256_final(w->h, digest);
     w->h = NULL;
     if (expected_size >= 0 && (uint64_t)expected_size != w->size) {

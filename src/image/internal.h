@@ -84,6 +84,8 @@ char *image_time_string(int64_t t);
 struct blob_writer;
 int blob_writer_new(struct hull_image_store *s, struct blob_writer **out, hull_error *err);
 int blob_writer_write(struct blob_writer *w, const void *data, size_t len, hull_error *err);
+/* Writes are gathered into 256 KiB; flush writes out the rest (commit does too). */
+int blob_writer_flush(struct blob_writer *w, hull_error *err);
 /* Verify and publish; frees w in all cases. */
 int blob_writer_commit(struct blob_writer *w, const char *expected, int64_t expected_size,
                        char out[HULL_DIGEST_BUF], hull_error *err);

@@ -211,6 +211,8 @@ static int fetch_blob(struct blob_job *j)
                        j->d->digest, (unsigned long long)j->got, (long long)j->d->size);
         goto out;
     }
+    if (blob_writer_flush(j->w, j->err) < 0)
+        goto out;
     blob_follow_end(j->f, true); /* every byte is in: the unpack finishes while we sync */
     ret = blob_writer_commit(j->w, j->d->digest, j->d->size, NULL, j->err);
     j->w = NULL;
