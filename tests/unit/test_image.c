@@ -684,6 +684,79 @@ static void unpack_limits_stop_bombs(void **state)
 
 /* ---- diff ----------------------------------------------------------------------------- */
 
+/* A layer unpacked while its blob is written (a pull): the reader waits for the
+ * writer, the snapshot appears only when the blob verified and the diff_id matched,
+ * and otherwise nothing of it remains. */
+static void stream_case(struct hull_image_store *s, const char *root, const char *tar, size_t len,
+                        const char *diff_id, bool blob_ok, int want)
+{
+    char digest[HULL_DIGEST_BUF];
+    struct hull_image_descriptor d = {.media_type = (char *)HULL_MT_OCI_LAYER,
+                                      .size = (int64_t)len};
+    struct snapshot_stream *st = NULL;
+    struct blob_writer *w = NULL;
+    struct blob_follow *f;
+    hull_error err = {0};
+    int r;
+
+    hull_image_digest_bytes(tar, len, digest);
+    d.digest = digest;
+    assert_int_equal(blob_writer_new(s, &w, &err), 0);
+    f = blob_writer_follow(w, &err);
+    assert_non_null(f);
+    assert_int_equal(snapshot_stream_start(s, &d, diff_id, NULL, f, &st, &err), 0);
+    assert_non_null(st);
+    for (size_t off = 0; off < len; off += 700) /* small pieces, as from the network */
+        assert_int_equal(blob_writer_write(w, tar + off, len - off < 700 ? len - off : 700, &err),
+                         0);
+    assert_int_equal(blob_writer_flush(w, &err), 0);
+    blob_follow_end(f, blob_ok);
+    if (blob_ok)
+        assert_int_equal(blob_writer_commit(w, digest, (int64_t)len, NULL, &err), 0);
+    else
+        blob_writer_abort(w);
+    r = snapshot_stream_finish(st, blob_ok, &err);
+    blob_follow_free(f);
+    if (r != want)
+        fail_msg("stream unpack returned %d, wanted %d: %s", r, want, err.msg ? err.msg : "");
+    if (r < 0)
+        assert_non_null(strstr(err.msg, "does not match the config's diff_id"));
+    hull_error_clear(&err);
+    {
+        _cleanup_free_ char *snaps = xasprintf("%s/snapshots", root);
+        assert_int_equal(count_entries(snaps), blob_ok && want == 0 ? 1 : 0);
+    }
+}
+
+static void layers_unpack_while_they_download(void **state)
+{
+    static const struct tentry t[] = {{"etc", AE_IFDIR, NULL, NULL, 0755, false, 0},
+                                      {"etc/hello", AE_IFREG, "hello\n", NULL, 0644, false, 0}};
+    _cleanup_free_ char *root = tmpdir(), *tar = NULL, *hello = NULL, *data = NULL;
+    struct hull_image_store *s = NULL;
+    char diff_id[HULL_DIGEST_BUF];
+    size_t len = 0;
+    int fd;
+    (void)state;
+
+    fd = make_tar(t, 2);
+    assert_int_equal(hull_read_fd(fd, 1u << 20, &tar, &len, NULL), 0);
+    close(fd);
+    hull_image_digest_bytes(tar, len, diff_id); /* a plain tar: digest = diff_id */
+    open_store(root, &s);
+    /* a diff_id the content does not have: refused, nothing left */
+    stream_case(s, root, tar, len, D1, true, -1);
+    /* the blob failed (digest, size, download): nothing left, no error of its own */
+    stream_case(s, root, tar, len, diff_id, false, 0);
+    /* all good: the snapshot holds the layer */
+    stream_case(s, root, tar, len, diff_id, true, 0);
+    hello = xasprintf("%s/snapshots/%s/fs/etc/hello", root, diff_id + 7);
+    assert_int_equal(hull_read_file(hello, 100, &data, NULL, NULL), 0);
+    assert_string_equal(data, "hello\n");
+    hull_image_store_free(s);
+    hull_rm_rf(root);
+}
+
 static void upper_dirs_become_oci_diffs(void **state)
 {
     _cleanup_free_ char *dir = tmpdir(), *p = NULL;
@@ -748,6 +821,7 @@ int main(void)
         cmocka_unit_test(concurrent_writers_do_not_corrupt),
         cmocka_unit_test(unpack_defends_and_translates),
         cmocka_unit_test(unpack_limits_stop_bombs),
+        cmocka_unit_test(layers_unpack_while_they_download),
         cmocka_unit_test(upper_dirs_become_oci_diffs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
