@@ -684,6 +684,119 @@ static void unpack_limits_stop_bombs(void **state)
 
 /* ---- diff ----------------------------------------------------------------------------- */
 
+/* gzip `len` bytes (libarchive's raw writer), into a fresh buffer. */
+static char *gzip_bytes(const char *data, size_t len, size_t *out_len)
+{
+    struct archive *a = archive_write_new();
+    struct archive_entry *e = archive_entry_new();
+    size_t cap = len + 4096, used = 0;
+    char *out = xmalloc0(cap);
+
+    archive_write_set_format_raw(a);
+    archive_write_add_filter_gzip(a);
+    archive_write_set_bytes_per_block(a, 0);
+    assert_int_equal(archive_write_open_memory(a, out, cap, &used), ARCHIVE_OK);
+    archive_entry_set_pathname(e, "x");
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_size(e, (la_int64_t)len);
+    assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+    assert_int_equal(archive_write_data(a, data, len), (la_ssize_t)len);
+    archive_write_close(a);
+    archive_write_free(a);
+    archive_entry_free(e);
+    *out_len = used;
+    return out;
+}
+
+struct trickle {
+    const char *data;
+    size_t len, off, step;
+};
+
+static ssize_t trickle_read(void *data, void *buf, size_t len)
+{
+    struct trickle *t = data;
+    size_t n = t->len - t->off;
+    n = n < t->step ? n : t->step;
+    n = n < len ? n : len;
+    memcpy(buf, t->data + t->off, n);
+    t->off += n;
+    return (ssize_t)n;
+}
+
+/* Unpack `data` handed over `step` bytes at a time; 0 or -1 with the message. */
+static int unpack_trickle(const char *data, size_t len, size_t step, char *diff_id, char **msg)
+{
+    _cleanup_free_ char *dir = tmpdir();
+    struct trickle t = {data, len, 0, step};
+    struct hull_image_unpack_result res = {0};
+    hull_error err = {0};
+    int root = open(dir, O_RDONLY | O_DIRECTORY), r;
+
+    r = unpack_stream(trickle_read, &t, true, root, NULL, &res, &err);
+    close(root);
+    hull_rm_rf(dir);
+    if (diff_id)
+        memcpy(diff_id, res.diff_id, HULL_DIGEST_BUF);
+    *msg = err.msg ? xstrdup(err.msg) : NULL;
+    hull_error_clear(&err);
+    return r;
+}
+
+/* gzip layers go through ISA-L: byte-sized reads (headers and trailers split
+ * anywhere), concatenated members, and every kind of damage. */
+static void gzip_layers_stream_in_any_pieces(void **state)
+{
+    static const struct tentry t[] = {{"etc", AE_IFDIR, NULL, NULL, 0755, false, 0},
+                                      {"etc/hello", AE_IFREG, "hello\n", NULL, 0644, false, 0}};
+    _cleanup_free_ char *tar = NULL, *gz = NULL, *gz1 = NULL, *gz2 = NULL, *two = NULL, *bad = NULL,
+                        *msg = NULL;
+    char want[HULL_DIGEST_BUF], got[HULL_DIGEST_BUF];
+    size_t len = 0, glen, g1, g2;
+    int fd;
+    (void)state;
+
+    fd = make_tar(t, 2);
+    assert_int_equal(hull_read_fd(fd, 1u << 20, &tar, &len, NULL), 0);
+    close(fd);
+    hull_image_digest_bytes(tar, len, want);
+    gz = gzip_bytes(tar, len, &glen);
+    assert_true(glen > 18 && (unsigned char)gz[0] == 0x1f);
+    for (size_t step = 1; step <= 4096; step *= 8) {
+        if (unpack_trickle(gz, glen, step, got, &msg) < 0)
+            fail_msg("step %zu: %s", step, msg);
+        assert_string_equal(got, want);
+    }
+    /* two members: the tar split at 700 bytes */
+    gz1 = gzip_bytes(tar, 700, &g1);
+    gz2 = gzip_bytes(tar + 700, len - 700, &g2);
+    two = xmalloc0(g1 + g2);
+    memcpy(two, gz1, g1);
+    memcpy(two + g1, gz2, g2);
+    if (unpack_trickle(two, g1 + g2, 3, got, &msg) < 0)
+        fail_msg("two members: %s", msg);
+    assert_string_equal(got, want);
+    /* trailing bytes, a truncated stream, a wrong CRC, a broken deflate block */
+    bad = xmalloc0(glen + 3);
+    memcpy(bad, gz, glen);
+    memcpy(bad + glen, "XYZ", 3);
+    assert_int_equal(unpack_trickle(bad, glen + 3, 5, NULL, &msg), -1);
+    assert_non_null(strstr(msg, "data after the end of the gzip stream"));
+    free(msg);
+    assert_int_equal(unpack_trickle(gz, glen - 10, 5, NULL, &msg), -1);
+    assert_non_null(msg);
+    free(msg);
+    memcpy(bad, gz, glen);
+    bad[glen - 8] ^= 0x55; /* CRC32 */
+    assert_int_equal(unpack_trickle(bad, glen, 7, NULL, &msg), -1);
+    assert_non_null(strstr(msg, "gzip CRC or length mismatch"));
+    free(msg);
+    memcpy(bad, gz, glen);
+    memset(bad + 10, 0xff, 8); /* the first deflate block header */
+    assert_int_equal(unpack_trickle(bad, glen, 7, NULL, &msg), -1);
+    assert_non_null(strstr(msg, "decompress layer"));
+}
+
 /* A layer unpacked while its blob is written (a pull): the reader waits for the
  * writer, the snapshot appears only when the blob verified and the diff_id matched,
  * and otherwise nothing of it remains. */
@@ -821,6 +934,7 @@ int main(void)
         cmocka_unit_test(concurrent_writers_do_not_corrupt),
         cmocka_unit_test(unpack_defends_and_translates),
         cmocka_unit_test(unpack_limits_stop_bombs),
+        cmocka_unit_test(gzip_layers_stream_in_any_pieces),
         cmocka_unit_test(layers_unpack_while_they_download),
         cmocka_unit_test(upper_dirs_become_oci_diffs),
     };
