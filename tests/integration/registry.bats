@@ -614,3 +614,29 @@ digest_of() {
     run hull --root "$R" image verify "$REG/twice/img:1"
     [ "$status" -eq 0 ]
 }
+
+@test "kill -9 during a pull: the next pull completes, prune removes what was left" {
+    mkdir -p "$BATS_TEST_TMPDIR/big/data"
+    head -c $((24 << 20)) /dev/urandom >"$BATS_TEST_TMPDIR/big/data/random"
+    hull --root "$T/src" import "$BATS_TEST_TMPDIR/big" big:1 >/dev/null
+    run hull --root "$T/src" push -q --tls-verify=false big:1 "$PLAIN/big/img:1"
+    [ "$status" -eq 0 ]
+    local pushed=$output
+    # killed while the layer downloads and unpacks (or just after, on a fast machine)
+    timeout -s KILL 0.15 "$HULL" --root "$R" pull -q --tls-verify=false "$PLAIN/big/img:1" >/dev/null 2>&1 3>&- || true
+    # whatever was left is no image, and no blob under a wrong name
+    for b in "$R"/images/blobs/sha256/*; do
+        [ -e "$b" ] || continue
+        [ "$(sha256sum <"$b" | cut -d' ' -f1)" = "$(basename "$b")" ]
+    done
+    run hull --root "$R" pull -q --tls-verify=false "$PLAIN/big/img:1"
+    [ "$status" -eq 0 ]
+    [ "$output" = "$pushed" ]
+    run hull --root "$R" image verify "$PLAIN/big/img:1"
+    [ "$status" -eq 0 ]
+    run hull --root "$R" image prune
+    [ "$status" -eq 0 ]
+    ! ls -A "$R/snapshots" | grep -q tmp
+    [ "$(ls "$R/snapshots" | wc -l)" -eq 1 ] # one layer: one snapshot
+    [ -z "$(ls -A "$R/images/tmp")" ]
+}
