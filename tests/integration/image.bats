@@ -419,7 +419,8 @@ top_layer_blob() { # top_layer_blob IMAGE -> path of its top layer's blob
     local id=$(hullc inspect c1 | jq -r '.[0].Id')
     [ "$(getfattr --absolute-names --only-values -n trusted.overlay.opaque \
         "$ROOT/containers/$id/upper/usr/sbin")" = y ]
-    run -0 hullc commit -m "my change" -c 'CMD ["cat", "/etc/motd"]' -c 'ENV FOO=bar' c1 mine:1
+    run -0 hullc commit -m "my change" -a "Jane <jane@example.org>" -c 'CMD ["cat", "/etc/motd"]' \
+        -c 'ENV FOO=bar' c1 mine:1
     [[ "$output" =~ ^sha256:[0-9a-f]{64}$ ]]
     [ "$output" = "$(hull image inspect mine:1 | jq -r '.[0].Id')" ]
     # exactly the changes: no /etc/hosts or /etc/resolv.conf mount points, no overlay xattrs
@@ -432,6 +433,7 @@ top_layer_blob() { # top_layer_blob IMAGE -> path of its top layer's blob
         "$(($(hull image inspect busybox | jq '.[0].RootFS.Layers | length') + 1))" ]
     hull history mine:1 | sed -n 2p | grep -q "my change"
     [ "$(hull image inspect mine:1 | jq -r '.[0].Config.Env[]' | grep -c '^FOO=bar$')" = 1 ]
+    [ "$(hull image inspect mine:1 | jq -r '.[0].Author')" = "Jane <jane@example.org>" ]
     # a container of the new image sees the change, the deletion and the opaque dir
     run -0 hullc run --rm mine:1
     [ "$output" = hello ]
