@@ -13,7 +13,7 @@ DEPS = build-essential pkg-config meson ninja-build clang \
 	libcurl4-openssl-dev apache2-utils curl openssl \
 	bats busybox-static jq python3 iproute2 uidmap procps util-linux \
 	crun runc podman hyperfine time \
-	criu containerd docker.io docker-registry skopeo containernetworking-plugins lynis \
+	criu containerd docker.io docker-registry skopeo umoci containernetworking-plugins lynis \
 	zlib1g-dev libxml2-utils attr sqlite3 iptables
 
 .PHONY: all build asan deps demo check test unit integration bench clean fuzz
