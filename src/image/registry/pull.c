@@ -264,8 +264,9 @@ static void *worker(void *arg)
  * layers), each layer is unpacked into its snapshot while it downloads. */
 static int fetch_blobs(struct reg_client *c, struct hull_image_store *s, const char *path,
                        const struct hull_image_manifest *m, const struct hull_image_config *cfg,
-                       hull_error *err)
+                       const char *cfg_data, size_t cfg_len, hull_error *err)
 {
+    hull_error cfg_err = {0};
     char(*chain)[HULL_DIGEST_BUF] = xmalloc0((m->n_layers + 1) * HULL_DIGEST_BUF);
     size_t *layer_of = xmalloc0((m->n_layers + 2) * sizeof(*layer_of));
     _cleanup_free_ char *scope = reg_scope(path, false);
@@ -283,7 +284,7 @@ static int fetch_blobs(struct reg_client *c, struct hull_image_store *s, const c
         bool dup = false;
         for (size_t k = 0; k < n; k++)
             dup = dup || strcmp(want[k]->digest, d->digest) == 0;
-        if (dup || hull_image_blob_exists(s, d->digest))
+        if (dup || (i == 0 && cfg_data) || hull_image_blob_exists(s, d->digest))
             continue;
         layer_of[n] = i;
         want[n++] = d;
@@ -323,13 +324,21 @@ static int fetch_blobs(struct reg_client *c, struct hull_image_store *s, const c
         }
     if (nth == 0 && n > 0)
         worker(&p); /* no thread could start: do the work here */
+    /* the config (fetched and verified already) is stored while the layers download */
+    if (cfg_data &&
+        hull_image_blob_put_mem(s, cfg_data, cfg_len, m->config.digest, NULL, &cfg_err) < 0)
+        p.abort = 1;
     for (size_t i = 0; i < nth; i++)
         pthread_join(th[i], NULL);
     if (p.failed) {
         hull_error *e = &p.errs[p.failed - 1];
         hull_error_msg(err, e->errnum, "%s", e->msg ? e->msg : "blob download failed");
         ret = -1;
+    } else if (cfg_err.msg) {
+        hull_error_msg(err, cfg_err.errnum, "%s", cfg_err.msg);
+        ret = -1;
     }
+    hull_error_clear(&cfg_err);
     for (size_t i = 0; i < n; i++)
         hull_error_clear(&p.errs[i]);
     free(p.errs);
@@ -345,19 +354,61 @@ static int fetch_blobs(struct reg_client *c, struct hull_image_store *s, const c
 
 /* ---- pull ------------------------------------------------------------------------------- */
 
-/* The config first: its diff_ids name the snapshots the layers unpack into. */
+/* The config first: its diff_ids name the snapshots the layers unpack into. It is
+ * small: fetched into memory and verified here; a config not yet in the store is left
+ * in *pending for fetch_blobs to store while the layers download (its fsync off the
+ * critical path). */
 static int fetch_config(struct reg_client *c, struct hull_image_store *s, const char *path,
                         const struct hull_image_manifest *m, struct hull_image_config **out,
-                        hull_error *err)
+                        char **pending, size_t *pending_len, hull_error *err)
 {
-    struct hull_image_manifest only = {.config = m->config};
-    _cleanup_free_ char *data = NULL;
-    size_t len;
+    _cleanup_free_ char *url = NULL, *scope = NULL, *what = NULL;
+    char got[HULL_DIGEST_BUF];
+    struct reg_resp r = {0};
+    struct reg_req q;
+    int ret = -1;
 
-    if (fetch_blobs(c, s, path, &only, NULL, err) < 0 ||
-        hull_image_blob_read(s, m->config.digest, HULL_IMAGE_MAX_CONFIG, &data, &len, err) < 0)
-        return -1;
-    return hull_image_config_parse(data, len, out, err);
+    *pending = NULL;
+    if (hull_image_blob_exists(s, m->config.digest)) {
+        _cleanup_free_ char *data = NULL;
+        size_t len;
+        if (hull_image_blob_read(s, m->config.digest, HULL_IMAGE_MAX_CONFIG, &data, &len, err) < 0)
+            return -1;
+        return hull_image_config_parse(data, len, out, err);
+    }
+    url = xasprintf("/v2/%s/blobs/%s", path, m->config.digest);
+    scope = reg_scope(path, false);
+    what = xasprintf("config %s", m->config.digest);
+    reg_req_init(&q, "GET", url);
+    q.scope = scope;
+    q.max_body = HULL_IMAGE_MAX_CONFIG;
+    q.what = what;
+    if (reg_do(c, &q, &r, err) < 0)
+        goto out;
+    if (r.status == 404) {
+        hull_error_msg(err, ENOENT, "blob %s: not found in registry %s", m->config.digest,
+                       c->domain);
+        goto out;
+    }
+    if (r.status != 200) {
+        reg_http_error(c, &r, what, err);
+        goto out;
+    }
+    hull_image_digest_bytes(r.body ? r.body : "", r.len, got);
+    if ((int64_t)r.len != m->config.size || strcmp(got, m->config.digest) != 0) {
+        hull_error_msg(err, EIO, "blob %s: content digest is %s, %zu bytes (corrupt or tampered)",
+                       m->config.digest, got, r.len);
+        goto out;
+    }
+    if (hull_image_config_parse(r.body ? r.body : "", r.len, out, err) < 0)
+        goto out;
+    *pending = r.body;
+    *pending_len = r.len;
+    r.body = NULL;
+    ret = 0;
+out:
+    reg_resp_clear(&r);
+    return ret;
 }
 
 /* --all-platforms: every manifest of the index besides `picked`, with its blobs. */
@@ -389,7 +440,7 @@ static int fetch_other_platforms(struct reg_client *c, struct hull_image_store *
                                   d->digest, len, (long long)d->size);
         if (hull_image_manifest_parse(data, len, d->media_type, &m, err) < 0)
             return hull_error_prefix(err, "manifest %s", d->digest);
-        r = fetch_blobs(c, s, path, m, NULL, err);
+        r = fetch_blobs(c, s, path, m, NULL, NULL, 0, err);
         hull_image_manifest_free(m);
         if (r < 0 || hull_image_blob_put_mem(s, data, len, d->digest, NULL, err) < 0)
             return -1;
@@ -406,6 +457,8 @@ static int pull_locked(struct hull_image_store *s, const struct hull_image_ref *
     struct hull_image_config *cfg = NULL;
     struct hull_image_index *ix = NULL;
     struct reg_client *c = NULL;
+    _cleanup_free_ char *cfg_data = NULL;
+    size_t cfg_len = 0;
     enum hull_image_doc_kind kind;
     char digest[HULL_DIGEST_BUF], idigest[HULL_DIGEST_BUF] = "";
     size_t len;
@@ -466,8 +519,8 @@ static int pull_locked(struct hull_image_store *s, const struct hull_image_ref *
                            m->layers[i].digest, m->layers[i].media_type);
             goto out;
         }
-    if (fetch_config(c, s, ref->path, m, &cfg, err) < 0 ||
-        fetch_blobs(c, s, ref->path, m, cfg, err) < 0) {
+    if (fetch_config(c, s, ref->path, m, &cfg, &cfg_data, &cfg_len, err) < 0 ||
+        fetch_blobs(c, s, ref->path, m, cfg, cfg_data, cfg_len, err) < 0) {
         hull_error_prefix(err, "pull %s", familiar);
         goto out;
     }
