@@ -262,6 +262,7 @@ struct ensure_pool {
     struct hull_image_store *s;
     const struct hull_image *img;
     char (*chain)[HULL_DIGEST_BUF];
+    size_t *todo, n_todo; /* layers without a snapshot */
     pthread_mutex_t lock;
     size_t next;
     int failed; /* index + 1 of the first failure */
@@ -272,12 +273,13 @@ static void *ensure_worker(void *arg)
 {
     struct ensure_pool *p = arg;
     for (;;) {
-        size_t i;
+        size_t k, i;
         pthread_mutex_lock(&p->lock);
-        i = p->failed ? p->img->manifest->n_layers : p->next++;
+        k = p->failed ? p->n_todo : p->next++;
         pthread_mutex_unlock(&p->lock);
-        if (i >= p->img->manifest->n_layers)
+        if (k >= p->n_todo)
             return NULL;
+        i = p->todo[k];
         if (snapshot_ensure(p->s, &p->img->manifest->layers[i], p->img->config->diff_ids[i],
                             i ? p->chain[i - 1] : NULL, NULL, &p->errs[i]) < 0) {
             pthread_mutex_lock(&p->lock);
@@ -302,16 +304,22 @@ int hull_image_ensure_snapshots(struct hull_image_store *s, const struct hull_im
                               img->config->n_diff_ids);
     p.chain = xmalloc0((n + 1) * HULL_DIGEST_BUF);
     p.errs = xmalloc0((n + 1) * sizeof(*p.errs));
+    p.todo = xmalloc0((n + 1) * sizeof(*p.todo));
     hull_image_chain_ids(img->config->diff_ids, n, p.chain);
+    /* Usually every snapshot is there (hull run): no thread for that. */
+    for (size_t i = 0; i < n; i++)
+        if (!snapshot_exists(s, img->config->diff_ids[i], i ? p.chain[i - 1] : NULL))
+            p.todo[p.n_todo++] = i;
     pthread_mutex_init(&p.lock, NULL);
     /* Layers are independent (each its own snapshot): unpack them side by side. */
     nth = (size_t)(cpus > 1 ? cpus : 1) + 1;
     nth = nth < ENSURE_THREADS ? nth : ENSURE_THREADS;
-    nth = nth < n ? nth : n;
+    nth = nth < p.n_todo ? nth : p.n_todo;
     for (; started + 1 < nth; started++)
         if (pthread_create(&th[started], NULL, ensure_worker, &p) != 0)
             break;
-    ensure_worker(&p);
+    if (p.n_todo)
+        ensure_worker(&p);
     for (size_t i = 0; i < started; i++)
         pthread_join(th[i], NULL);
     if (p.failed) {
@@ -323,6 +331,7 @@ int hull_image_ensure_snapshots(struct hull_image_store *s, const struct hull_im
         hull_error_clear(&p.errs[i]);
     free(p.errs);
     free(p.chain);
+    free(p.todo);
     pthread_mutex_destroy(&p.lock);
     return r;
 }
