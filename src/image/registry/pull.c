@@ -7,13 +7,17 @@
  * store's blob writer, which hashes every byte; more bytes than the descriptor's
  * size stop the transfer at once, and the blob is published only when digest and
  * size match. A broken download resumes with a Range request; a registry that
- * ignores Range restarts the blob from byte 0.
+ * ignores Range sends the blob again, and the bytes already held are skipped.
+ * Each layer is unpacked by its own thread while it downloads (snapshot.c:
+ * snapshot_stream_*); the snapshot is renamed into place only after the blob
+ * verified and its diff_id matched the config's.
  *
  * Consistency: the gc lock is held shared from the first blob to the record, so a
  * concurrent prune cannot collect blobs we have verified but not yet referenced.
- * The manifest is stored and the image recorded (image_commit: unpack, then refs)
- * only after every blob verified; a failure before that leaves only unreferenced,
- * verified blobs, which prune collects. Layers download in parallel (opts->parallel
+ * The config and the manifest (verified when they arrived) are stored while the
+ * layers download; the image is recorded (image_commit, refs) only after every
+ * blob verified; a failure before that leaves only unreferenced, verified blobs
+ * and snapshots, which prune collects. Layers download in parallel (opts->parallel
  * workers); the first failure cancels the others. */
 #include "internal.h"
 #include "../../base/util.h"
@@ -262,11 +266,28 @@ static void *worker(void *arg)
 
 /* Download the blobs of `m` the store lacks; with cfg (whose diff_ids match the
  * layers), each layer is unpacked into its snapshot while it downloads. */
+/* A small document fetched and verified already (config, manifest): stored by the
+ * main thread while the workers download, so its fsyncs are off the critical path. */
+struct doc {
+    const char *data, *digest;
+    size_t len;
+};
+
+static int store_docs(struct hull_image_store *s, const struct doc *docs, size_t n, hull_error *err)
+{
+    for (size_t i = 0; i < n; i++)
+        if (docs[i].data &&
+            hull_image_blob_put_mem(s, docs[i].data, docs[i].len, docs[i].digest, NULL, err) < 0)
+            return -1;
+    return 0;
+}
+
 static int fetch_blobs(struct reg_client *c, struct hull_image_store *s, const char *path,
                        const struct hull_image_manifest *m, const struct hull_image_config *cfg,
-                       const char *cfg_data, size_t cfg_len, hull_error *err)
+                       const struct doc *docs, size_t n_docs, hull_error *err)
 {
-    hull_error cfg_err = {0};
+    hull_error doc_err = {0};
+    bool cfg_pending = n_docs > 0 && docs[0].data != NULL; /* docs[0]: the config */
     char(*chain)[HULL_DIGEST_BUF] = xmalloc0((m->n_layers + 1) * HULL_DIGEST_BUF);
     size_t *layer_of = xmalloc0((m->n_layers + 2) * sizeof(*layer_of));
     _cleanup_free_ char *scope = reg_scope(path, false);
@@ -284,7 +305,7 @@ static int fetch_blobs(struct reg_client *c, struct hull_image_store *s, const c
         bool dup = false;
         for (size_t k = 0; k < n; k++)
             dup = dup || strcmp(want[k]->digest, d->digest) == 0;
-        if (dup || (i == 0 && cfg_data) || hull_image_blob_exists(s, d->digest))
+        if (dup || (i == 0 && cfg_pending) || hull_image_blob_exists(s, d->digest))
             continue;
         layer_of[n] = i;
         want[n++] = d;
@@ -324,9 +345,7 @@ static int fetch_blobs(struct reg_client *c, struct hull_image_store *s, const c
         }
     if (nth == 0 && n > 0)
         worker(&p); /* no thread could start: do the work here */
-    /* the config (fetched and verified already) is stored while the layers download */
-    if (cfg_data &&
-        hull_image_blob_put_mem(s, cfg_data, cfg_len, m->config.digest, NULL, &cfg_err) < 0)
+    if (store_docs(s, docs, n_docs, &doc_err) < 0)
         p.abort = 1;
     for (size_t i = 0; i < nth; i++)
         pthread_join(th[i], NULL);
@@ -334,11 +353,11 @@ static int fetch_blobs(struct reg_client *c, struct hull_image_store *s, const c
         hull_error *e = &p.errs[p.failed - 1];
         hull_error_msg(err, e->errnum, "%s", e->msg ? e->msg : "blob download failed");
         ret = -1;
-    } else if (cfg_err.msg) {
-        hull_error_msg(err, cfg_err.errnum, "%s", cfg_err.msg);
+    } else if (doc_err.msg) {
+        hull_error_msg(err, doc_err.errnum, "%s", doc_err.msg);
         ret = -1;
     }
-    hull_error_clear(&cfg_err);
+    hull_error_clear(&doc_err);
     for (size_t i = 0; i < n; i++)
         hull_error_clear(&p.errs[i]);
     free(p.errs);
@@ -519,18 +538,23 @@ static int pull_locked(struct hull_image_store *s, const struct hull_image_ref *
                            m->layers[i].digest, m->layers[i].media_type);
             goto out;
         }
-    if (fetch_config(c, s, ref->path, m, &cfg, &cfg_data, &cfg_len, err) < 0 ||
-        fetch_blobs(c, s, ref->path, m, cfg, cfg_data, cfg_len, err) < 0) {
+    if (fetch_config(c, s, ref->path, m, &cfg, &cfg_data, &cfg_len, err) < 0) {
         hull_error_prefix(err, "pull %s", familiar);
         goto out;
+    }
+    {
+        /* the manifest as the registry sent it, so the local digest is the registry's;
+         * unreferenced (prune collects it) until the image is recorded */
+        const struct doc docs[2] = {{cfg_data, m->config.digest, cfg_len}, {data, digest, len}};
+        if (fetch_blobs(c, s, ref->path, m, cfg, docs, 2, err) < 0) {
+            hull_error_prefix(err, "pull %s", familiar);
+            goto out;
+        }
     }
     if (ix && opts->all_platforms && fetch_other_platforms(c, s, ref->path, ix, digest, err) < 0) {
         hull_error_prefix(err, "pull %s", familiar);
         goto out;
     }
-    /* the manifest as the registry sent it, so the local digest is the registry's */
-    if (hull_image_blob_put_mem(s, data, len, digest, NULL, err) < 0)
-        goto out;
     if (ref->digest == NULL)
         full = hull_image_ref_string(ref);
     {
