@@ -9,11 +9,11 @@ ASAN_BUILD ?= build-asan
 MESON ?= meson
 
 DEPS = build-essential pkg-config meson ninja-build clang \
-	libjansson-dev libseccomp-dev libcap-dev libmd-dev libssl-dev libsqlite3-dev libcmocka-dev libarchive-dev \
+	libjansson-dev libseccomp-dev libcap-dev libmd-dev libssl-dev libsqlite3-dev libcmocka-dev libarchive-dev libisal-dev \
 	libcurl4-openssl-dev apache2-utils curl openssl \
 	bats busybox-static jq python3 iproute2 uidmap procps util-linux \
 	crun runc podman hyperfine time \
-	criu containerd docker.io docker-registry skopeo containernetworking-plugins lynis \
+	criu containerd docker.io docker-registry skopeo umoci containernetworking-plugins lynis \
 	zlib1g-dev libxml2-utils attr sqlite3 iptables tini libmicrohttpd-dev
 
 .PHONY: all build asan deps demo check test unit integration bench clean fuzz

@@ -3,8 +3,9 @@
 # data from a private plain-http docker-registry on 127.0.0.1 with `hull pull`,
 # `skopeo copy` (to an OCI layout) and `podman pull` (vfs), each into a fresh empty
 # destination, interleaved round-robin; plus `hull load` of the same image from a local
-# OCI layout (no network: store + unpack). Prints medians, p10/p90, peak RSS and the
-# ratios hull/skopeo, hull/podman. A benchmark, not a test: it asserts nothing.
+# OCI layout (no network: store + unpack) against `umoci unpack` of the same layout when
+# umoci is installed. Prints medians, p10/p90, peak RSS and the ratios hull/skopeo,
+# hull/podman, hull-load/umoci. A benchmark, not a test: it asserts nothing.
 #
 # Environment: N (rounds, default 10), WARMUP (default 1), LAYER_MIB (MiB of random data
 # per added layer, default 11), CMD_TIMEOUT (s, default 180), KEEP=1 keeps the work
@@ -124,6 +125,7 @@ rm -rf "$work/probe"
 
 # --- one sample: fresh destination, sync, time the command, remove the destination ------
 names=(hull skopeo podman hull-load)
+command -v umoci >/dev/null && names+=(umoci) # unpack of the same layout, no network
 declare -A failed
 cmd_of() { # cmd_of NAME DEST -> sets cmd
     local name=$1 dest=$2
@@ -135,6 +137,7 @@ cmd_of() { # cmd_of NAME DEST -> sets cmd
         --storage-driver vfs --cgroup-manager cgroupfs --events-backend file
         pull -q --tls-verify=false "$ref") ;;
     hull-load) cmd=("$hull" --root "$dest/root" --runroot "$dest/run" load -q -i "$layout") ;;
+    umoci) cmd=(umoci --log error unpack --image "$layout:latest" "$dest/bundle") ;;
     esac
 }
 run_one() { # run_one NAME ROUND KEEP
@@ -172,6 +175,7 @@ version_of() {
     hull | hull-load) "$hull" --version 2>/dev/null | head -n1 ;;
     skopeo) skopeo --version 2>/dev/null | head -n1 ;;
     podman) podman --version 2>/dev/null | head -n1 ;;
+    umoci) umoci --version 2>/dev/null | head -n1 ;;
     esac
 }
 desc_of() {
@@ -180,6 +184,7 @@ desc_of() {
     skopeo) echo "copy to oci: layout: download+verify, no unpack" ;;
     podman) echo "pull, vfs: download+verify+unpack (vfs: full copy per layer)" ;;
     hull-load) echo "load local layout: store+unpack, no network" ;;
+    umoci) echo "unpack local layout into one rootfs (+ mtree manifest), no network" ;;
     esac
 }
 
@@ -199,6 +204,9 @@ for name in "${names[@]}"; do
     [ "$name" = hull-load ] && continue
     echo "version  $name: $(version_of "$name")"
 done
+if [ -n "${med[umoci]:-}" ] && [ -n "${med[hull-load]:-}" ]; then
+    echo "unpack:  hull-load/umoci $(ratio "${med[hull-load]}" "${med[umoci]}")"
+fi
 echo
 bench_ratio_lines hull "skopeo podman" "skopeo podman"
 if [ -n "${med[skopeo]:-}" ]; then

@@ -7,6 +7,7 @@
  * first time busybox:latest is asked for. */
 #include "commands.h"
 #include "image/image.h"
+#include "engine/engine.h"
 #include "base/json.h"
 #include "base/util.h"
 
@@ -513,6 +514,15 @@ static int cmd_prune(struct hull_ctx *ctx, int argc, char **argv)
 
 /* ---- import / load / save ------------------------------------------------------------- */
 
+/* A repeated -c/--change value. */
+static void push_change(char ***changes, const char *v)
+{
+    size_t n = hull_strv_len(*changes);
+    *changes = xrealloc(*changes, (n + 2) * sizeof(char *));
+    (*changes)[n] = xstrdup(v);
+    (*changes)[n + 1] = NULL;
+}
+
 static int cmd_import(struct hull_ctx *ctx, int argc, char **argv)
 {
     static const struct option longopts[] = {{"change", required_argument, NULL, 'c'},
@@ -541,10 +551,7 @@ static int cmd_import(struct hull_ctx *ctx, int argc, char **argv)
         if (h > 0)
             continue;
         if (c == 'c') {
-            size_t n = hull_strv_len(changes);
-            changes = xrealloc(changes, (n + 2) * sizeof(char *));
-            changes[n] = xstrdup(optarg);
-            changes[n + 1] = NULL;
+            push_change(&changes, optarg);
         } else if (c == 'm') {
             io.message = optarg;
         } else if (c == OPT_OWNER && sscanf(optarg, "%u:%u%c", &uid, &gid, &extra) == 2) {
@@ -576,6 +583,55 @@ static int cmd_import(struct hull_ctx *ctx, int argc, char **argv)
         printf("%s\n", img->id);
     hull_image_free(img);
     hull_image_store_free(s);
+    return r < 0 ? hull_cmd_error(&err) : 0;
+}
+
+static int cmd_commit(struct hull_ctx *ctx, int argc, char **argv)
+{
+    static const struct option longopts[] = {{"change", required_argument, NULL, 'c'},
+                                             {"message", required_argument, NULL, 'm'},
+                                             {"author", required_argument, NULL, 'a'},
+                                             {"pause", optional_argument, NULL, 'p'},
+                                             {NULL, 0, NULL, 0}};
+    static const char *use = "[-c CHANGE]... [-m MESSAGE] [-a AUTHOR] [--pause=true|false] "
+                             "CONTAINER [REPOSITORY[:TAG]]";
+    struct hull_commit_opts co = {.pause = true};
+    _cleanup_strv_ char **changes = NULL;
+    _cleanup_free_ char *id = NULL;
+    struct hull_engine e = {0};
+    hull_error err = {0};
+    int c, r;
+
+    while ((c = getopt_long(argc, argv, "c:m:a:p", longopts, NULL)) != -1) {
+        if (c == 'c')
+            push_change(&changes, optarg);
+        else if (c == 'm')
+            co.message = optarg;
+        else if (c == 'a')
+            co.author = optarg;
+        else if (c == 'p' && (optarg == NULL || strcmp(optarg, "true") == 0))
+            co.pause = true;
+        else if (c == 'p' && strcmp(optarg, "false") == 0)
+            co.pause = false;
+        else
+            return hull_cmd_usage_error(argv[0], use);
+    }
+    if (optind >= argc || argc - optind > 2)
+        return hull_cmd_usage_error(argv[0], use);
+    co.changes = changes;
+    co.image = argc - optind == 2 ? argv[optind + 1] : NULL;
+    if (hull_engine_open(&e, ctx->root, ctx->runroot, &err) < 0)
+        return hull_cmd_error(&err);
+    if (hull_cmd_open_image_store(ctx, &e.images, &err) < 0) {
+        hull_engine_close(&e);
+        return hull_cmd_error(&err);
+    }
+    r = hull_engine_commit(&e, argv[optind], &co, &id, &err);
+    if (r == 0)
+        printf("%s\n", id);
+    hull_image_store_free(e.images);
+    e.images = NULL;
+    hull_engine_close(&e);
     return r < 0 ? hull_cmd_error(&err) : 0;
 }
 
@@ -760,6 +816,8 @@ int hull_cmd_images(struct hull_ctx *ctx, int argc, char **argv)
         return cmd_import(ctx, argc, argv);
     if (strcmp(argv[0], "load") == 0)
         return cmd_load(ctx, argc, argv);
+    if (strcmp(argv[0], "commit") == 0)
+        return cmd_commit(ctx, argc, argv);
     return cmd_save(ctx, argc, argv);
 }
 

@@ -31,6 +31,7 @@ static const struct hull_command commands[] = {
     {"import", hull_cmd_images, "make an image from a rootfs tarball or directory"},
     {"load", hull_cmd_images, "load images from an OCI layout/archive or docker save archive"},
     {"save", hull_cmd_images, "save images as an OCI archive or layout"},
+    {"commit", hull_cmd_images, "make an image from a container's changes"},
     {"pull", hull_cmd_registry, "pull an image from a registry"},
     {"push", hull_cmd_registry, "push an image to a registry"},
     {"login", hull_cmd_registry, "log in to a registry (credentials in the auth file)"},

@@ -118,6 +118,17 @@ typedef int (*hull_event_sink)(void *data, json_t *ev);
 int hull_engine_events_to(struct hull_engine *e, int64_t since_ns, int64_t until_ns, char **filters,
                           bool follow, hull_event_sink sink, void *data, hull_error *err);
 
+/* `hull commit`: the container's changes as a new image (tagged o->image when
+ * given); a running container is paused meanwhile (unless !o->pause). *image_id
+ * (may be NULL) gets the new image's ID. */
+struct hull_commit_opts {
+    const char *image; /* "repo[:tag]" or NULL */
+    const char *message, *author;
+    char **changes; /* Dockerfile-style, NULL-terminated, may be NULL */
+    bool pause;
+};
+int hull_engine_commit(struct hull_engine *e, const char *ref, const struct hull_commit_opts *o,
+                       char **image_id, hull_error *err);
 int hull_engine_pause(struct hull_engine *e, const char *ref, bool pause, hull_error *err);
 int hull_engine_rename(struct hull_engine *e, const char *ref, const char *name, hull_error *err);
 /* cgroup counters (runc's stats shape) of a running container. */

@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,12 +26,25 @@
 
 #define BLOB_BUF (256u << 10)
 
+struct blob_follow {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int fd;        /* the reader's own dup of the writer's fd */
+    uint64_t size; /* bytes written so far (under lock) */
+    uint64_t off;  /* bytes read (reader only) */
+    int state;     /* 0 growing, 1 complete, -1 abandoned (under lock) */
+};
+
 struct blob_writer {
     struct hull_image_store *s;
+    struct blob_follow *follow;
     int fd;
     char *tmp_name; /* named fallback only */
     struct image_sha256 *h;
-    uint64_t size;
+    uint64_t size;    /* bytes taken (hashed): written or buffered */
+    uint64_t written; /* bytes in the file */
+    char *buf;        /* small network reads gathered into BLOB_BUF-sized writes */
+    size_t buffered;
 };
 
 int blob_writer_new(struct hull_image_store *s, struct blob_writer **out, hull_error *err)
@@ -55,13 +69,106 @@ int blob_writer_new(struct hull_image_store *s, struct blob_writer **out, hull_e
     return 0;
 }
 
-int blob_writer_write(struct blob_writer *w, const void *data, size_t len, hull_error *err)
+/* Write bytes out and tell a follower they are there. */
+static int write_out(struct blob_writer *w, const void *data, size_t len, hull_error *err)
 {
     if (hull_write_all(w->fd, data, len) < 0)
         return hull_error_set(err, errno, "write a blob in %s", w->s->blobs_dir);
+    w->written += len;
+    if (w->follow) {
+        pthread_mutex_lock(&w->follow->lock);
+        w->follow->size = w->written;
+        pthread_cond_broadcast(&w->follow->cond);
+        pthread_mutex_unlock(&w->follow->lock);
+    }
+    return 0;
+}
+
+int blob_writer_flush(struct blob_writer *w, hull_error *err)
+{
+    size_t n = w->buffered;
+    w->buffered = 0;
+    return n ? write_out(w, w->buf, n, err) : 0;
+}
+
+int blob_writer_write(struct blob_writer *w, const void *data, size_t len, hull_error *err)
+{
     image_sha256_update(w->h, data, len);
     w->size += len;
+    if (w->buffered + len > BLOB_BUF && blob_writer_flush(w, err) < 0)
+        return -1;
+    if (len >= BLOB_BUF)
+        return write_out(w, data, len, err);
+    if (w->buf == NULL)
+        w->buf = xmalloc0(BLOB_BUF);
+    memcpy(w->buf + w->buffered, data, len);
+    w->buffered += len;
     return 0;
+}
+
+struct blob_follow *blob_writer_follow(struct blob_writer *w, hull_error *err)
+{
+    struct blob_follow *f;
+    int fd = fcntl(w->fd, F_DUPFD_CLOEXEC, 3);
+    if (fd < 0) {
+        hull_error_set(err, errno, "dup a blob fd in %s", w->s->blobs_dir);
+        return NULL;
+    }
+    f = xmalloc0(sizeof(*f));
+    pthread_mutex_init(&f->lock, NULL);
+    pthread_cond_init(&f->cond, NULL);
+    f->fd = fd;
+    f->size = w->written;
+    w->follow = f;
+    return f;
+}
+
+void blob_follow_end(struct blob_follow *f, bool complete)
+{
+    if (f == NULL)
+        return;
+    pthread_mutex_lock(&f->lock);
+    if (f->state == 0)
+        f->state = complete ? 1 : -1;
+    pthread_cond_broadcast(&f->cond);
+    pthread_mutex_unlock(&f->lock);
+}
+
+ssize_t blob_follow_read(void *data, void *buf, size_t len)
+{
+    struct blob_follow *f = data;
+    uint64_t avail;
+    int state;
+    ssize_t n;
+
+    pthread_mutex_lock(&f->lock);
+    while (f->off >= f->size && f->state == 0)
+        pthread_cond_wait(&f->cond, &f->lock);
+    avail = f->size - f->off;
+    state = f->state;
+    pthread_mutex_unlock(&f->lock);
+    if (avail == 0) {
+        if (state > 0)
+            return 0;
+        errno = ECANCELED;
+        return -1;
+    }
+    do
+        n = pread(f->fd, buf, len < avail ? len : (size_t)avail, (off_t)f->off);
+    while (n < 0 && errno == EINTR);
+    if (n > 0)
+        f->off += (uint64_t)n;
+    return n;
+}
+
+void blob_follow_free(struct blob_follow *f)
+{
+    if (f == NULL)
+        return;
+    close(f->fd);
+    pthread_mutex_destroy(&f->lock);
+    pthread_cond_destroy(&f->cond);
+    free(f);
 }
 
 void blob_writer_abort(struct blob_writer *w)
@@ -74,6 +181,7 @@ void blob_writer_abort(struct blob_writer *w)
         close(w->fd);
     image_sha256_free(w->h);
     free(w->tmp_name);
+    free(w->buf);
     free(w);
 }
 
@@ -83,6 +191,8 @@ int blob_writer_commit(struct blob_writer *w, const char *expected, int64_t expe
     char digest[HULL_DIGEST_BUF], proc[32];
     int r = -1;
 
+    if (blob_writer_flush(w, err) < 0)
+        goto out;
     image_sha256_final(w->h, digest);
     w->h = NULL;
     if (expected_size >= 0 && (uint64_t)expected_size != w->size) {

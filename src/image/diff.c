@@ -138,6 +138,10 @@ static int write_one(struct tarw *t, int dirfd, const char *name, const char *pr
         return hull_error_set(t->err, errno, "stat %s", path);
     if (S_ISSOCK(st.st_mode))
         return 0;
+    if (S_ISREG(st.st_mode) && st.st_size == 0 && t->opts->skip_empty)
+        for (char *const *p = t->opts->skip_empty; *p; p++)
+            if (strcmp(*p, path) == 0)
+                return 0;
     if (t->opts->overlay_whiteouts && S_ISCHR(st.st_mode) &&
         fs_is_whiteout(st.st_mode, st.st_rdev)) {
         _cleanup_free_ char *wh = xasprintf("%s.wh.%s", prefix, name);
@@ -153,8 +157,10 @@ static int write_one(struct tarw *t, int dirfd, const char *name, const char *pr
             hull_error_set(t->err, errno, "open %s", path);
             goto out;
         }
+        /* trusted.* as root; user.* when the overlay was mounted with userxattr */
         opaque = t->opts->overlay_whiteouts &&
-                 fgetxattr(fd, "trusted.overlay.opaque", v, sizeof(v)) == 1 && v[0] == 'y';
+                 ((fgetxattr(fd, "trusted.overlay.opaque", v, sizeof(v)) == 1 && v[0] == 'y') ||
+                  (fgetxattr(fd, "user.overlay.opaque", v, sizeof(v)) == 1 && v[0] == 'y'));
         archive_entry_set_pathname(e, dpath);
         archive_entry_set_size(e, 0);
         add_xattrs(e, fd);

@@ -223,6 +223,8 @@ struct hull_image_tar_opts {
     bool gzip;              /* compress (without a gzip timestamp) */
     int64_t clamp_mtime;    /* >= 0: no entry newer than this (reproducible builds) */
     int64_t uid, gid;       /* >= 0: owner of every entry */
+    char *const *skip_empty; /* paths ("etc/hosts") left out when they are empty files:
+                                the mount points a runtime made (NULL-terminated) */
 };
 
 /* Write the tree under `dirfd` as a layer tar (pax, sorted names, hardlinks kept)
@@ -329,6 +331,8 @@ struct hull_image_import_opts {
     char **changes;                 /* Dockerfile-style: CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL,
                                        EXPOSE, VOLUME, STOPSIGNAL (NULL-terminated, may be NULL) */
     const char *message;            /* history comment */
+    const char *created_by;         /* history created_by; NULL = "hull import FILE" */
+    const char *author;             /* config "author"; NULL = the base's (or none) */
     const char *platform;           /* os/arch[/variant] of the config; NULL = host */
     int64_t created;                /* seconds since the epoch; < 0 = now */
     struct hull_image_tar_opts tar; /* for directories: ownership/mtime of the tar */
@@ -341,6 +345,15 @@ struct hull_image_import_opts {
 int hull_image_import(struct hull_image_store *s, const char *path,
                       const struct hull_image_import_opts *opts, struct hull_image **out,
                       hull_error *err);
+
+/* `hull commit`: the container's upper dir (its diff against its image, overlay
+ * whiteouts turned into OCI ones) becomes a new layer on top of the image the
+ * container was created from (found in its rootfs.json); opts->base is ignored.
+ * Refused for containers whose rootfs was copied (no overlay: no diff). The caller
+ * pauses a running container first. */
+int hull_image_commit_container(struct hull_image_store *s, const char *container_id,
+                                const struct hull_image_import_opts *opts, struct hull_image **out,
+                                hull_error *err);
 
 /* Load an OCI layout directory, an OCI archive or a `docker save` archive (tar,
  * optionally compressed; "-" = stdin). Every image found is stored and unpacked;

@@ -277,9 +277,14 @@ static json_t *make_config(const struct hull_image_import_opts *opts, const char
         hist = json_array();
         json_object_set_new(root, "history", hist);
     }
-    by = xasprintf("hull %s %s", base ? "commit" : "import",
-                   strcmp(path, "-") == 0 ? "-"
-                                          : (strrchr(path, '/') ? strrchr(path, '/') + 1 : path));
+    if (opts->created_by)
+        by = xstrdup(opts->created_by);
+    else
+        by = xasprintf(
+            "hull %s %s", base ? "commit" : "import",
+            strcmp(path, "-") == 0 ? "-" : (strrchr(path, '/') ? strrchr(path, '/') + 1 : path));
+    if (opts->author)
+        json_object_set_new(root, "author", json_string(opts->author));
     h = json_pack("{s:s, s:s}", "created", created, "created_by", by);
     if (opts->message)
         json_object_set_new(h, "comment", json_string(opts->message));
@@ -370,5 +375,67 @@ int hull_image_import(struct hull_image_store *s, const char *path,
 out:
     json_decref(cfg);
     free(layers);
+    return r;
+}
+
+/* ---- commit ----------------------------------------------------------------------------- */
+
+int hull_image_commit_container(struct hull_image_store *s, const char *container_id,
+                                const struct hull_image_import_opts *opts, struct hull_image **out,
+                                hull_error *err)
+{
+    _cleanup_free_ char *cdir = NULL, *record_path = NULL, *data = NULL, *upper = NULL, *by = NULL;
+    struct hull_image_import_opts o = *opts;
+    struct hull_image *base = NULL;
+    const char *image, *mode;
+    json_t *record = NULL;
+    size_t len;
+    int r = -1;
+
+    if (strchr(container_id, '/') || container_id[0] == '.' || container_id[0] == '\0')
+        return hull_error_msg(err, EINVAL, "invalid container id \"%.140s\"", container_id);
+    cdir = xasprintf("%s/%s", s->containers_dir, container_id);
+    record_path = xasprintf("%s/rootfs.json", cdir);
+    if (hull_read_file(record_path, 1u << 20, &data, &len, err) < 0)
+        return hull_error_prefix(err, "container %s has no image root filesystem", container_id);
+    record = json_loadb(data, len, 0, NULL);
+    image = json_string_value(json_object_get(record, "image"));
+    mode = json_string_value(json_object_get(record, "mode"));
+    if (image == NULL || mode == NULL) {
+        hull_error_msg(err, EINVAL, "container %s: %s: no image or mode", container_id,
+                       record_path);
+        goto out;
+    }
+    if (strcmp(mode, "overlay") != 0) {
+        hull_error_msg(err, ENOTSUP,
+                       "container %s: its root filesystem is a copy (mode %s), not an overlay: "
+                       "there is no diff to commit",
+                       container_id, mode);
+        goto out;
+    }
+    if (hull_image_lookup(s, image, &base, err) < 0) {
+        hull_error_prefix(err, "container %s: its image", container_id);
+        goto out;
+    }
+    upper = xasprintf("%s/upper", cdir);
+    by = xasprintf("hull commit %s", container_id);
+    o.base = base;
+    o.created_by = opts->created_by ? opts->created_by : by;
+    /* The upper dir as it is: owners and times kept, whiteouts translated; the
+     * mount points of the engine's /etc bind mounts are not the container's
+     * changes (docker leaves them out too). */
+    static char *const mountpoints[] = {"etc/hosts", "etc/resolv.conf", "etc/hostname", NULL};
+    o.tar = (struct hull_image_tar_opts){.overlay_whiteouts = true,
+                                         .gzip = true,
+                                         .clamp_mtime = -1,
+                                         .uid = -1,
+                                         .gid = -1,
+                                         .skip_empty = mountpoints};
+    r = hull_image_import(s, upper, &o, out, err);
+    if (r < 0)
+        hull_error_prefix(err, "commit container %s", container_id);
+out:
+    hull_image_free(base);
+    json_decref(record);
     return r;
 }

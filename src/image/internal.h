@@ -59,6 +59,15 @@ void refs_drop_name(json_t *refs, const char *name);
  * the refs lock. */
 int refs_add(struct hull_image_store *s, const char *digest, const char *name, hull_error *err);
 
+/* Remember which index an image came from (its record's "index"); no record, no-op. */
+int refs_set_index(struct hull_image_store *s, const char *mdigest, const char *idigest,
+                   hull_error *err);
+/* The index the image `mdigest` came from, when it and everything it lists (every
+ * manifest, config and distributable layer) is in the store: 1 with the index's
+ * bytes, media type, digest and parsed form set; else 0. */
+int image_full_index(struct hull_image_store *s, const char *mdigest, char **data, size_t *len,
+                     char **media_type, char digest[HULL_DIGEST_BUF], struct hull_image_index **ix);
+
 /* Read the manifest and config of a stored image into a struct hull_image. */
 int image_open_digest(struct hull_image_store *s, const char *digest, json_t *record,
                       struct hull_image **out, hull_error *err);
@@ -75,10 +84,23 @@ char *image_time_string(int64_t t);
 struct blob_writer;
 int blob_writer_new(struct hull_image_store *s, struct blob_writer **out, hull_error *err);
 int blob_writer_write(struct blob_writer *w, const void *data, size_t len, hull_error *err);
+/* Writes are gathered into 256 KiB; flush writes out the rest (commit does too). */
+int blob_writer_flush(struct blob_writer *w, hull_error *err);
 /* Verify and publish; frees w in all cases. */
 int blob_writer_commit(struct blob_writer *w, const char *expected, int64_t expected_size,
                        char out[HULL_DIGEST_BUF], hull_error *err);
 void blob_writer_abort(struct blob_writer *w);
+
+/* A reader of a blob while it is written (a pull unpacks a layer as it downloads):
+ * blob_follow_read (an unpack_read_fn) waits for bytes until blob_follow_end says
+ * the writer is done (then 0 = end) or gave up (then -1, ECANCELED). The follow
+ * outlives the writer; whoever made it ends and frees it. Readers of a follow do
+ * not get verified bytes: what they make must wait for blob_writer_commit. */
+struct blob_follow;
+struct blob_follow *blob_writer_follow(struct blob_writer *w, hull_error *err);
+void blob_follow_end(struct blob_follow *f, bool complete);
+ssize_t blob_follow_read(void *data, void *buf, size_t len);
+void blob_follow_free(struct blob_follow *f);
 
 /* Store manifest/config bytes and read them back as a parsed image. */
 int store_put_json(struct hull_image_store *s, const char *json, char out[HULL_DIGEST_BUF],
@@ -109,11 +131,28 @@ char *snapshot_dir(struct hull_image_store *s, const char *chain_id);
 int snapshot_ensure(struct hull_image_store *s, const struct hull_image_descriptor *layer,
                     const char *diff_id, const char *parent_chain, char diff_out[HULL_DIGEST_BUF],
                     hull_error *err);
+/* Unpack `layer` into a temp snapshot in a new thread, reading from f while the
+ * blob downloads. *out stays NULL when the snapshot exists already. finish waits
+ * for the thread (the follow must be ended first) and, when blob_ok (the blob's
+ * digest and size matched), checks the diff_id and renames the snapshot into
+ * place; otherwise, or on any error, nothing of it remains. */
+struct snapshot_stream;
+int snapshot_stream_start(struct hull_image_store *s, const struct hull_image_descriptor *layer,
+                          const char *diff_id, const char *parent_chain, struct blob_follow *f,
+                          struct snapshot_stream **out, hull_error *err);
+int snapshot_stream_finish(struct snapshot_stream *st, bool blob_ok, hull_error *err);
 /* chain = parent ? sha256(parent + " " + diff_id) : diff_id */
 void chain_next(const char *parent, const char *diff_id, char out[HULL_DIGEST_BUF]);
 
 /* ---- unpack.c --------------------------------------------------------------------------- */
 
+/* Reads up to len bytes of input; 0 at the end, -1 with errno set on failure. */
+typedef ssize_t (*unpack_read_fn)(void *data, void *buf, size_t len);
+/* hull_image_unpack_fd with any input. Without hash_input, res->digest is "" (the
+ * caller hashes the input itself). */
+int unpack_stream(unpack_read_fn rd, void *rd_data, bool hash_input, int root_dirfd,
+                  const struct hull_image_unpack_opts *opts, struct hull_image_unpack_result *res,
+                  hull_error *err);
 /* Detect a layer's compression from its first bytes: the OCI layer media type. */
 const char *unpack_sniff_media_type(int fd);
 

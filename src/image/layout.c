@@ -92,11 +92,46 @@ static int read_blob(int dirfd, const struct hull_image_descriptor *d, const cha
     return 0;
 }
 
-/* Store the image a descriptor names (picking the platform from an index) and put
- * its manifest digest in `out`. */
 static int load_manifest(struct hull_image_store *s, int dirfd,
                          const struct hull_image_descriptor *d, int depth, const char *what,
-                         char out[HULL_DIGEST_BUF], hull_error *err)
+                         char out[HULL_DIGEST_BUF], char index_out[HULL_DIGEST_BUF],
+                         hull_error *err);
+
+/* The other platforms of an index whose manifests, configs and layers the layout
+ * holds, so that the index can be saved or pushed whole again. True when every
+ * entry of the index is in the store afterwards. */
+static bool load_other_platforms(struct hull_image_store *s, int dirfd,
+                                 const struct hull_image_index *ix,
+                                 const struct hull_image_descriptor *pick, int depth,
+                                 const char *what)
+{
+    bool all = true;
+    for (size_t i = 0; i < ix->n_manifests; i++) {
+        const struct hull_image_descriptor *c = &ix->manifests[i];
+        char got[HULL_DIGEST_BUF], ignored[HULL_DIGEST_BUF] = "";
+        hull_error e = {0};
+        if (c == pick || (strcmp(c->media_type, HULL_MT_OCI_MANIFEST) != 0 &&
+                          strcmp(c->media_type, HULL_MT_DOCKER_MANIFEST) != 0)) {
+            all = all && c == pick;
+            continue;
+        }
+        if (load_manifest(s, dirfd, c, depth + 1, what, got, ignored, &e) < 0) {
+            /* a layout of one platform may list the others without their blobs */
+            hull_error_clear(&e);
+            all = false;
+        }
+    }
+    return all;
+}
+
+/* Store the image a descriptor names (picking the platform from an index) and put
+ * its manifest digest in `out`. When it came through an index whose every platform
+ * the layout holds, all of them are stored and index_out gets the index digest
+ * (else it is left alone). */
+static int load_manifest(struct hull_image_store *s, int dirfd,
+                         const struct hull_image_descriptor *d, int depth, const char *what,
+                         char out[HULL_DIGEST_BUF], char index_out[HULL_DIGEST_BUF],
+                         hull_error *err)
 {
     _cleanup_free_ char *data = NULL, *converted = NULL;
     struct hull_image_manifest *m = NULL;
@@ -119,7 +154,10 @@ static int load_manifest(struct hull_image_store *s, int dirfd,
             hull_image_index_select(ix, &want, &pick, err) < 0)
             r = -1;
         else
-            r = load_manifest(s, dirfd, pick, depth + 1, what, out, err);
+            r = load_manifest(s, dirfd, pick, depth + 1, what, out, index_out, err);
+        if (r == 0 && load_other_platforms(s, dirfd, ix, pick, depth, what) &&
+            hull_image_blob_put_mem(s, data, len, d->digest, NULL, NULL) == 0)
+            snprintf(index_out, HULL_DIGEST_BUF, "%s", d->digest);
         hull_image_platform_clear(&want);
         hull_image_index_free(ix);
         return r < 0 ? hull_error_prefix(err, "%s", what) : 0;
@@ -135,6 +173,9 @@ static int load_manifest(struct hull_image_store *s, int dirfd,
     if (strcmp(m->source_media_type, HULL_MT_OCI_MANIFEST) != 0) {
         converted = hull_image_manifest_to_json(m);
         r = store_put_json(s, converted, out, err);
+        /* an index names it by its original bytes: keep those too */
+        if (r == 0 && depth > 0)
+            r = hull_image_blob_put_mem(s, data, len, d->digest, NULL, err);
     } else {
         r = hull_image_blob_put_mem(s, data, len, d->digest, out, err);
     }
@@ -215,7 +256,7 @@ static int load_oci(struct hull_image_store *s, int dirfd, const char *what, cha
     for (size_t i = 0; i < ix->n_manifests; i++) {
         const struct hull_image_descriptor *d = &ix->manifests[i];
         _cleanup_free_ char *name = NULL;
-        char digest[HULL_DIGEST_BUF];
+        char digest[HULL_DIGEST_BUF], via_index[HULL_DIGEST_BUF] = "";
         char *names[2] = {NULL, NULL};
         if (strcmp(d->media_type, HULL_MT_OCI_MANIFEST) != 0 &&
             strcmp(d->media_type, HULL_MT_OCI_INDEX) != 0 &&
@@ -225,10 +266,12 @@ static int load_oci(struct hull_image_store *s, int dirfd, const char *what, cha
                        d->media_type);
             continue;
         }
-        if (entry_name(d, &name, err) < 0 || load_manifest(s, dirfd, d, 0, what, digest, err) < 0)
+        if (entry_name(d, &name, err) < 0 ||
+            load_manifest(s, dirfd, d, 0, what, digest, via_index, err) < 0)
             goto out;
         names[0] = name;
-        if (image_commit(s, digest, names, err) < 0)
+        if (image_commit(s, digest, names, err) < 0 ||
+            (via_index[0] && refs_set_index(s, digest, via_index, err) < 0))
             goto out;
         report(s, loaded, digest, names);
     }

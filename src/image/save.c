@@ -41,14 +41,74 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* A manifest of the index and what it lists. Nondistributable layers that are not
+ * here stay out, as in a push. */
+static int add_index_child(struct save *sv, const char *digest, hull_error *err)
+{
+    _cleanup_free_ char *data = NULL;
+    struct hull_image_manifest *m = NULL;
+    size_t len;
+
+    if (hull_image_blob_read(sv->s, digest, HULL_IMAGE_MAX_MANIFEST, &data, &len, err) < 0 ||
+        hull_image_manifest_parse(data, len, NULL, &m, err) < 0)
+        return -1;
+    add_blob(sv, digest);
+    add_blob(sv, m->config.digest);
+    for (size_t i = 0; i < m->n_layers; i++)
+        if (hull_image_blob_exists(sv->s, m->layers[i].digest))
+            add_blob(sv, m->layers[i].digest);
+    hull_image_manifest_free(m);
+    return 0;
+}
+
+/* The image's index entry: the whole multi-platform index it was pulled through
+ * when every platform is here (pull --all-platforms, or a load of such a layout),
+ * else its own manifest. */
+static int add_index_entry(struct save *sv, const struct hull_image *img, json_t *ann,
+                           hull_error *err)
+{
+    _cleanup_free_ char *idata = NULL, *imt = NULL;
+    struct hull_image_index *ix = NULL;
+    char idigest[HULL_DIGEST_BUF];
+    size_t ilen = 0;
+    int64_t msize;
+    json_t *d;
+    int fd;
+
+    if (image_full_index(sv->s, img->digest, &idata, &ilen, &imt, idigest, &ix)) {
+        d = json_pack("{s:s, s:s, s:I}", "mediaType", imt, "digest", idigest, "size",
+                      (json_int_t)ilen);
+        add_blob(sv, idigest);
+        for (size_t i = 0; i < ix->n_manifests; i++)
+            if (add_index_child(sv, ix->manifests[i].digest, err) < 0) {
+                json_decref(d);
+                json_decref(ann);
+                hull_image_index_free(ix);
+                return -1;
+            }
+        hull_image_index_free(ix);
+    } else {
+        fd = hull_image_blob_open(sv->s, img->digest, &msize, err);
+        if (fd < 0) {
+            json_decref(ann);
+            return -1;
+        }
+        close(fd);
+        d = json_pack("{s:s, s:s, s:I}", "mediaType", HULL_MT_OCI_MANIFEST, "digest", img->digest,
+                      "size", (json_int_t)msize);
+    }
+    if (ann)
+        json_object_set_new(d, "annotations", ann);
+    json_array_append_new(json_object_get(sv->index, "manifests"), d);
+    return 0;
+}
+
 static int add_image(struct save *sv, const char *name, hull_error *err)
 {
     struct hull_image *img = NULL;
     _cleanup_free_ char *full = NULL, *familiar = NULL;
     struct hull_image_ref *ref = NULL;
     json_t *ann = NULL, *layers = json_array(), *tags = json_array();
-    int64_t msize;
-    int fd;
 
     if (hull_image_lookup(sv->s, name, &img, err) < 0) {
         json_decref(layers);
@@ -68,21 +128,11 @@ static int add_image(struct save *sv, const char *name, hull_error *err)
                 break;
             }
     }
-    fd = hull_image_blob_open(sv->s, img->digest, &msize, err);
-    if (fd < 0) {
-        json_decref(ann);
+    if (add_index_entry(sv, img, ann, err) < 0) {
         json_decref(layers);
         json_decref(tags);
         hull_image_free(img);
         return -1;
-    }
-    close(fd);
-    {
-        json_t *d = json_pack("{s:s, s:s, s:I}", "mediaType", HULL_MT_OCI_MANIFEST, "digest",
-                              img->digest, "size", (json_int_t)msize);
-        if (ann)
-            json_object_set_new(d, "annotations", ann);
-        json_array_append_new(json_object_get(sv->index, "manifests"), d);
     }
     add_blob(sv, img->digest);
     add_blob(sv, img->id);

@@ -15,8 +15,11 @@
 #include "internal.h"
 #include "../base/util.h"
 
+#define ENSURE_THREADS 4
+
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,29 +33,125 @@ char *snapshot_dir(struct hull_image_store *s, const char *chain_id)
     return xasprintf("%s/%s", s->snapshots_dir, digest_hex(chain_id));
 }
 
+/* A snapshot being made: snapshots/<layer hex>.tmp-<pid>-<n>/fs, private until renamed. */
+struct snapshot_tmp {
+    char *dir;
+    int root; /* fd of dir/fs */
+};
+
+static void snapshot_tmp_drop(struct snapshot_tmp *t)
+{
+    hull_error rm_err = {0};
+    if (t->root >= 0)
+        close(t->root);
+    t->root = -1;
+    if (t->dir) {
+        fs_rm_at(AT_FDCWD, t->dir, &rm_err);
+        hull_error_clear(&rm_err);
+    }
+    free(t->dir);
+    t->dir = NULL;
+}
+
+static int snapshot_tmp_new(struct hull_image_store *s, const char *layer_digest,
+                            struct snapshot_tmp *t, hull_error *err)
+{
+    static unsigned counter;
+    _cleanup_free_ char *fs = NULL;
+
+    t->dir = xasprintf("%s/%s.tmp-%d-%u", s->snapshots_dir, digest_hex(layer_digest), getpid(),
+                       __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED));
+    t->root = -1;
+    fs = xasprintf("%s/fs", t->dir);
+    if (mkdir(t->dir, 0700) < 0 || mkdir(fs, 0755) < 0) {
+        int e = errno;
+        hull_error_set(err, e, "create snapshot dir %s", t->dir);
+        snapshot_tmp_drop(t);
+        return -1;
+    }
+    t->root = open(fs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (t->root < 0) {
+        hull_error_set(err, errno, "open %s", fs);
+        snapshot_tmp_drop(t);
+        return -1;
+    }
+    return 0;
+}
+
+/* Check the unpacked digests, record the size and rename into place; the temp dir
+ * is gone afterwards either way. A snapshot some other process renamed first wins.
+ * No fsync per file: the rename of a complete dir is what a kill -9 cannot split. */
+static int snapshot_tmp_commit(struct hull_image_store *s, struct snapshot_tmp *t,
+                               const struct hull_image_descriptor *layer,
+                               const struct hull_image_unpack_result *res, const char *diff_id,
+                               const char *parent_chain, hull_error *err)
+{
+    _cleanup_free_ char *final = NULL, *size_text = NULL, *size_path = NULL;
+    _cleanup_close_ int fd = -1;
+    char chain[HULL_DIGEST_BUF];
+    int r = -1;
+
+    if (res->digest[0] && strcmp(res->digest, layer->digest) != 0) {
+        hull_error_msg(err, EIO, "layer %s: content digest is %s (corrupt or tampered blob)",
+                       layer->digest, res->digest);
+        goto out;
+    }
+    if (diff_id && strcmp(res->diff_id, diff_id) != 0) {
+        hull_error_msg(err, EIO,
+                       "layer %s: uncompressed digest %s does not match the config's "
+                       "diff_id %s",
+                       layer->digest, res->diff_id, diff_id);
+        goto out;
+    }
+    chain_next(parent_chain, res->diff_id, chain);
+    final = snapshot_dir(s, chain);
+    size_text = xasprintf("%llu", (unsigned long long)res->bytes);
+    size_path = xasprintf("%s/size", t->dir);
+    fd = open(size_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 || hull_write_all(fd, size_text, strlen(size_text)) < 0) {
+        hull_error_set(err, errno, "write %s/size", t->dir);
+        goto out;
+    }
+    if (rename(t->dir, final) == 0) {
+        free(t->dir);
+        t->dir = NULL;
+    } else if (errno != EEXIST && errno != ENOTEMPTY) {
+        /* EEXIST/ENOTEMPTY: another process unpacked the same layer first */
+        hull_error_set(err, errno, "rename snapshot %s", final);
+        goto out;
+    }
+    r = 0;
+out:
+    snapshot_tmp_drop(t);
+    return r;
+}
+
+/* The snapshot of (parent_chain, diff_id) exists already. */
+static bool snapshot_exists(struct hull_image_store *s, const char *diff_id,
+                            const char *parent_chain)
+{
+    char chain[HULL_DIGEST_BUF];
+    _cleanup_free_ char *fs = NULL;
+    struct stat st;
+
+    chain_next(parent_chain, diff_id, chain);
+    fs = xasprintf("%s/%s/fs", s->snapshots_dir, digest_hex(chain));
+    return stat(fs, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 int snapshot_ensure(struct hull_image_store *s, const struct hull_image_descriptor *layer,
                     const char *diff_id, const char *parent_chain, char diff_out[HULL_DIGEST_BUF],
                     hull_error *err)
 {
-    static unsigned counter;
-    _cleanup_free_ char *final = NULL, *tmp = NULL, *fs = NULL;
-    _cleanup_free_ char *size_path = NULL, *size_text = NULL;
-    _cleanup_close_ int blob = -1, root = -1, gc = -1;
+    _cleanup_close_ int blob = -1, gc = -1;
     struct hull_image_unpack_result res = {0};
-    char chain[HULL_DIGEST_BUF];
-    hull_error rm_err = {0};
-    struct stat st;
+    struct snapshot_tmp t = {0};
     int64_t size;
 
-    if (diff_id) {
-        chain_next(parent_chain, diff_id, chain);
-        final = snapshot_dir(s, chain);
-        fs = xasprintf("%s/fs", final);
-        if (stat(fs, &st) == 0 && S_ISDIR(st.st_mode)) {
-            if (diff_out)
-                snprintf(diff_out, HULL_DIGEST_BUF, "%s", diff_id);
-            return 0;
-        }
+    if (diff_id && snapshot_exists(s, diff_id, parent_chain)) {
+        if (diff_out)
+            snprintf(diff_out, HULL_DIGEST_BUF, "%s", diff_id);
+        return 0;
     }
     if (!hull_image_layer_media_type_ok(layer->media_type))
         return hull_error_msg(err, EINVAL, "layer %s: cannot unpack media type %.100s",
@@ -67,75 +166,173 @@ int snapshot_ensure(struct hull_image_store *s, const struct hull_image_descript
     if (size != layer->size)
         return hull_error_msg(err, EIO, "layer %s: blob has %lld bytes, the manifest says %lld",
                               layer->digest, (long long)size, (long long)layer->size);
-    tmp = xasprintf("%s/%s.tmp-%d-%u", s->snapshots_dir, digest_hex(layer->digest), getpid(),
-                    counter++);
-    free(fs);
-    fs = xasprintf("%s/fs", tmp);
-    if (mkdir(tmp, 0700) < 0 || mkdir(fs, 0755) < 0) {
-        int e = errno;
-        hull_rm_rf(tmp);
-        return hull_error_set(err, e, "create snapshot dir %s", tmp);
+    if (snapshot_tmp_new(s, layer->digest, &t, err) < 0)
+        return -1;
+    if (hull_image_unpack_fd(blob, t.root, &s->unpack, &res, err) < 0) {
+        snapshot_tmp_drop(&t);
+        return hull_error_prefix(err, "layer %s", layer->digest);
     }
-    root = open(fs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (root < 0) {
-        hull_error_set(err, errno, "open %s", fs);
-        goto fail;
-    }
-    if (hull_image_unpack_fd(blob, root, &s->unpack, &res, err) < 0) {
-        hull_error_prefix(err, "layer %s", layer->digest);
-        goto fail;
-    }
-    if (strcmp(res.digest, layer->digest) != 0) {
-        hull_error_msg(err, EIO, "layer %s: content digest is %s (corrupt or tampered blob)",
-                       layer->digest, res.digest);
-        goto fail;
-    }
-    if (diff_id && strcmp(res.diff_id, diff_id) != 0) {
-        hull_error_msg(err, EIO,
-                       "layer %s: uncompressed digest %s does not match the config's "
-                       "diff_id %s",
-                       layer->digest, res.diff_id, diff_id);
-        goto fail;
-    }
+    if (snapshot_tmp_commit(s, &t, layer, &res, diff_id, parent_chain, err) < 0)
+        return -1;
     if (diff_out)
         memcpy(diff_out, res.diff_id, HULL_DIGEST_BUF);
-    if (final == NULL) {
-        chain_next(parent_chain, res.diff_id, chain);
-        final = snapshot_dir(s, chain);
-    }
-    size_path = xasprintf("%s/size", tmp);
-    size_text = xasprintf("%llu", (unsigned long long)res.bytes);
-    if (hull_write_file_atomic(size_path, size_text, strlen(size_text), 0600, err) < 0)
-        goto fail;
-    if (rename(tmp, final) < 0) {
-        if (errno == EEXIST || errno == ENOTEMPTY) {
-            /* another process unpacked the same layer first: use theirs */
-            fs_rm_at(AT_FDCWD, tmp, &rm_err);
-            hull_error_clear(&rm_err);
-            return 0;
-        }
-        hull_error_set(err, errno, "rename snapshot %s", final);
-        goto fail;
-    }
     return 0;
-fail:
-    fs_rm_at(AT_FDCWD, tmp, &rm_err);
-    hull_error_clear(&rm_err);
-    return -1;
+}
+
+/* ---- unpacking while the blob downloads -------------------------------------------------- */
+
+struct snapshot_stream {
+    struct hull_image_store *s;
+    const struct hull_image_descriptor *layer;
+    const char *diff_id;
+    char parent[HULL_DIGEST_BUF];
+    struct blob_follow *f;
+    struct snapshot_tmp t;
+    struct hull_image_unpack_result res;
+    hull_error err;
+    int r;
+    pthread_t th;
+};
+
+static void *stream_main(void *arg)
+{
+    struct snapshot_stream *st = arg;
+    st->r = unpack_stream(blob_follow_read, st->f, false, st->t.root, &st->s->unpack, &st->res,
+                          &st->err);
+    return NULL;
+}
+
+int snapshot_stream_start(struct hull_image_store *s, const struct hull_image_descriptor *layer,
+                          const char *diff_id, const char *parent_chain, struct blob_follow *f,
+                          struct snapshot_stream **out, hull_error *err)
+{
+    struct snapshot_stream *st;
+
+    *out = NULL;
+    if (snapshot_exists(s, diff_id, parent_chain) ||
+        !hull_image_layer_media_type_ok(layer->media_type))
+        return 0; /* nothing to do, or image_commit reports the media type */
+    st = xmalloc0(sizeof(*st));
+    st->s = s;
+    st->layer = layer;
+    st->diff_id = diff_id;
+    if (parent_chain)
+        snprintf(st->parent, sizeof(st->parent), "%s", parent_chain);
+    st->f = f;
+    if (snapshot_tmp_new(s, layer->digest, &st->t, err) < 0) {
+        free(st);
+        return -1;
+    }
+    if (pthread_create(&st->th, NULL, stream_main, st) != 0) {
+        snapshot_tmp_drop(&st->t);
+        free(st);
+        return hull_error_msg(err, EAGAIN, "layer %s: cannot start an unpack thread",
+                              layer->digest);
+    }
+    *out = st;
+    return 0;
+}
+
+int snapshot_stream_finish(struct snapshot_stream *st, bool blob_ok, hull_error *err)
+{
+    int r = 0;
+
+    if (st == NULL)
+        return 0;
+    pthread_join(st->th, NULL);
+    if (!blob_ok) {
+        snapshot_tmp_drop(&st->t);
+    } else if (st->r < 0) {
+        hull_error_msg(err, st->err.errnum, "layer %s: %s", st->layer->digest,
+                       st->err.msg ? st->err.msg : "unpack failed");
+        snapshot_tmp_drop(&st->t);
+        r = -1;
+    } else {
+        r = snapshot_tmp_commit(st->s, &st->t, st->layer, &st->res, st->diff_id,
+                                st->parent[0] ? st->parent : NULL, err);
+    }
+    hull_error_clear(&st->err);
+    free(st);
+    return r;
+}
+
+/* ---- every layer of an image, in parallel ------------------------------------------------ */
+
+struct ensure_pool {
+    struct hull_image_store *s;
+    const struct hull_image *img;
+    char (*chain)[HULL_DIGEST_BUF];
+    size_t *todo, n_todo; /* layers without a snapshot */
+    pthread_mutex_t lock;
+    size_t next;
+    int failed; /* index + 1 of the first failure */
+    hull_error *errs;
+};
+
+static void *ensure_worker(void *arg)
+{
+    struct ensure_pool *p = arg;
+    for (;;) {
+        size_t k, i;
+        pthread_mutex_lock(&p->lock);
+        k = p->failed ? p->n_todo : p->next++;
+        pthread_mutex_unlock(&p->lock);
+        if (k >= p->n_todo)
+            return NULL;
+        i = p->todo[k];
+        if (snapshot_ensure(p->s, &p->img->manifest->layers[i], p->img->config->diff_ids[i],
+                            i ? p->chain[i - 1] : NULL, NULL, &p->errs[i]) < 0) {
+            pthread_mutex_lock(&p->lock);
+            if (p->failed == 0 || (size_t)p->failed > i + 1)
+                p->failed = (int)i + 1;
+            pthread_mutex_unlock(&p->lock);
+        }
+    }
 }
 
 int hull_image_ensure_snapshots(struct hull_image_store *s, const struct hull_image *img,
                                 hull_error *err)
 {
-    size_t n = img->manifest->n_layers;
-    char(*chain)[HULL_DIGEST_BUF] = xmalloc0((n + 1) * HULL_DIGEST_BUF);
+    size_t n = img->manifest->n_layers, nth, started = 0;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    struct ensure_pool p = {.s = s, .img = img};
+    pthread_t th[ENSURE_THREADS];
     int r = 0;
 
-    hull_image_chain_ids(img->config->diff_ids, n, chain);
-    for (size_t i = 0; i < n && r == 0; i++)
-        r = snapshot_ensure(s, &img->manifest->layers[i], img->config->diff_ids[i],
-                            i ? chain[i - 1] : NULL, NULL, err);
-    free(chain);
+    if (img->config->n_diff_ids < n)
+        return hull_error_msg(err, EINVAL, "image %s: %zu layers but %zu diff_ids", img->digest, n,
+                              img->config->n_diff_ids);
+    p.chain = xmalloc0((n + 1) * HULL_DIGEST_BUF);
+    p.errs = xmalloc0((n + 1) * sizeof(*p.errs));
+    p.todo = xmalloc0((n + 1) * sizeof(*p.todo));
+    hull_image_chain_ids(img->config->diff_ids, n, p.chain);
+    /* Usually every snapshot is there (hull run): no thread for that. */
+    for (size_t i = 0; i < n; i++)
+        if (!snapshot_exists(s, img->config->diff_ids[i], i ? p.chain[i - 1] : NULL))
+            p.todo[p.n_todo++] = i;
+    pthread_mutex_init(&p.lock, NULL);
+    /* Layers are independent (each its own snapshot): unpack them side by side. */
+    nth = (size_t)(cpus > 1 ? cpus : 1) + 1;
+    nth = nth < ENSURE_THREADS ? nth : ENSURE_THREADS;
+    nth = nth < p.n_todo ? nth : p.n_todo;
+    for (; started + 1 < nth; started++)
+        if (pthread_create(&th[started], NULL, ensure_worker, &p) != 0)
+            break;
+    if (p.n_todo)
+        ensure_worker(&p);
+    for (size_t i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    if (p.failed) {
+        hull_error *e = &p.errs[p.failed - 1];
+        hull_error_msg(err, e->errnum, "%s", e->msg ? e->msg : "unpack failed");
+        r = -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        hull_error_clear(&p.errs[i]);
+    free(p.errs);
+    free(p.chain);
+    free(p.todo);
+    pthread_mutex_destroy(&p.lock);
     return r;
 }
 

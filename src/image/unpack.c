@@ -33,6 +33,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <isa-l/igzip_lib.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -64,9 +65,13 @@ struct unpack {
     uint64_t max_bytes, max_entries, max_path;
     const struct hull_image_unpack_opts *opts;
 
-    int in_fd;
+    unpack_read_fn in_read; /* the (compressed) input */
+    void *in_data;
     char *inbuf, *midbuf;
-    struct archive *outer; /* decompression only (raw format) */
+    ssize_t first; /* the first input chunk, read to sniff gzip, not yet handed on (-1: none) */
+    struct inflate_state *gz; /* gzip: ISA-L */
+    bool in_eof;
+    struct archive *outer; /* otherwise (zstd, plain tar): libarchive, raw format */
     struct image_sha256 *outer_h, *inner_h;
     uint64_t stream_bytes;
     bool limit_hit;
@@ -86,29 +91,141 @@ struct unpack {
 
 /* ---- input: fd -> (hash) -> decompress -> (hash, count) -> tar reader ------------------ */
 
+static ssize_t fd_read(void *data, void *buf, size_t len)
+{
+    ssize_t n;
+    do
+        n = read(*(int *)data, buf, len);
+    while (n < 0 && errno == EINTR);
+    return n;
+}
+
+/* The input, hashed unless the caller hashes it already (a pull's blob writer). */
+static ssize_t input_read(struct unpack *u)
+{
+    ssize_t n = u->in_read(u->in_data, u->inbuf, READ_BUF);
+    if (n > 0 && u->outer_h)
+        image_sha256_update(u->outer_h, u->inbuf, (size_t)n);
+    return n;
+}
+
 static la_ssize_t outer_read(struct archive *a, void *data, const void **buf)
 {
     struct unpack *u = data;
-    ssize_t n;
-    do
-        n = read(u->in_fd, u->inbuf, READ_BUF);
-    while (n < 0 && errno == EINTR);
+    ssize_t n = u->first >= 0 ? u->first : input_read(u);
+    u->first = -1;
     if (n < 0) {
         archive_set_error(a, errno, "read layer");
         return -1;
     }
-    image_sha256_update(u->outer_h, u->inbuf, (size_t)n);
     *buf = u->inbuf;
+    return n;
+}
+
+static const char *isal_error(int r)
+{
+    switch (r) {
+    case ISAL_INVALID_BLOCK:
+        return "invalid deflate block";
+    case ISAL_INVALID_SYMBOL:
+        return "invalid deflate symbol";
+    case ISAL_INVALID_LOOKBACK:
+        return "invalid deflate distance";
+    case ISAL_INVALID_WRAPPER:
+        return "invalid gzip header";
+    case ISAL_UNSUPPORTED_METHOD:
+        return "gzip compression method is not deflate";
+    case ISAL_INCORRECT_CHECKSUM:
+        return "gzip CRC or length mismatch";
+    case ISAL_NEED_DICT:
+        return "deflate stream needs a dictionary";
+    default:
+        return "gzip error";
+    }
+}
+
+/* Up to len bytes of the gunzipped stream; 0 at its end. Concatenated gzip members
+ * are one stream (as gzip -d and libarchive read them); anything else after the last
+ * member is an error, as for Go's gzip reader (containerd, docker). */
+static la_ssize_t gz_read(struct unpack *u, void *out, size_t len, const char **why)
+{
+    struct inflate_state *g = u->gz;
+    for (;;) {
+        uint32_t in_before;
+        int r;
+        if (g->avail_in == 0 && !u->in_eof) {
+            ssize_t n = input_read(u);
+            if (n < 0) {
+                *why = strerror(errno);
+                return -1;
+            }
+            u->in_eof = n == 0;
+            g->next_in = (uint8_t *)u->inbuf;
+            g->avail_in = (uint32_t)n;
+            continue;
+        }
+        if (g->block_state == ISAL_BLOCK_FINISH) {
+            uint8_t *next = g->next_in;
+            uint32_t avail = g->avail_in;
+            if (avail == 0)
+                return 0;
+            if (next[0] != 0x1f) {
+                *why = "data after the end of the gzip stream";
+                return -1;
+            }
+            isal_inflate_reset(g);
+            g->crc_flag = ISAL_GZIP;
+            g->next_in = next;
+            g->avail_in = avail;
+        }
+        in_before = g->avail_in;
+        g->next_out = out;
+        g->avail_out = (uint32_t)len;
+        r = isal_inflate(g);
+        if (r < 0 || r == ISAL_NEED_DICT) {
+            *why = isal_error(r);
+            return -1;
+        }
+        if (g->avail_out < len)
+            return (la_ssize_t)(len - g->avail_out);
+        if (g->block_state == ISAL_BLOCK_FINISH)
+            continue;
+        if (u->in_eof && g->avail_in == 0) {
+            *why = "truncated gzip stream";
+            return -1;
+        }
+        if (g->avail_in == in_before && g->avail_in > 0) {
+            *why = "gzip stream makes no progress"; /* never loop on bad input */
+            return -1;
+        }
+    }
+}
+
+/* The uncompressed stream, from ISA-L or libarchive. */
+static la_ssize_t decompressed_read(struct unpack *u, void *out, size_t len, int *errnum,
+                                    const char **why)
+{
+    la_ssize_t n;
+    if (u->gz) {
+        *errnum = EIO;
+        return gz_read(u, out, len, why);
+    }
+    n = archive_read_data(u->outer, out, len);
+    if (n < 0) {
+        *errnum = archive_errno(u->outer);
+        *why = archive_error_string(u->outer);
+    }
     return n;
 }
 
 static la_ssize_t inner_read(struct archive *a, void *data, const void **buf)
 {
     struct unpack *u = data;
-    la_ssize_t n = archive_read_data(u->outer, u->midbuf, READ_BUF);
+    const char *why = NULL;
+    int errnum = 0;
+    la_ssize_t n = decompressed_read(u, u->midbuf, READ_BUF, &errnum, &why);
     if (n < 0) {
-        archive_set_error(a, archive_errno(u->outer), "decompress layer: %s",
-                          archive_error_string(u->outer));
+        archive_set_error(a, errnum ? errnum : EIO, "decompress layer: %s", why ? why : "error");
         return -1;
     }
     u->stream_bytes += (uint64_t)n;
@@ -663,8 +780,10 @@ static void report(struct unpack *u)
  * cover the whole stream. */
 static int drain(struct unpack *u)
 {
+    const char *why = NULL;
+    int errnum = 0;
     la_ssize_t n;
-    while ((n = archive_read_data(u->outer, u->midbuf, READ_BUF)) > 0) {
+    while ((n = decompressed_read(u, u->midbuf, READ_BUF, &errnum, &why)) > 0) {
         u->stream_bytes += (uint64_t)n;
         if (u->stream_bytes > u->max_bytes)
             return hull_error_msg(u->err, EFBIG, "layer: more than %llu uncompressed bytes",
@@ -672,23 +791,44 @@ static int drain(struct unpack *u)
         image_sha256_update(u->inner_h, u->midbuf, (size_t)n);
     }
     if (n < 0)
-        return hull_error_msg(u->err, EIO, "layer: decompress: %s", archive_error_string(u->outer));
+        return hull_error_msg(u->err, EIO, "layer: decompress: %s", why ? why : "error");
     for (;;) {
-        ssize_t r = read(u->in_fd, u->inbuf, READ_BUF);
-        if (r < 0 && errno == EINTR)
-            continue;
+        ssize_t r = input_read(u);
         if (r < 0)
             return hull_error_set(u->err, errno, "layer: read");
         if (r == 0)
             return 0;
-        image_sha256_update(u->outer_h, u->inbuf, (size_t)r);
     }
 }
 
-int hull_image_unpack_fd(int fd, int root_dirfd, const struct hull_image_unpack_opts *opts,
-                         struct hull_image_unpack_result *res, hull_error *err)
+/* libarchive as the decompressor: zstd, or a plain tar (raw format, no filter). */
+static int open_outer(struct unpack *u, hull_error *err)
 {
-    struct unpack u = {.rootfd = root_dirfd, .in_fd = fd, .cache_fd = -1, .err = err, .opts = opts};
+    struct archive_entry *e;
+    int ar;
+
+    u->outer = archive_read_new();
+    archive_read_support_filter_gzip(u->outer);
+    archive_read_support_filter_zstd(u->outer);
+    archive_read_support_format_raw(u->outer);
+    if (archive_read_open(u->outer, u, NULL, outer_read, NULL) != ARCHIVE_OK)
+        return hull_error_msg(err, EIO, "layer: %s", archive_error_string(u->outer));
+    ar = archive_read_next_header(u->outer, &e);
+    if (ar != ARCHIVE_OK && ar != ARCHIVE_EOF)
+        return hull_error_msg(err, EIO, "layer: %s", archive_error_string(u->outer));
+    return 0;
+}
+
+int unpack_stream(unpack_read_fn rd, void *rd_data, bool hash_input, int root_dirfd,
+                  const struct hull_image_unpack_opts *opts, struct hull_image_unpack_result *res,
+                  hull_error *err)
+{
+    struct unpack u = {.rootfd = root_dirfd,
+                       .in_read = rd,
+                       .in_data = rd_data,
+                       .cache_fd = -1,
+                       .err = err,
+                       .opts = opts};
     struct archive *inner = NULL;
     struct archive_entry *e;
     int r = -1, ar;
@@ -700,23 +840,27 @@ int hull_image_unpack_fd(int fd, int root_dirfd, const struct hull_image_unpack_
     u.max_path = opts && opts->limits.max_path ? opts->limits.max_path : DEFAULT_MAX_PATH;
     u.inbuf = xmalloc0(READ_BUF);
     u.midbuf = xmalloc0(READ_BUF);
-    u.outer_h = image_sha256_new();
+    u.outer_h = hash_input ? image_sha256_new() : NULL;
     u.inner_h = image_sha256_new();
 
-    /* Two readers: `outer` only decompresses (raw format, gzip/zstd/none), `inner`
-     * parses tar from outer's output. Sitting between them lets us hash and count
-     * the uncompressed bytes (the diff_id, the bomb limit) in one streaming pass. */
-    u.outer = archive_read_new();
-    archive_read_support_filter_gzip(u.outer);
-    archive_read_support_filter_zstd(u.outer);
-    archive_read_support_format_raw(u.outer);
-    if (archive_read_open(u.outer, &u, NULL, outer_read, NULL) != ARCHIVE_OK) {
-        hull_error_msg(err, EIO, "layer: %s", archive_error_string(u.outer));
+    /* Two stages: the first only decompresses (ISA-L for gzip, else libarchive with
+     * the raw format: zstd or none), `inner` parses tar from its output. Sitting
+     * between them lets us hash and count the uncompressed bytes (the diff_id, the
+     * bomb limit) in one streaming pass. */
+    u.first = input_read(&u);
+    if (u.first < 0) {
+        hull_error_set(err, errno, "layer: read");
         goto out;
     }
-    ar = archive_read_next_header(u.outer, &e);
-    if (ar != ARCHIVE_OK && ar != ARCHIVE_EOF) {
-        hull_error_msg(err, EIO, "layer: %s", archive_error_string(u.outer));
+    if (u.first >= 2 && (unsigned char)u.inbuf[0] == 0x1f && (unsigned char)u.inbuf[1] == 0x8b) {
+        u.gz = xmalloc0(sizeof(*u.gz));
+        isal_inflate_init(u.gz);
+        u.gz->crc_flag = ISAL_GZIP;
+        u.gz->next_in = (uint8_t *)u.inbuf;
+        u.gz->avail_in = (uint32_t)u.first;
+        u.in_eof = u.first == 0;
+        u.first = -1;
+    } else if (open_outer(&u, err) < 0) {
         goto out;
     }
     inner = archive_read_new();
@@ -751,7 +895,10 @@ int hull_image_unpack_fd(int fd, int root_dirfd, const struct hull_image_unpack_
     report(&u);
     if (res) {
         image_sha256_final(u.inner_h, res->diff_id);
-        image_sha256_final(u.outer_h, res->digest);
+        if (u.outer_h)
+            image_sha256_final(u.outer_h, res->digest);
+        else
+            res->digest[0] = '\0';
         u.inner_h = u.outer_h = NULL;
         res->entries = u.entries;
         res->bytes = u.file_bytes;
@@ -761,7 +908,9 @@ out:
     cache_drop(&u);
     if (inner)
         archive_read_free(inner);
-    archive_read_free(u.outer);
+    if (u.outer)
+        archive_read_free(u.outer);
+    free(u.gz);
     image_sha256_free(u.inner_h);
     image_sha256_free(u.outer_h);
     for (size_t i = 0; i < u.n_dirs; i++)
@@ -770,6 +919,12 @@ out:
     free(u.inbuf);
     free(u.midbuf);
     return r;
+}
+
+int hull_image_unpack_fd(int fd, int root_dirfd, const struct hull_image_unpack_opts *opts,
+                         struct hull_image_unpack_result *res, hull_error *err)
+{
+    return unpack_stream(fd_read, &fd, true, root_dirfd, opts, res, err);
 }
 
 const char *unpack_sniff_media_type(int fd)

@@ -89,8 +89,14 @@ setup() {
 }
 
 teardown() {
-    # unmount everything below TMP, deepest first, then remove it
-    local m
+    # containers of the commit tests first, then unmount everything below TMP,
+    # deepest first, and remove it
+    local m id
+    if [ -d "$TMP/run" ]; then
+        for id in $("$HULL" --root "$ROOT" --runroot "$TMP/run" ps -aq 2>/dev/null); do
+            "$HULL" --root "$ROOT" --runroot "$TMP/run" rm -f "$id" >/dev/null 2>&1 || true
+        done
+    fi
     for m in $(awk -v p="$TMP" 'index($5, p) == 1 { print $5 }' /proc/self/mountinfo | sort -r); do
         umount -l "$m" 2>/dev/null || true
     done
@@ -392,4 +398,113 @@ only_snapshot() { # the path of the one snapshot's fs dir
     [ "$(ls "$ROOT/images/blobs/sha256" | wc -l)" -eq 3 ]
     [ "$(ls "$ROOT/snapshots" | wc -l)" -eq 1 ]
     run -0 hull image verify busybox
+}
+
+# ---- hull commit ------------------------------------------------------------------------
+
+hullc() { # containers need a private runroot too
+    "$HULL" --root "$ROOT" --runroot "$TMP/run" "$@"
+}
+
+top_layer_blob() { # top_layer_blob IMAGE -> path of its top layer's blob
+    local d=$(hull image inspect "$1" | jq -r '.[0].Digest')
+    local l=$(jq -r '.layers[-1].digest' "$ROOT/images/blobs/sha256/${d#sha256:}")
+    echo "$ROOT/images/blobs/sha256/${l#sha256:}"
+}
+
+@test "commit: the upper dir becomes a layer holding only the changes, with OCI whiteouts" {
+    hullc run --name c1 busybox sh -c 'echo hello >/etc/motd; rm /etc/group;
+        rm -rf /usr/sbin; mkdir /usr/sbin; echo z >/usr/sbin/new'
+    # the opaque dir is overlay's: trusted.overlay.opaque=y on the recreated dir
+    local id=$(hullc inspect c1 | jq -r '.[0].Id')
+    [ "$(getfattr --absolute-names --only-values -n trusted.overlay.opaque \
+        "$ROOT/containers/$id/upper/usr/sbin")" = y ]
+    run -0 hullc commit -m "my change" -a "Jane <jane@example.org>" -c 'CMD ["cat", "/etc/motd"]' \
+        -c 'ENV FOO=bar' c1 mine:1
+    [[ "$output" =~ ^sha256:[0-9a-f]{64}$ ]]
+    [ "$output" = "$(hull image inspect mine:1 | jq -r '.[0].Id')" ]
+    # exactly the changes: no /etc/hosts or /etc/resolv.conf mount points, no overlay xattrs
+    tar -tzf "$(top_layer_blob mine:1)" | sort >"$TMP/entries"
+    printf '%s\n' etc/ etc/.wh.group etc/motd usr/ usr/sbin/ usr/sbin/.wh..wh..opq \
+        usr/sbin/new | sort >"$TMP/want"
+    diff -u "$TMP/want" "$TMP/entries"
+    # parent layers + 1, new diff_id and history entry with the message
+    [ "$(hull image inspect mine:1 | jq '.[0].RootFS.Layers | length')" = \
+        "$(($(hull image inspect busybox | jq '.[0].RootFS.Layers | length') + 1))" ]
+    hull history mine:1 | sed -n 2p | grep -q "my change"
+    [ "$(hull image inspect mine:1 | jq -r '.[0].Config.Env[]' | grep -c '^FOO=bar$')" = 1 ]
+    [ "$(hull image inspect mine:1 | jq -r '.[0].Author')" = "Jane <jane@example.org>" ]
+    # a container of the new image sees the change, the deletion and the opaque dir
+    run -0 hullc run --rm mine:1
+    [ "$output" = hello ]
+    run -0 hullc run --rm mine:1 sh -c 'ls /etc/group 2>&1; ls /usr/sbin; echo $FOO'
+    [[ "$output" == *"No such file"* ]]
+    [ "$(sed -n 2,3p <<<"$output")" = "new
+bar" ]
+    hullc rm c1
+}
+
+@test "commit: a change to one file gives a layer holding only that file" {
+    hullc run --name one busybox sh -c 'echo changed >/etc/passwd'
+    run -0 hullc commit one one:1
+    [ "$(tar -tzf "$(top_layer_blob one:1)")" = "etc/
+etc/passwd" ]
+    hullc rm one
+}
+
+@test "commit: a running container is committed (paused meanwhile) and runs on afterwards" {
+    hullc run -d --name live busybox sh -c 'echo 1 >/tmp/marker; exec sleep 300' 3>&-
+    # a container the user paused stays paused; one that ran runs on
+    hullc run -d --name frozen busybox sleep 300 3>&-
+    hullc pause frozen
+    local fid=$(hullc inspect frozen | jq -r '.[0].Id')
+    rt_status() { "$BUILD_DIR/hull-runtime" --root "$TMP/run/runtime" state "$1" | jq -r .status; }
+    [ "$(rt_status "$fid")" = paused ]
+    run -0 hullc commit frozen frozen:1
+    [ "$(rt_status "$fid")" = paused ]
+    hullc unpause frozen
+    hullc rm -f frozen
+    local id=$(hullc inspect live | jq -r '.[0].Id')
+    for _ in $(seq 50); do [ -f "$ROOT/containers/$id/upper/tmp/marker" ] && break; sleep 0.1; done
+    run -0 hullc commit live live:1
+    [ "$(rt_status "$id")" = running ]
+    # the freezer was thawed: the container still runs commands
+    run -0 hullc exec live cat /tmp/marker
+    [ "$output" = 1 ]
+    run -0 hullc run --rm live:1 cat /tmp/marker
+    [ "$output" = 1 ]
+    hullc rm -f live
+}
+
+@test "commit: unknown container, bad change, no arguments: clear errors, no image" {
+    run -1 hullc commit nosuch x:1
+    [[ "$output" == *"nosuch"* ]]
+    hullc run --name c2 busybox true
+    run -1 hullc commit -c 'FROBNICATE x' c2 bad:1
+    [[ "$output" == *"FROBNICATE x"*"unsupported instruction"* ]]
+    run hull image inspect bad:1
+    [ "$status" -ne 0 ]
+    [ -z "$(ls -A "$ROOT/images/tmp")" ]
+    run -125 hullc commit
+    hullc rm c2
+}
+
+@test "save -o x.tar A B of two different images; both load in a fresh root" {
+    mkdir -p "$TMP/tree/etc"
+    echo second >"$TMP/tree/etc/second"
+    hull import "$TMP/tree" second:1 >/dev/null
+    run -0 hull save -o "$TMP/two.tar" busybox second:1
+    [ "$(tar -xOf "$TMP/two.tar" index.json | jq '.manifests | length')" = 2 ]
+    [ "$(tar -xOf "$TMP/two.tar" manifest.json | jq -r '.[].RepoTags[]' | sort | tr '\n' ' ')" = \
+        "busybox:latest second:1 " ]
+    run -0 "$HULL" --root "$TMP/r2" load -i "$TMP/two.tar"
+    [[ "$output" == *"Loaded image: busybox:latest"* && "$output" == *"Loaded image: second:1"* ]]
+    for n in busybox second:1; do
+        [ "$(hull image inspect "$n" | jq -r '.[0].Digest')" = \
+            "$("$HULL" --root "$TMP/r2" image inspect "$n" | jq -r '.[0].Digest')" ]
+    done
+    # a name that is not there: nothing written
+    run -1 hull save -o "$TMP/bad.tar" busybox nosuch:1
+    [[ "$output" == *"no such image: nosuch:1"* ]]
+    [ ! -e "$TMP/bad.tar" ]
 }

@@ -340,6 +340,9 @@ digest_of() {
     [[ "$output" == *"blob $blob: content digest is sha256:"*"(corrupt or tampered)"* ]]
     run hull --root "$R" image inspect "$REG/tamper/img:1"
     [ "$status" -ne 0 ]
+    # the layer was unpacked while it downloaded: that snapshot is gone with the blob
+    [ -z "$(ls -A "$R/snapshots")" ]
+    [ ! -e "$R/images/blobs/sha256/${blob:7}" ]
 
     # half the bytes: the client asks for the rest, then gives up clearly
     head -c $((size / 2)) "$BATS_TEST_TMPDIR/orig" >"$data"
@@ -348,6 +351,7 @@ digest_of() {
     [[ "$output" == *"blob $blob: truncated: the registry sent $((size / 2)) of $size bytes"* ]]
     run hull --root "$R" image inspect "$REG/tamper/img:1"
     [ "$status" -ne 0 ]
+    [ -z "$(ls -A "$R/snapshots")" ]
 
     # restored: the pull works and the store is consistent
     cp "$BATS_TEST_TMPDIR/orig" "$data"
@@ -533,8 +537,106 @@ digest_of() {
     [ "$(jq -r '.manifests | length' <<<"$output")" = 2 ]
     [ "$(skopeo inspect --raw --creds alice:wonderland --cert-dir "$HULL_CERTS_D/$REG" \
         "docker://$REG/multi/all:1" | sha256sum | cut -d' ' -f1)" = "$ix" ]
+    # save writes the whole index (every platform is here); a load of that archive
+    # keeps every platform, so saving again gives the same bytes and push the index
+    run hull --root "$R2" save -o "$BATS_TEST_TMPDIR/multi.tar" "$REG/multi/bb:1"
+    [ "$status" -eq 0 ]
+    tar -xOf "$BATS_TEST_TMPDIR/multi.tar" index.json >"$BATS_TEST_TMPDIR/multi-index.json"
+    [ "$(jq -r '.manifests | length' "$BATS_TEST_TMPDIR/multi-index.json")" = 1 ]
+    [ "$(jq -r '.manifests[0].digest' "$BATS_TEST_TMPDIR/multi-index.json")" = "sha256:$ix" ]
+    [ "$(jq -r '.manifests[0].mediaType' "$BATS_TEST_TMPDIR/multi-index.json")" = \
+        application/vnd.oci.image.index.v1+json ]
+    for b in "$ix" "${m:7}" "$m2" "$c2"; do
+        tar -tf "$BATS_TEST_TMPDIR/multi.tar" | grep -qx "blobs/sha256/$b"
+    done
+    skopeo inspect --raw "oci-archive:$BATS_TEST_TMPDIR/multi.tar" | sha256sum | grep -q "^$ix "
+    local R3=$BATS_TEST_TMPDIR/root3
+    run hull --root "$R3" load -i "$BATS_TEST_TMPDIR/multi.tar"
+    [ "$status" -eq 0 ]
+    [ "$(hull --root "$R3" image inspect "$REG/multi/bb:1" | jq -r '.[0].Digest')" = "$m" ]
+    [ "$(jq -r --arg m "$m" '.images[$m].index' "$R3/images/refs.json")" = "sha256:$ix" ]
+    run hull --root "$R3" save -o "$BATS_TEST_TMPDIR/multi2.tar" "$REG/multi/bb:1"
+    [ "$status" -eq 0 ]
+    cmp "$BATS_TEST_TMPDIR/multi.tar" "$BATS_TEST_TMPDIR/multi2.tar"
+    run hull --root "$R3" push -q "$REG/multi/bb:1" "$REG/multi/reloaded:1"
+    [ "$status" -eq 0 ]
+    [ "$output" = "sha256:$ix" ]
+    # one platform here: save writes that manifest only
+    run hull --root "$R" save -o "$BATS_TEST_TMPDIR/one.tar" "$REG/multi/bb:1"
+    [ "$status" -eq 0 ]
+    [ "$(tar -xOf "$BATS_TEST_TMPDIR/one.tar" index.json | jq -r '.manifests[0].digest')" = "sha256:$m2" ]
     # removing the image takes the index and the other platforms with it
     run hull --root "$R2" rmi "$REG/multi/bb:1"
     [ "$status" -eq 0 ]
     [ -z "$(ls "$R2/images/blobs/sha256")" ]
+}
+
+@test "a committed container image pushes, pulls into a fresh root and runs with the change" {
+    local run=$BATS_TEST_TMPDIR/run
+    hull --root "$T/src" --runroot "$run" run --name committed busybox \
+        sh -c 'echo committed-change >/etc/motd; rm /etc/group'
+    run hull --root "$T/src" --runroot "$run" commit -m via-registry committed "$REG/app/committed:1"
+    [ "$status" -eq 0 ]
+    hull --root "$T/src" --runroot "$run" rm committed
+    run hull --root "$T/src" push -q "$REG/app/committed:1"
+    [ "$status" -eq 0 ]
+    local pushed=$output
+    run hull --root "$R" pull -q "$REG/app/committed:1"
+    [ "$status" -eq 0 ]
+    [ "$output" = "$pushed" ]
+    run hull --root "$R" image verify "$REG/app/committed:1"
+    [ "$status" -eq 0 ]
+    run hull --root "$R" --runroot "$run" run --rm "$REG/app/committed:1" \
+        sh -c 'cat /etc/motd; ls /etc/group 2>&1; exit 0'
+    [ "$status" -eq 0 ]
+    [[ "$output" == "committed-change"*"No such file"* ]]
+    hull --root "$R" history "$REG/app/committed:1" | grep -q via-registry
+}
+
+@test "two processes pulling the same image at once both succeed; one snapshot per layer" {
+    hull --root "$T/src" import "$T/tiny.tar" twice:1 >/dev/null
+    run hull --root "$T/src" push -q twice:1 "$REG/twice/img:1"
+    [ "$status" -eq 0 ]
+    local pushed=$output
+    hull --root "$R" pull -q "$REG/twice/img:1" >"$BATS_TEST_TMPDIR/a.out" 2>&1 3>&- &
+    local p1=$!
+    hull --root "$R" pull -q "$REG/twice/img:1" >"$BATS_TEST_TMPDIR/b.out" 2>&1 3>&- &
+    local p2=$!
+    wait "$p1"
+    wait "$p2"
+    [ "$(tail -n1 "$BATS_TEST_TMPDIR/a.out")" = "$pushed" ]
+    [ "$(tail -n1 "$BATS_TEST_TMPDIR/b.out")" = "$pushed" ]
+    [ "$(hull --root "$R" images -q | wc -l)" -eq 1 ]
+    # one snapshot per layer, no temp dirs left, every blob verifies
+    [ "$(ls "$R/snapshots" | wc -l)" -eq "$(hull --root "$R" image inspect "$REG/twice/img:1" |
+        jq '.[0].RootFS.Layers | length')" ]
+    ! ls "$R/snapshots" | grep -q tmp
+    run hull --root "$R" image verify "$REG/twice/img:1"
+    [ "$status" -eq 0 ]
+}
+
+@test "kill -9 during a pull: the next pull completes, prune removes what was left" {
+    mkdir -p "$BATS_TEST_TMPDIR/big/data"
+    head -c $((24 << 20)) /dev/urandom >"$BATS_TEST_TMPDIR/big/data/random"
+    hull --root "$T/src" import "$BATS_TEST_TMPDIR/big" big:1 >/dev/null
+    run hull --root "$T/src" push -q --tls-verify=false big:1 "$PLAIN/big/img:1"
+    [ "$status" -eq 0 ]
+    local pushed=$output
+    # killed while the layer downloads and unpacks (or just after, on a fast machine)
+    timeout -s KILL 0.15 "$HULL" --root "$R" pull -q --tls-verify=false "$PLAIN/big/img:1" >/dev/null 2>&1 3>&- || true
+    # whatever was left is no image, and no blob under a wrong name
+    for b in "$R"/images/blobs/sha256/*; do
+        [ -e "$b" ] || continue
+        [ "$(sha256sum <"$b" | cut -d' ' -f1)" = "$(basename "$b")" ]
+    done
+    run hull --root "$R" pull -q --tls-verify=false "$PLAIN/big/img:1"
+    [ "$status" -eq 0 ]
+    [ "$output" = "$pushed" ]
+    run hull --root "$R" image verify "$PLAIN/big/img:1"
+    [ "$status" -eq 0 ]
+    run hull --root "$R" image prune
+    [ "$status" -eq 0 ]
+    ! ls -A "$R/snapshots" | grep -q tmp
+    [ "$(ls "$R/snapshots" | wc -l)" -eq 1 ] # one layer: one snapshot
+    [ -z "$(ls -A "$R/images/tmp")" ]
 }

@@ -684,6 +684,192 @@ static void unpack_limits_stop_bombs(void **state)
 
 /* ---- diff ----------------------------------------------------------------------------- */
 
+/* gzip `len` bytes (libarchive's raw writer), into a fresh buffer. */
+static char *gzip_bytes(const char *data, size_t len, size_t *out_len)
+{
+    struct archive *a = archive_write_new();
+    struct archive_entry *e = archive_entry_new();
+    size_t cap = len + 4096, used = 0;
+    char *out = xmalloc0(cap);
+
+    archive_write_set_format_raw(a);
+    archive_write_add_filter_gzip(a);
+    archive_write_set_bytes_per_block(a, 0);
+    assert_int_equal(archive_write_open_memory(a, out, cap, &used), ARCHIVE_OK);
+    archive_entry_set_pathname(e, "x");
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_size(e, (la_int64_t)len);
+    assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+    assert_int_equal(archive_write_data(a, data, len), (la_ssize_t)len);
+    archive_write_close(a);
+    archive_write_free(a);
+    archive_entry_free(e);
+    *out_len = used;
+    return out;
+}
+
+struct trickle {
+    const char *data;
+    size_t len, off, step;
+};
+
+static ssize_t trickle_read(void *data, void *buf, size_t len)
+{
+    struct trickle *t = data;
+    size_t n = t->len - t->off;
+    n = n < t->step ? n : t->step;
+    n = n < len ? n : len;
+    memcpy(buf, t->data + t->off, n);
+    t->off += n;
+    return (ssize_t)n;
+}
+
+/* Unpack `data` handed over `step` bytes at a time; 0 or -1 with the message. */
+static int unpack_trickle(const char *data, size_t len, size_t step, char *diff_id, char **msg)
+{
+    _cleanup_free_ char *dir = tmpdir();
+    struct trickle t = {data, len, 0, step};
+    struct hull_image_unpack_result res = {0};
+    hull_error err = {0};
+    int root = open(dir, O_RDONLY | O_DIRECTORY), r;
+
+    r = unpack_stream(trickle_read, &t, true, root, NULL, &res, &err);
+    close(root);
+    hull_rm_rf(dir);
+    if (diff_id)
+        memcpy(diff_id, res.diff_id, HULL_DIGEST_BUF);
+    *msg = err.msg ? xstrdup(err.msg) : NULL;
+    hull_error_clear(&err);
+    return r;
+}
+
+/* gzip layers go through ISA-L: byte-sized reads (headers and trailers split
+ * anywhere), concatenated members, and every kind of damage. */
+static void gzip_layers_stream_in_any_pieces(void **state)
+{
+    static const struct tentry t[] = {{"etc", AE_IFDIR, NULL, NULL, 0755, false, 0},
+                                      {"etc/hello", AE_IFREG, "hello\n", NULL, 0644, false, 0}};
+    _cleanup_free_ char *tar = NULL, *gz = NULL, *gz1 = NULL, *gz2 = NULL, *two = NULL, *bad = NULL,
+                        *msg = NULL;
+    char want[HULL_DIGEST_BUF], got[HULL_DIGEST_BUF];
+    size_t len = 0, glen, g1, g2;
+    int fd;
+    (void)state;
+
+    fd = make_tar(t, 2);
+    assert_int_equal(hull_read_fd(fd, 1u << 20, &tar, &len, NULL), 0);
+    close(fd);
+    hull_image_digest_bytes(tar, len, want);
+    gz = gzip_bytes(tar, len, &glen);
+    assert_true(glen > 18 && (unsigned char)gz[0] == 0x1f);
+    for (size_t step = 1; step <= 4096; step *= 8) {
+        if (unpack_trickle(gz, glen, step, got, &msg) < 0)
+            fail_msg("step %zu: %s", step, msg);
+        assert_string_equal(got, want);
+    }
+    /* two members: the tar split at 700 bytes */
+    gz1 = gzip_bytes(tar, 700, &g1);
+    gz2 = gzip_bytes(tar + 700, len - 700, &g2);
+    two = xmalloc0(g1 + g2);
+    memcpy(two, gz1, g1);
+    memcpy(two + g1, gz2, g2);
+    if (unpack_trickle(two, g1 + g2, 3, got, &msg) < 0)
+        fail_msg("two members: %s", msg);
+    assert_string_equal(got, want);
+    /* trailing bytes, a truncated stream, a wrong CRC, a broken deflate block */
+    bad = xmalloc0(glen + 3);
+    memcpy(bad, gz, glen);
+    memcpy(bad + glen, "XYZ", 3);
+    assert_int_equal(unpack_trickle(bad, glen + 3, 5, NULL, &msg), -1);
+    assert_non_null(strstr(msg, "data after the end of the gzip stream"));
+    free(msg);
+    assert_int_equal(unpack_trickle(gz, glen - 10, 5, NULL, &msg), -1);
+    assert_non_null(msg);
+    free(msg);
+    memcpy(bad, gz, glen);
+    bad[glen - 8] ^= 0x55; /* CRC32 */
+    assert_int_equal(unpack_trickle(bad, glen, 7, NULL, &msg), -1);
+    assert_non_null(strstr(msg, "gzip CRC or length mismatch"));
+    free(msg);
+    memcpy(bad, gz, glen);
+    memset(bad + 10, 0xff, 8); /* the first deflate block header */
+    assert_int_equal(unpack_trickle(bad, glen, 7, NULL, &msg), -1);
+    assert_non_null(strstr(msg, "decompress layer"));
+}
+
+/* A layer unpacked while its blob is written (a pull): the reader waits for the
+ * writer, the snapshot appears only when the blob verified and the diff_id matched,
+ * and otherwise nothing of it remains. */
+static void stream_case(struct hull_image_store *s, const char *root, const char *tar, size_t len,
+                        const char *diff_id, bool blob_ok, int want)
+{
+    char digest[HULL_DIGEST_BUF];
+    struct hull_image_descriptor d = {.media_type = (char *)HULL_MT_OCI_LAYER,
+                                      .size = (int64_t)len};
+    struct snapshot_stream *st = NULL;
+    struct blob_writer *w = NULL;
+    struct blob_follow *f;
+    hull_error err = {0};
+    int r;
+
+    hull_image_digest_bytes(tar, len, digest);
+    d.digest = digest;
+    assert_int_equal(blob_writer_new(s, &w, &err), 0);
+    f = blob_writer_follow(w, &err);
+    assert_non_null(f);
+    assert_int_equal(snapshot_stream_start(s, &d, diff_id, NULL, f, &st, &err), 0);
+    assert_non_null(st);
+    for (size_t off = 0; off < len; off += 700) /* small pieces, as from the network */
+        assert_int_equal(blob_writer_write(w, tar + off, len - off < 700 ? len - off : 700, &err),
+                         0);
+    assert_int_equal(blob_writer_flush(w, &err), 0);
+    blob_follow_end(f, blob_ok);
+    if (blob_ok)
+        assert_int_equal(blob_writer_commit(w, digest, (int64_t)len, NULL, &err), 0);
+    else
+        blob_writer_abort(w);
+    r = snapshot_stream_finish(st, blob_ok, &err);
+    blob_follow_free(f);
+    if (r != want)
+        fail_msg("stream unpack returned %d, wanted %d: %s", r, want, err.msg ? err.msg : "");
+    if (r < 0)
+        assert_non_null(strstr(err.msg, "does not match the config's diff_id"));
+    hull_error_clear(&err);
+    {
+        _cleanup_free_ char *snaps = xasprintf("%s/snapshots", root);
+        assert_int_equal(count_entries(snaps), blob_ok && want == 0 ? 1 : 0);
+    }
+}
+
+static void layers_unpack_while_they_download(void **state)
+{
+    static const struct tentry t[] = {{"etc", AE_IFDIR, NULL, NULL, 0755, false, 0},
+                                      {"etc/hello", AE_IFREG, "hello\n", NULL, 0644, false, 0}};
+    _cleanup_free_ char *root = tmpdir(), *tar = NULL, *hello = NULL, *data = NULL;
+    struct hull_image_store *s = NULL;
+    char diff_id[HULL_DIGEST_BUF];
+    size_t len = 0;
+    int fd;
+    (void)state;
+
+    fd = make_tar(t, 2);
+    assert_int_equal(hull_read_fd(fd, 1u << 20, &tar, &len, NULL), 0);
+    close(fd);
+    hull_image_digest_bytes(tar, len, diff_id); /* a plain tar: digest = diff_id */
+    open_store(root, &s);
+    /* a diff_id the content does not have: refused, nothing left */
+    stream_case(s, root, tar, len, D1, true, -1);
+    /* the blob failed (digest, size, download): nothing left, no error of its own */
+    stream_case(s, root, tar, len, diff_id, false, 0);
+    /* all good: the snapshot holds the layer */
+    stream_case(s, root, tar, len, diff_id, true, 0);
+    hello = xasprintf("%s/snapshots/%s/fs/etc/hello", root, diff_id + 7);
+    assert_int_equal(hull_read_file(hello, 100, &data, NULL, NULL), 0);
+    assert_string_equal(data, "hello\n");
+    hull_image_store_free(s);
+    hull_rm_rf(root);
+}
+
 static void upper_dirs_become_oci_diffs(void **state)
 {
     _cleanup_free_ char *dir = tmpdir(), *p = NULL;
@@ -748,6 +934,8 @@ int main(void)
         cmocka_unit_test(concurrent_writers_do_not_corrupt),
         cmocka_unit_test(unpack_defends_and_translates),
         cmocka_unit_test(unpack_limits_stop_bombs),
+        cmocka_unit_test(gzip_layers_stream_in_any_pieces),
+        cmocka_unit_test(layers_unpack_while_they_download),
         cmocka_unit_test(upper_dirs_become_oci_diffs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,13 +7,17 @@
  * store's blob writer, which hashes every byte; more bytes than the descriptor's
  * size stop the transfer at once, and the blob is published only when digest and
  * size match. A broken download resumes with a Range request; a registry that
- * ignores Range restarts the blob from byte 0.
+ * ignores Range sends the blob again, and the bytes already held are skipped.
+ * Each layer is unpacked by its own thread while it downloads (snapshot.c:
+ * snapshot_stream_*); the snapshot is renamed into place only after the blob
+ * verified and its diff_id matched the config's.
  *
  * Consistency: the gc lock is held shared from the first blob to the record, so a
  * concurrent prune cannot collect blobs we have verified but not yet referenced.
- * The manifest is stored and the image recorded (image_commit: unpack, then refs)
- * only after every blob verified; a failure before that leaves only unreferenced,
- * verified blobs, which prune collects. Layers download in parallel (opts->parallel
+ * The config and the manifest (verified when they arrived) are stored while the
+ * layers download; the image is recorded (image_commit, refs) only after every
+ * blob verified; a failure before that leaves only unreferenced, verified blobs
+ * and snapshots, which prune collects. Layers download in parallel (opts->parallel
  * workers); the first failure cancels the others. */
 #include "internal.h"
 #include "../../base/util.h"
@@ -111,6 +115,11 @@ struct blob_job {
     hull_error *err;
     struct blob_writer *w;
     uint64_t got;
+    uint64_t skip; /* bytes of a restarted response we hold already */
+    /* a layer unpacked while it downloads (NULL diff_id: just the blob) */
+    const char *diff_id, *parent_chain;
+    struct blob_follow *f;
+    struct snapshot_stream *st;
 };
 
 static uint64_t sink_offset(void *data)
@@ -119,25 +128,42 @@ static uint64_t sink_offset(void *data)
     return j->w ? j->got : 0;
 }
 
+/* The writer, and the layer's unpack thread reading behind it. */
+static int job_start(struct blob_job *j)
+{
+    if (blob_writer_new(j->s, &j->w, j->err) < 0)
+        return -1;
+    if (j->diff_id == NULL)
+        return 0;
+    j->f = blob_writer_follow(j->w, j->err);
+    if (j->f == NULL)
+        return -1;
+    return snapshot_stream_start(j->s, j->d, j->diff_id, j->parent_chain, j->f, &j->st, j->err);
+}
+
 static int sink_begin(void *data, long status, const struct reg_resp *resp)
 {
     struct blob_job *j = data;
     (void)resp;
-    if (j->w && (status != 206 || j->got == 0)) {
-        /* the registry sent the whole blob again: start over */
-        blob_writer_abort(j->w);
-        j->w = NULL;
-        reg_progress_add(j->pr, -(int64_t)j->got, 0);
-        j->got = 0;
-    }
-    if (j->w == NULL && blob_writer_new(j->s, &j->w, j->err) < 0)
-        return -1;
+    if (j->w == NULL)
+        return job_start(j);
+    /* The registry sent the whole blob again (it ignored Range): skip what we hold.
+     * The digest over the whole blob still decides whether any of it is kept. */
+    j->skip = status == 206 ? 0 : j->got;
     return 0;
 }
 
 static int sink_write(void *data, const void *buf, size_t len)
 {
     struct blob_job *j = data;
+    if (j->skip) {
+        size_t k = len < j->skip ? len : (size_t)j->skip;
+        j->skip -= k;
+        buf = (const char *)buf + k;
+        len -= k;
+        if (len == 0)
+            return 0;
+    }
     if (j->got + len > (uint64_t)j->d->size)
         return hull_error_msg(j->err, EIO,
                               "blob %s: the registry sent more than its %lld bytes "
@@ -182,19 +208,29 @@ static int fetch_blob(struct blob_job *j)
             break;
         /* a clean end of response short of the size: ask for the rest */
     }
-    if (j->w == NULL && j->d->size == 0 && blob_writer_new(j->s, &j->w, j->err) < 0)
+    if (j->w == NULL && j->d->size == 0 && job_start(j) < 0)
         goto out;
     if (j->got < (uint64_t)j->d->size) {
         hull_error_msg(j->err, EIO, "blob %s: truncated: the registry sent %llu of %lld bytes",
                        j->d->digest, (unsigned long long)j->got, (long long)j->d->size);
         goto out;
     }
+    if (blob_writer_flush(j->w, j->err) < 0)
+        goto out;
+    blob_follow_end(j->f, true); /* every byte is in: the unpack finishes while we sync */
     ret = blob_writer_commit(j->w, j->d->digest, j->d->size, NULL, j->err);
     j->w = NULL;
     reg_progress_add(j->pr, 0, 1);
 out:
     blob_writer_abort(j->w);
     j->w = NULL;
+    /* the snapshot is renamed into place only when the blob verified */
+    blob_follow_end(j->f, false);
+    if (snapshot_stream_finish(j->st, ret == 0, j->err) < 0)
+        ret = -1;
+    blob_follow_free(j->f);
+    j->st = NULL;
+    j->f = NULL;
     reg_resp_clear(&r);
     return ret;
 }
@@ -228,10 +264,32 @@ static void *worker(void *arg)
     }
 }
 
-/* Download the blobs of `m` the store lacks. */
-static int fetch_blobs(struct reg_client *c, struct hull_image_store *s, const char *path,
-                       const struct hull_image_manifest *m, hull_error *err)
+/* Download the blobs of `m` the store lacks; with cfg (whose diff_ids match the
+ * layers), each layer is unpacked into its snapshot while it downloads. */
+/* A small document fetched and verified already (config, manifest): stored by the
+ * main thread while the workers download, so its fsyncs are off the critical path. */
+struct doc {
+    const char *data, *digest;
+    size_t len;
+};
+
+static int store_docs(struct hull_image_store *s, const struct doc *docs, size_t n, hull_error *err)
 {
+    for (size_t i = 0; i < n; i++)
+        if (docs[i].data &&
+            hull_image_blob_put_mem(s, docs[i].data, docs[i].len, docs[i].digest, NULL, err) < 0)
+            return -1;
+    return 0;
+}
+
+static int fetch_blobs(struct reg_client *c, struct hull_image_store *s, const char *path,
+                       const struct hull_image_manifest *m, const struct hull_image_config *cfg,
+                       const struct doc *docs, size_t n_docs, hull_error *err)
+{
+    hull_error doc_err = {0};
+    bool cfg_pending = n_docs > 0 && docs[0].data != NULL; /* docs[0]: the config */
+    char(*chain)[HULL_DIGEST_BUF] = xmalloc0((m->n_layers + 1) * HULL_DIGEST_BUF);
+    size_t *layer_of = xmalloc0((m->n_layers + 2) * sizeof(*layer_of));
     _cleanup_free_ char *scope = reg_scope(path, false);
     const struct hull_image_descriptor **want = xmalloc0((m->n_layers + 1) * sizeof(*want));
     struct reg_progress pr;
@@ -247,11 +305,16 @@ static int fetch_blobs(struct reg_client *c, struct hull_image_store *s, const c
         bool dup = false;
         for (size_t k = 0; k < n; k++)
             dup = dup || strcmp(want[k]->digest, d->digest) == 0;
-        if (dup || hull_image_blob_exists(s, d->digest))
+        if (dup || (i == 0 && cfg_pending) || hull_image_blob_exists(s, d->digest))
             continue;
+        layer_of[n] = i;
         want[n++] = d;
         total += (uint64_t)d->size;
     }
+    if (cfg && cfg->n_diff_ids != m->n_layers)
+        cfg = NULL; /* image_commit says what is wrong */
+    if (cfg)
+        hull_image_chain_ids(cfg->diff_ids, m->n_layers, chain);
     reg_progress_init(&pr, c->opts, "pull", total, n);
     pthread_mutex_init(&p.lock, NULL);
     p.n = n;
@@ -266,6 +329,11 @@ static int fetch_blobs(struct reg_client *c, struct hull_image_store *s, const c
                                       .pr = &pr,
                                       .abort = &p.abort,
                                       .err = &p.errs[i]};
+        if (cfg && layer_of[i] > 0) {
+            size_t l = layer_of[i] - 1;
+            p.jobs[i].diff_id = cfg->diff_ids[l];
+            p.jobs[i].parent_chain = l ? chain[l - 1] : NULL;
+        }
         reg_notice(c->opts, "Copying blob %s", want[i]->digest);
     }
     nth = n < par ? n : par;
@@ -277,25 +345,90 @@ static int fetch_blobs(struct reg_client *c, struct hull_image_store *s, const c
         }
     if (nth == 0 && n > 0)
         worker(&p); /* no thread could start: do the work here */
+    if (store_docs(s, docs, n_docs, &doc_err) < 0)
+        p.abort = 1;
     for (size_t i = 0; i < nth; i++)
         pthread_join(th[i], NULL);
     if (p.failed) {
         hull_error *e = &p.errs[p.failed - 1];
         hull_error_msg(err, e->errnum, "%s", e->msg ? e->msg : "blob download failed");
         ret = -1;
+    } else if (doc_err.msg) {
+        hull_error_msg(err, doc_err.errnum, "%s", doc_err.msg);
+        ret = -1;
     }
+    hull_error_clear(&doc_err);
     for (size_t i = 0; i < n; i++)
         hull_error_clear(&p.errs[i]);
     free(p.errs);
     free(p.jobs);
     free(th);
     free(want);
+    free(chain);
+    free(layer_of);
     pthread_mutex_destroy(&p.lock);
     reg_progress_destroy(&pr);
     return ret;
 }
 
 /* ---- pull ------------------------------------------------------------------------------- */
+
+/* The config first: its diff_ids name the snapshots the layers unpack into. It is
+ * small: fetched into memory and verified here; a config not yet in the store is left
+ * in *pending for fetch_blobs to store while the layers download (its fsync off the
+ * critical path). */
+static int fetch_config(struct reg_client *c, struct hull_image_store *s, const char *path,
+                        const struct hull_image_manifest *m, struct hull_image_config **out,
+                        char **pending, size_t *pending_len, hull_error *err)
+{
+    _cleanup_free_ char *url = NULL, *scope = NULL, *what = NULL;
+    char got[HULL_DIGEST_BUF];
+    struct reg_resp r = {0};
+    struct reg_req q;
+    int ret = -1;
+
+    *pending = NULL;
+    if (hull_image_blob_exists(s, m->config.digest)) {
+        _cleanup_free_ char *data = NULL;
+        size_t len;
+        if (hull_image_blob_read(s, m->config.digest, HULL_IMAGE_MAX_CONFIG, &data, &len, err) < 0)
+            return -1;
+        return hull_image_config_parse(data, len, out, err);
+    }
+    url = xasprintf("/v2/%s/blobs/%s", path, m->config.digest);
+    scope = reg_scope(path, false);
+    what = xasprintf("config %s", m->config.digest);
+    reg_req_init(&q, "GET", url);
+    q.scope = scope;
+    q.max_body = HULL_IMAGE_MAX_CONFIG;
+    q.what = what;
+    if (reg_do(c, &q, &r, err) < 0)
+        goto out;
+    if (r.status == 404) {
+        hull_error_msg(err, ENOENT, "blob %s: not found in registry %s", m->config.digest,
+                       c->domain);
+        goto out;
+    }
+    if (r.status != 200) {
+        reg_http_error(c, &r, what, err);
+        goto out;
+    }
+    hull_image_digest_bytes(r.body ? r.body : "", r.len, got);
+    if ((int64_t)r.len != m->config.size || strcmp(got, m->config.digest) != 0) {
+        hull_error_msg(err, EIO, "blob %s: content digest is %s, %zu bytes (corrupt or tampered)",
+                       m->config.digest, got, r.len);
+        goto out;
+    }
+    if (hull_image_config_parse(r.body ? r.body : "", r.len, out, err) < 0)
+        goto out;
+    *pending = r.body;
+    *pending_len = r.len;
+    r.body = NULL;
+    ret = 0;
+out:
+    reg_resp_clear(&r);
+    return ret;
+}
 
 /* --all-platforms: every manifest of the index besides `picked`, with its blobs. */
 static int fetch_other_platforms(struct reg_client *c, struct hull_image_store *s, const char *path,
@@ -326,33 +459,12 @@ static int fetch_other_platforms(struct reg_client *c, struct hull_image_store *
                                   d->digest, len, (long long)d->size);
         if (hull_image_manifest_parse(data, len, d->media_type, &m, err) < 0)
             return hull_error_prefix(err, "manifest %s", d->digest);
-        r = fetch_blobs(c, s, path, m, err);
+        r = fetch_blobs(c, s, path, m, NULL, NULL, 0, err);
         hull_image_manifest_free(m);
         if (r < 0 || hull_image_blob_put_mem(s, data, len, d->digest, NULL, err) < 0)
             return -1;
     }
     return 0;
-}
-
-/* Remember which index an image came from (refs.json record "index"). */
-static int record_index(struct hull_image_store *s, const char *mdigest, const char *idigest,
-                        hull_error *err)
-{
-    _cleanup_close_ int lock = store_lock(s, "refs", LOCK_EX, err);
-    json_t *refs = NULL, *rec;
-    int r;
-
-    if (lock < 0 || refs_load(s, &refs, err) < 0)
-        return -1;
-    rec = json_object_get(json_object_get(refs, "images"), mdigest);
-    if (rec == NULL) {
-        json_decref(refs);
-        return 0;
-    }
-    json_object_set_new(rec, "index", json_string(idigest));
-    r = refs_save(s, refs, err);
-    json_decref(refs);
-    return r;
 }
 
 static int pull_locked(struct hull_image_store *s, const struct hull_image_ref *ref,
@@ -361,8 +473,11 @@ static int pull_locked(struct hull_image_store *s, const struct hull_image_ref *
 {
     _cleanup_free_ char *data = NULL, *mt = NULL, *full = NULL;
     struct hull_image_manifest *m = NULL;
+    struct hull_image_config *cfg = NULL;
     struct hull_image_index *ix = NULL;
     struct reg_client *c = NULL;
+    _cleanup_free_ char *cfg_data = NULL;
+    size_t cfg_len = 0;
     enum hull_image_doc_kind kind;
     char digest[HULL_DIGEST_BUF], idigest[HULL_DIGEST_BUF] = "";
     size_t len;
@@ -423,17 +538,23 @@ static int pull_locked(struct hull_image_store *s, const struct hull_image_ref *
                            m->layers[i].digest, m->layers[i].media_type);
             goto out;
         }
-    if (fetch_blobs(c, s, ref->path, m, err) < 0) {
+    if (fetch_config(c, s, ref->path, m, &cfg, &cfg_data, &cfg_len, err) < 0) {
         hull_error_prefix(err, "pull %s", familiar);
         goto out;
+    }
+    {
+        /* the manifest as the registry sent it, so the local digest is the registry's;
+         * unreferenced (prune collects it) until the image is recorded */
+        const struct doc docs[2] = {{cfg_data, m->config.digest, cfg_len}, {data, digest, len}};
+        if (fetch_blobs(c, s, ref->path, m, cfg, docs, 2, err) < 0) {
+            hull_error_prefix(err, "pull %s", familiar);
+            goto out;
+        }
     }
     if (ix && opts->all_platforms && fetch_other_platforms(c, s, ref->path, ix, digest, err) < 0) {
         hull_error_prefix(err, "pull %s", familiar);
         goto out;
     }
-    /* the manifest as the registry sent it, so the local digest is the registry's */
-    if (hull_image_blob_put_mem(s, data, len, digest, NULL, err) < 0)
-        goto out;
     if (ref->digest == NULL)
         full = hull_image_ref_string(ref);
     {
@@ -443,13 +564,14 @@ static int pull_locked(struct hull_image_store *s, const struct hull_image_ref *
             goto out;
         }
     }
-    if (idigest[0] && record_index(s, digest, idigest, err) < 0)
+    if (idigest[0] && refs_set_index(s, digest, idigest, err) < 0)
         goto out;
     if (out)
         memcpy(out, digest, HULL_DIGEST_BUF);
     r = 0;
 out:
     hull_image_manifest_free(m);
+    hull_image_config_free(cfg);
     hull_image_index_free(ix);
     reg_client_free(c);
     return r;

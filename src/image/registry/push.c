@@ -392,47 +392,6 @@ out:
     return r;
 }
 
-/* The index an image was pulled from, when it and everything it lists is here. */
-static int full_index(struct hull_image_store *s, const char *mdigest, char **data, size_t *len,
-                      char **media_type, char digest[HULL_DIGEST_BUF], struct hull_image_index **ix)
-{
-    json_t *refs = NULL;
-    const char *idigest;
-    int ok = 0;
-
-    if (refs_load(s, &refs, NULL) < 0)
-        return 0;
-    idigest = json_string_value(
-        json_object_get(json_object_get(json_object_get(refs, "images"), mdigest), "index"));
-    if (idigest &&
-        hull_image_blob_read(s, idigest, HULL_IMAGE_MAX_MANIFEST, data, len, NULL) == 0 &&
-        hull_image_index_parse(*data, *len, NULL, ix, NULL) == 0) {
-        ok = 1;
-        for (size_t i = 0; i < (*ix)->n_manifests && ok; i++) {
-            _cleanup_free_ char *md = NULL;
-            struct hull_image_manifest *m = NULL;
-            size_t mlen;
-            if (hull_image_blob_read(s, (*ix)->manifests[i].digest, HULL_IMAGE_MAX_MANIFEST, &md,
-                                     &mlen, NULL) < 0 ||
-                hull_image_manifest_parse(md, mlen, NULL, &m, NULL) < 0) {
-                ok = 0;
-                break;
-            }
-            ok = hull_image_blob_exists(s, m->config.digest);
-            for (size_t k = 0; k < m->n_layers && ok; k++)
-                ok = strstr(m->layers[k].media_type, "nondistributable") ||
-                     hull_image_blob_exists(s, m->layers[k].digest);
-            hull_image_manifest_free(m);
-        }
-        if (ok) {
-            snprintf(digest, HULL_DIGEST_BUF, "%s", idigest);
-            *media_type = xstrdup((*ix)->source_media_type);
-        }
-    }
-    json_decref(refs);
-    return ok;
-}
-
 int hull_registry_push(struct hull_image_store *s, const char *src, const char *dst,
                        const struct hull_registry_opts *opts, char out[HULL_DIGEST_BUF],
                        hull_error *err)
@@ -480,7 +439,7 @@ int hull_registry_push(struct hull_image_store *s, const char *src, const char *
     p.pr = &pr;
     if (reg_client_new(ref->domain, opts, &p.c, err) < 0 || reg_ping(p.c, false, err) < 0)
         goto out_pr;
-    if (ref->tag && full_index(s, img->digest, &idata, &ilen, &imt, idigest, &ix)) {
+    if (ref->tag && image_full_index(s, img->digest, &idata, &ilen, &imt, idigest, &ix)) {
         for (size_t i = 0; i < ix->n_manifests; i++)
             if (push_manifest(&p, ix->manifests[i].digest, ix->manifests[i].digest, err) < 0)
                 goto fail;
