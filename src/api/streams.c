@@ -1,5 +1,4 @@
-/* Streams of a container: logs, attach (output only: from the json-file log)
- * and wait. */
+/* Streams of a container: logs and wait (attach: attach.c). */
 #include "internal.h"
 #include "../base/util.h"
 #include "../base/json.h"
@@ -127,49 +126,6 @@ int api_container_logs(struct api_req *r, const char *ref)
         free_out_arg(a);
         return api_fail(r, &err);
     }
-    return api_stream(r, 200,
-                      a->tty ? "application/vnd.docker.raw-stream"
-                             : "application/vnd.docker.multiplexed-stream",
-                      output_producer, a, free_out_arg);
-}
-
-int api_container_attach(struct api_req *r, const char *ref)
-{
-    hull_error err = {0};
-    bool bad = false, stream;
-    struct out_arg *a = out_arg_for(r, ref, &err);
-
-    if (a == NULL)
-        return api_fail(r, &err);
-    stream = api_query_bool(r, "stream", &bad);
-    a->want[1] = api_query_bool(r, "stdout", &bad);
-    a->want[2] = api_query_bool(r, "stderr", &bad);
-    if (bad || !stream) {
-        free_out_arg(a);
-        return api_error(r, 400,
-                         "attach: stream=1 (and stdout/stderr booleans) expected; "
-                         "logs=1 without stream is served by /logs");
-    }
-    /* Output only: the monitor has no attach socket for stdin (yet), so the
-     * output is followed in the json-file log, from this moment: the log is
-     * opened before we answer, since the client starts the container as soon
-     * as it has our answer. */
-    a->attach = true;
-    {
-        struct hull_engine e;
-        if (api_open(r->srv, &e, false, &err) < 0 ||
-            hull_engine_output_open(&e, a->id, &a->out, &err) < 0) {
-            api_close(&e);
-            free_out_arg(a);
-            return api_fail(r, &err);
-        }
-        api_close(&e);
-    }
-    if (api_wants_upgrade(r))
-        return api_hijack(r,
-                          a->tty ? "application/vnd.docker.raw-stream"
-                                 : "application/vnd.docker.multiplexed-stream",
-                          output_producer, a, free_out_arg, NULL);
     return api_stream(r, 200,
                       a->tty ? "application/vnd.docker.raw-stream"
                              : "application/vnd.docker.multiplexed-stream",

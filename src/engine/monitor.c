@@ -443,7 +443,10 @@ pid_t hull_monitor_spawn(struct hull_engine *e, const struct hull_monitor_args *
             report(ready[1], "ERR %s", cerr.msg);
             _exit(125);
         }
-        setup(&ce, a, -1, &sp[1], sp[1] >= 0 ? 1 : 0, true, ready[1], &cerr);
+        if (a->detach && a->has_client)
+            setup(&ce, a, -1, &a->client, 1, false, ready[1], &cerr);
+        else
+            setup(&ce, a, -1, &sp[1], sp[1] >= 0 ? 1 : 0, true, ready[1], &cerr);
         _exit(125);
     }
     close(ready[1]);

@@ -297,6 +297,12 @@ static int rejoin_netns(struct hull_engine *e, const char *id, const char *peer,
 int hull_engine_start(struct hull_engine *e, const char *ref, bool attach, int *exit_status,
                       hull_error *err)
 {
+    return hull_engine_start_client(e, ref, attach, -1, exit_status, err);
+}
+
+int hull_engine_start_client(struct hull_engine *e, const char *ref, bool attach, int client,
+                             int *exit_status, hull_error *err)
+{
     _cleanup_free_ char *id = NULL;
     struct hull_monitor_args ma;
     const char *state, *net;
@@ -327,6 +333,8 @@ int hull_engine_start(struct hull_engine *e, const char *ref, bool attach, int *
     }
     /* start -a: attached to the output, and to stdin if created with -i. */
     ma.detach = !attach;
+    ma.has_client = client >= 0;
+    ma.client = client;
     mon = hull_monitor_spawn(e, &ma, exit_status, err);
     json_decref(r);
     return mon < 0 ? -1 : 0;
