@@ -12,15 +12,13 @@
 struct out_arg {
     char *id;
     struct hull_logs_opts logs;
-    bool tty, attach, want[3]; /* want[1] stdout, want[2] stderr */
-    struct hull_output out;    /* attach: opened before the 101 */
+    bool tty, want[3]; /* want[1] stdout, want[2] stderr */
     int fd;
 };
 
 static void free_out_arg(void *p)
 {
     struct out_arg *a = p;
-    hull_output_close(&a->out);
     free(a->id);
     free(a);
 }
@@ -45,7 +43,7 @@ static int send_record(void *data, int stream, const char *time, const char *msg
     return api_write_frame(a->fd, stream == 2 ? 2 : 1, msg, len) < 0 ? -1 : 0;
 }
 
-/* logs (a->attach false) or attach: the records go onto fd. */
+/* The records go onto fd. */
 static void output_producer(struct api_server *s, void *p, int fd)
 {
     struct out_arg *a = p;
@@ -54,10 +52,7 @@ static void output_producer(struct api_server *s, void *p, int fd)
 
     a->fd = fd;
     if (api_open(s, &e, false, &err) == 0) {
-        if (a->attach)
-            hull_engine_follow_output(&e, &a->out, send_record, a, &err);
-        else
-            hull_engine_logs_to(&e, a->id, &a->logs, send_record, a, &err);
+        hull_engine_logs_to(&e, a->id, &a->logs, send_record, a, &err);
         api_close(&e);
     }
     hull_error_clear(&err);
@@ -87,7 +82,6 @@ static struct out_arg *out_arg_for(struct api_req *r, const char *ref, hull_erro
         json_object_get(json_object_get(json_object_get(ins, "OCIConfig"), "process"), "terminal"));
     a->logs.tail = -1;
     a->fd = -1;
-    a->out.fd = -1;
     json_decref(ins);
     return a;
 }

@@ -199,6 +199,23 @@ teardown() { engine_teardown; }
     assert_output_contains "--restart"
 }
 
+@test "engine: hull stop of a restarting container cancels its restart" {
+    run hrun -d --name loop --restart always sh -c 'exit 1'
+    assert_success
+    # Between runs it waits (a back-off growing to 1 s): catch it there.
+    poll 30 sh -c "[ \"\$(sqlite3 '$HROOT/lib/hull.db' \"select state from containers where name='loop'\")\" = restarting ]"
+    run h stop -t 1 loop
+    assert_success
+    [ "$(h inspect loop | jq -r '.[0].State.Status')" = exited ]
+    n=$(sqlite3 "$HROOT/lib/hull.db" "select restart_count from containers where name='loop'")
+    sleep 2.5
+    # It stays stopped: no further run, no monitor left.
+    [ "$(h inspect loop | jq -r '.[0].State.Status')" = exited ]
+    [ "$(sqlite3 "$HROOT/lib/hull.db" "select restart_count from containers where name='loop'")" = "$n" ]
+    run h rm loop
+    assert_success
+}
+
 @test "engine: hull run IMAGE uses read-only image layers with a per-container upper layer" {
     run h run --rm busybox sh -c 'echo from-image'
     assert_success
