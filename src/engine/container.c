@@ -89,8 +89,10 @@ int hull_engine_repair(struct hull_engine *e, hull_error *err)
         /* A monitor that could not exec hull at the end left the status. */
         if (hull_monitor_fold_exit_file(e, id) == 0)
             continue;
-        if (init > 0 && kill(init, 0) == 0)
-            continue; /* still running without its monitor: leave it to stop/rm */
+        /* Still running without its monitor: leave it to stop/rm. A zombie
+         * (orphaned to a parent that does not reap) has exited. */
+        if (init > 0 && hull_proc_start_time(init) != 0)
+            continue;
         hull_network_release(e, id);
         hull_db_exec(e->db, NULL,
                      "UPDATE containers SET state='exited', exit_code=-1, abnormal=1, "

@@ -109,6 +109,25 @@ teardown() { engine_teardown; }
     assert_success
 }
 
+@test "engine: repair takes a zombie init for an exited one" {
+    # Under a subreaper that does not reap, the init of a container whose
+    # monitor was killed stays a zombie after it is killed too.
+    hh="timeout 60 $HULL --root $HROOT/lib --runroot $HROOT/run"
+    db="$HROOT/lib/hull.db"
+    run python3 "$BATS_TEST_DIRNAME/../helpers/subreaper.py" \
+        "$hh run -d --network none --rootfs $HULL_ROOTFS --name zomb sleep 1000 >/dev/null" ";;" \
+        "init=\$(sqlite3 $db \"select pid from containers where name='zomb'\")" \
+        "&& kill -9 \$(sqlite3 $db \"select monitor_pid from containers where name='zomb'\")" \
+        "&& sleep 0.3 && kill -9 \$init && sleep 0.3" \
+        "&& grep -q '^State:.*Z' /proc/\$init/status && echo zombie" \
+        "&& $hh ps -a --format '{{.Names}} {{.State}}'"
+    assert_success
+    assert_output_contains zombie
+    assert_output_contains "zomb exited"
+    run h rm zomb
+    assert_success
+}
+
 @test "engine: bad input is refused with a clear error and nothing is created" {
     run hrun --memory lots true
     assert_status 125
