@@ -89,6 +89,8 @@ int api_spawn_wait(int reply, int *status, hull_error *err);
  * container id (-1 if none); start hands it to the monitor. */
 int api_attach_take(struct api_server *s, const char *id);
 void api_attach_free_pending(struct api_server *s);
+/* exec.c: the exec instances, when the server stops. */
+void api_exec_free_all(struct api_server *s);
 
 /* Handlers. Each answers the request (returns api_* result). */
 int api_system_ping(struct api_req *r);

@@ -687,6 +687,7 @@ int hull_api_serve(const struct hull_api_opts *o, hull_error *err)
     /* Streams and hijacked connections in flight are cut: the process exits. */
     MHD_quiesce_daemon(d);
     api_attach_free_pending(&s);
+    api_exec_free_all(&s);
     unlink(o->socket_path);
     close(fd);
     return 0;

@@ -565,3 +565,31 @@ assert_no_containers() {
     run d rm -f pi
     assert_no_containers
 }
+
+@test "api: a server stopped with SIGTERM frees its exec instances and pending attaches (LSan)" {
+    # A second server on the same root, with leak detection on (it matters in
+    # the ASan build that make check uses).
+    local sock=$API_DIR/leak.sock pid
+    ASAN_OPTIONS=detect_leaks=1 "$HULL" --root "$API_DIR/lib" --runroot "$API_DIR/run" serve \
+        -H "unix://$sock" >"$API_DIR/leak.log" 2>&1 &
+    pid=$!
+    poll 10 test -S "$sock"
+    DOCKER_HOST="unix://$sock" timeout 60 "$DOCKER" run -d --name lk --network none busybox sleep 100
+    DOCKER_HOST="unix://$sock" timeout 60 "$DOCKER" exec lk true
+    DOCKER_HOST="unix://$sock" timeout 60 "$DOCKER" create --name lk2 --network none busybox true
+    # an attach before a start that never comes
+    curl -s -o /dev/null --max-time 1 --unix-socket "$sock" -H 'Connection: Upgrade' \
+        -H 'Upgrade: tcp' -X POST "http://hull/v1.41/containers/lk2/attach?stream=1&stdout=1" || true
+    kill -TERM "$pid"
+    for _ in $(seq 100); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    ! kill -0 "$pid" 2>/dev/null
+    if grep -q -e LeakSanitizer -e AddressSanitizer "$API_DIR/leak.log"; then
+        cat "$API_DIR/leak.log" >&2
+        return 1
+    fi
+    run d rm -f lk lk2
+    assert_success
+}
