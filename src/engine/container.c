@@ -353,7 +353,7 @@ static json_t *opts_json(const struct hull_run_opts *o)
     json_object_set_new(j, "tty", json_boolean(o->tty));
     json_object_set_new(j, "interactive", json_boolean(o->interactive));
     json_object_set_new(j, "privileged", json_boolean(o->privileged));
-    json_object_set_new(j, "network", json_string(o->network ? o->network : "none"));
+    json_object_set_new(j, "network", json_string(o->network ? o->network : "bridge"));
     json_object_set_new(j, "restart", json_string(o->restart ? o->restart : "no"));
     if (o->rootfs)
         json_object_set_new(j, "rootfs", json_string(o->rootfs));
@@ -438,7 +438,8 @@ int hull_engine_run(struct hull_engine *e, const struct hull_run_opts *o, bool c
         volumes_s = json_dumps(va, JSON_COMPACT);
         json_decref(va);
     }
-    network = o->network ? o->network : "none";
+    /* docker's default: the bridge network, with outbound NAT. */
+    network = o->network ? o->network : "bridge";
     if (hull_str_has_prefix(network, HULL_NET_CONTAINER)) {
         if (o->hostname || (o->ports && o->ports[0])) {
             json_decref(spec);

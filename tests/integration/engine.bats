@@ -143,7 +143,7 @@ teardown() { engine_teardown; }
     assert_output_contains "unknown capability"
     run hrun --security-opt bogus true
     assert_status 125
-    run h run --rootfs /nonexistent true
+    run h run --network none --rootfs /nonexistent true
     assert_status 125
     run h ps -aq
     assert_output_equals ""
@@ -236,37 +236,37 @@ teardown() { engine_teardown; }
 }
 
 @test "engine: hull run IMAGE uses read-only image layers with a per-container upper layer" {
-    run h run --rm busybox sh -c 'echo from-image'
+    run h run --network none --rm busybox sh -c 'echo from-image'
     assert_success
     assert_output_contains from-image
-    run h run -d --name layered busybox sleep 1000
+    run h run --network none -d --name layered busybox sleep 1000
     assert_success
     id=$output
     run h exec layered sh -c 'echo changed > /bin/marker'
     assert_success
     # The change is in this container's upper layer only.
     [ -f "$HROOT/lib/containers/$id/upper/bin/marker" ]
-    run h run --rm busybox sh -c 'test ! -e /bin/marker'
+    run h run --network none --rm busybox sh -c 'test ! -e /bin/marker'
     assert_success
     run h rm -f layered
     [ ! -d "$HROOT/lib/containers/$id" ]
-    run h run --rm nosuchimage true
+    run h run --network none --rm nosuchimage true
     assert_status 125
     assert_output_contains "no such image"
 }
 
 @test "engine: hull bench judges containers started through hull (privileged, seccomp, nnp)" {
-    run h run -d --name good busybox sleep 1000
+    run h run --network none -d --name good busybox sleep 1000
     assert_success
     run h bench --runtime-root "$HROOT/run/runtime" --check 6.3 --format json
     [ "$(echo "$output" | jq -r '.results[0].status')" = pass ]
-    run h run -d --name priv --privileged busybox sleep 1000
+    run h run --network none -d --name priv --privileged busybox sleep 1000
     assert_success
     run h bench --runtime-root "$HROOT/run/runtime" --section 6 --format json --fail-on high
     [ "$status" -eq 1 ]
     [ "$(echo "$output" | jq -r '.results[] | select(.id=="6.3") | .status')" = fail ]
     [[ "$(echo "$output" | jq -r '.results[] | select(.id=="6.3") | .details[0]')" == "$(h inspect priv | jq -r '.[0].Id')"* ]]
-    run h run -d --name lax --security-opt seccomp=unconfined --security-opt no-new-privileges=false busybox sleep 1000
+    run h run --network none -d --name lax --security-opt seccomp=unconfined --security-opt no-new-privileges=false busybox sleep 1000
     assert_success
     run h bench --runtime-root "$HROOT/run/runtime" --section 6 --format json
     fails=$(echo "$output" | jq -r '[.results[] | select(.status=="fail") | .title] | join("|")')
@@ -274,7 +274,7 @@ teardown() { engine_teardown; }
 }
 
 @test "engine: pause/unpause, rename, top, stats and port" {
-    run h run -d --name m1 --memory 64m busybox sh -c 'sleep 1000 & sleep 1000'
+    run h run --network none -d --name m1 --memory 64m busybox sh -c 'sleep 1000 & sleep 1000'
     assert_success
     run h top m1
     assert_success
@@ -301,9 +301,9 @@ teardown() { engine_teardown; }
 }
 
 @test "engine: info and system prune (exited containers, unused volumes only with --volumes)" {
-    run h run --name done1 busybox true
+    run h run --network none --name done1 busybox true
     assert_success
-    run h run -d --name live busybox sleep 1000
+    run h run --network none -d --name live busybox sleep 1000
     assert_success
     run h volume create keepme
     run h info
