@@ -270,8 +270,8 @@ int api_container_resize(struct api_req *r, const char *ref)
     hull_error err = {0};
     int ret;
 
-    if (h == NULL || w == NULL || hull_parse_u64(h, &rows) < 0 ||
-        hull_parse_u64(w, &cols) < 0 || rows > 65535 || cols > 65535)
+    if (h == NULL || w == NULL || hull_parse_u64(h, &rows) < 0 || hull_parse_u64(w, &cols) < 0 ||
+        rows > 65535 || cols > 65535)
         return api_error(r, 400, "resize: h and w: expected numbers of rows and columns (0-65535)");
     if (api_open(r->srv, &e, false, &err) < 0)
         return api_fail(r, &err);

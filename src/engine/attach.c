@@ -339,8 +339,8 @@ int hull_engine_resize(struct hull_engine *e, const char *ref, unsigned rows, un
     bool tty;
 
     if (rows > UINT16_MAX || cols > UINT16_MAX)
-        return hull_error_msg(err, EINVAL, "resize %s: %ux%u: at most 65535 rows and columns",
-                              ref, rows, cols);
+        return hull_error_msg(err, EINVAL, "resize %s: %ux%u: at most 65535 rows and columns", ref,
+                              rows, cols);
     if (hull_engine_attach_target(e, ref, &t, err) < 0)
         return -1;
     tty = t.tty;

@@ -82,8 +82,7 @@ struct hull_logs_opts {
     long tail;
     int64_t since_ns, until_ns;
 };
-typedef int (*hull_log_sink)(void *data, int stream, const char *time, const char *msg,
-                             size_t len);
+typedef int (*hull_log_sink)(void *data, int stream, const char *time, const char *msg, size_t len);
 int hull_engine_logs_to(struct hull_engine *e, const char *ref, const struct hull_logs_opts *o,
                         hull_log_sink sink, void *data, hull_error *err);
 /* The same to stdout/stderr (with --timestamps: "TIME " before each record). */
