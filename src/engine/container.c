@@ -323,7 +323,7 @@ int hull_engine_join_netns(struct hull_engine *e, const char *ref, json_t *spec,
     if (json_array_size(rows) == 1)
         pid = (pid_t)json_integer_value(json_object_get(json_array_get(rows, 0), "pid"));
     json_decref(rows);
-    if (pid <= 0 || kill(pid, 0) < 0)
+    if (pid <= 0 || hull_proc_start_time(pid) == 0) /* gone, or a zombie */
         return hull_error_msg(err, EINVAL,
                               "--network container:%s: container %s is not running (the "
                               "container whose network is joined must run)",
