@@ -291,16 +291,6 @@ int api_containers_create(struct api_req *r)
 
     if (hull_api_parse_create(r->body ? r->body : "", r->body_len, &c, &err) < 0)
         return api_fail(r, &err);
-    /* The monitor has no attach socket or console yet: stdin and a TTY could
-     * only be dropped silently, so they are refused (docker exec -i works). */
-    if (c.run.interactive || c.run.tty) {
-        const char *field = c.run.tty ? "Tty" : "OpenStdin";
-        hull_api_create_clear(&c);
-        return api_error(r, 400,
-                         "%s: not supported through the API yet (the container monitor has no "
-                         "attach socket or console); run without -i/-t",
-                         field);
-    }
     if (name && name[0])
         c.run.name = name[0] == '/' ? name + 1 : name;
     if (api_open(r->srv, &e, true, &err) < 0) {
@@ -466,10 +456,13 @@ static int lookup_state(struct hull_engine *e, const char *ref, char **id, char 
 /* From a spawner worker: the monitor it forks inherits only /dev/null. */
 static int start_container(struct api_server *s, const char *id, hull_error *err)
 {
-    json_t *req = json_pack("{s:s, s:s}", "op", "start", "id", id);
+    int client = api_attach_take(s, id);
+    json_t *req = json_pack("{s:s, s:s, s:b}", "op", "start", "id", id, "client", client >= 0);
     int reply, status = 0, r;
-    r = api_spawn(s, req, -1, -1, -1, &reply, err);
+    r = api_spawn(s, req, client, -1, -1, &reply, err);
     json_decref(req);
+    if (client >= 0)
+        close(client);
     return r < 0 ? -1 : api_spawn_wait(reply, &status, err);
 }
 

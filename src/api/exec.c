@@ -50,6 +50,17 @@ static void exec_free(struct api_exec *x)
     free(x);
 }
 
+void api_exec_free_all(struct api_server *s)
+{
+    pthread_mutex_lock(&s->lock);
+    while (s->execs) {
+        struct api_exec *x = s->execs;
+        s->execs = x->next;
+        exec_free(x);
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
 /* Copy of the instance (the table may drop finished ones). Caller frees. */
 static struct api_exec *exec_find(struct api_server *s, const char *id)
 {

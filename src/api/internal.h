@@ -16,6 +16,7 @@ struct api_server {
     int spawner;          /* socket to the spawner process */
     pthread_mutex_t lock; /* the exec table */
     struct api_exec *execs;
+    struct api_pending *pending; /* attach clients waiting for a start */
 };
 
 /* One HTTP request. path is the URL without the /vX.Y prefix, split. */
@@ -84,6 +85,13 @@ int api_spawn(struct api_server *s, json_t *req, int in, int out, int errfd, int
 /* Wait for the worker: 0 and its exit code, or -1 and its error. Closes reply. */
 int api_spawn_wait(int reply, int *status, hull_error *err);
 
+/* attach.c: the monitor's end of an attach that came before the start of
+ * container id (-1 if none); start hands it to the monitor. */
+int api_attach_take(struct api_server *s, const char *id);
+void api_attach_free_pending(struct api_server *s);
+/* exec.c: the exec instances, when the server stops. */
+void api_exec_free_all(struct api_server *s);
+
 /* Handlers. Each answers the request (returns api_* result). */
 int api_system_ping(struct api_req *r);
 int api_system_version(struct api_req *r);
@@ -97,6 +105,7 @@ int api_container_delete(struct api_req *r, const char *ref);
 int api_container_wait(struct api_req *r, const char *ref);
 int api_container_logs(struct api_req *r, const char *ref);
 int api_container_attach(struct api_req *r, const char *ref);
+int api_container_resize(struct api_req *r, const char *ref);
 int api_exec_create(struct api_req *r, const char *ref);
 int api_exec_start(struct api_req *r, const char *id);
 int api_exec_inspect(struct api_req *r, const char *id);

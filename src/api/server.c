@@ -489,6 +489,8 @@ static int dispatch(struct api_req *r)
             return api_container_logs(r, ref);
         if (strcmp(m, "POST") == 0 && strcmp(verb, "attach") == 0)
             return api_container_attach(r, ref);
+        if (strcmp(m, "POST") == 0 && strcmp(verb, "resize") == 0)
+            return api_container_resize(r, ref);
         if (strcmp(m, "POST") == 0 && strcmp(verb, "wait") == 0)
             return api_container_wait(r, ref);
         if (strcmp(m, "POST") == 0 && strcmp(verb, "exec") == 0)
@@ -684,6 +686,8 @@ int hull_api_serve(const struct hull_api_opts *o, hull_error *err)
     fprintf(stderr, "hull serve: signal %d, stopping\n", sig);
     /* Streams and hijacked connections in flight are cut: the process exits. */
     MHD_quiesce_daemon(d);
+    api_attach_free_pending(&s);
+    api_exec_free_all(&s);
     unlink(o->socket_path);
     close(fd);
     return 0;

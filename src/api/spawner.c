@@ -124,8 +124,21 @@ static int run_op(const struct hull_api_opts *o, json_t *req, hull_error *err)
     if (hull_engine_open(&e, o->root, o->runroot, err) < 0)
         return -1;
     if (op && strcmp(op, "start") == 0) {
-        r = hull_engine_start(&e, json_string_value(json_object_get(req, "id")), false, &status,
-                              err);
+        /* With "client", our stdin is an attach client for the monitor (see
+         * api_attach_take): moved off 0, which the monitor's setup reuses. */
+        int client = -1;
+        if (json_is_true(json_object_get(req, "client"))) {
+            int dn = open("/dev/null", O_RDONLY | O_CLOEXEC);
+            client = fcntl(0, F_DUPFD_CLOEXEC, 3);
+            if (dn >= 0) {
+                dup2(dn, 0);
+                close(dn);
+            }
+        }
+        r = hull_engine_start_client(&e, json_string_value(json_object_get(req, "id")), false,
+                                     client, &status, err);
+        if (client >= 0)
+            close(client);
     } else if (op && strcmp(op, "exec") == 0) {
         char **cmd = strv_from(json_object_get(req, "cmd"));
         char **env = strv_from(json_object_get(req, "env"));

@@ -1,5 +1,4 @@
-/* Streams of a container: logs, attach (output only: from the json-file log)
- * and wait. */
+/* Streams of a container: logs and wait (attach: attach.c). */
 #include "internal.h"
 #include "../base/util.h"
 #include "../base/json.h"
@@ -13,15 +12,13 @@
 struct out_arg {
     char *id;
     struct hull_logs_opts logs;
-    bool tty, attach, want[3]; /* want[1] stdout, want[2] stderr */
-    struct hull_output out;    /* attach: opened before the 101 */
+    bool tty, want[3]; /* want[1] stdout, want[2] stderr */
     int fd;
 };
 
 static void free_out_arg(void *p)
 {
     struct out_arg *a = p;
-    hull_output_close(&a->out);
     free(a->id);
     free(a);
 }
@@ -46,7 +43,7 @@ static int send_record(void *data, int stream, const char *time, const char *msg
     return api_write_frame(a->fd, stream == 2 ? 2 : 1, msg, len) < 0 ? -1 : 0;
 }
 
-/* logs (a->attach false) or attach: the records go onto fd. */
+/* The records go onto fd. */
 static void output_producer(struct api_server *s, void *p, int fd)
 {
     struct out_arg *a = p;
@@ -55,10 +52,7 @@ static void output_producer(struct api_server *s, void *p, int fd)
 
     a->fd = fd;
     if (api_open(s, &e, false, &err) == 0) {
-        if (a->attach)
-            hull_engine_follow_output(&e, &a->out, send_record, a, &err);
-        else
-            hull_engine_logs_to(&e, a->id, &a->logs, send_record, a, &err);
+        hull_engine_logs_to(&e, a->id, &a->logs, send_record, a, &err);
         api_close(&e);
     }
     hull_error_clear(&err);
@@ -88,7 +82,6 @@ static struct out_arg *out_arg_for(struct api_req *r, const char *ref, hull_erro
         json_object_get(json_object_get(json_object_get(ins, "OCIConfig"), "process"), "terminal"));
     a->logs.tail = -1;
     a->fd = -1;
-    a->out.fd = -1;
     json_decref(ins);
     return a;
 }
@@ -127,49 +120,6 @@ int api_container_logs(struct api_req *r, const char *ref)
         free_out_arg(a);
         return api_fail(r, &err);
     }
-    return api_stream(r, 200,
-                      a->tty ? "application/vnd.docker.raw-stream"
-                             : "application/vnd.docker.multiplexed-stream",
-                      output_producer, a, free_out_arg);
-}
-
-int api_container_attach(struct api_req *r, const char *ref)
-{
-    hull_error err = {0};
-    bool bad = false, stream;
-    struct out_arg *a = out_arg_for(r, ref, &err);
-
-    if (a == NULL)
-        return api_fail(r, &err);
-    stream = api_query_bool(r, "stream", &bad);
-    a->want[1] = api_query_bool(r, "stdout", &bad);
-    a->want[2] = api_query_bool(r, "stderr", &bad);
-    if (bad || !stream) {
-        free_out_arg(a);
-        return api_error(r, 400,
-                         "attach: stream=1 (and stdout/stderr booleans) expected; "
-                         "logs=1 without stream is served by /logs");
-    }
-    /* Output only: the monitor has no attach socket for stdin (yet), so the
-     * output is followed in the json-file log, from this moment: the log is
-     * opened before we answer, since the client starts the container as soon
-     * as it has our answer. */
-    a->attach = true;
-    {
-        struct hull_engine e;
-        if (api_open(r->srv, &e, false, &err) < 0 ||
-            hull_engine_output_open(&e, a->id, &a->out, &err) < 0) {
-            api_close(&e);
-            free_out_arg(a);
-            return api_fail(r, &err);
-        }
-        api_close(&e);
-    }
-    if (api_wants_upgrade(r))
-        return api_hijack(r,
-                          a->tty ? "application/vnd.docker.raw-stream"
-                                 : "application/vnd.docker.multiplexed-stream",
-                          output_producer, a, free_out_arg, NULL);
     return api_stream(r, 200,
                       a->tty ? "application/vnd.docker.raw-stream"
                              : "application/vnd.docker.multiplexed-stream",

@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -100,6 +101,7 @@ struct keys {
 /* At most this much is read from our stdin at a time, so that it and the
  * held-back keys fit one packet. */
 #define STDIN_CHUNK (HULL_ATTACH_MSG_MAX - MAX_DETACH_KEYS)
+_Static_assert(STDIN_CHUNK == HULL_ATTACH_INPUT_CHUNK, "engine.h's chunk");
 
 /* Queue `in` (n <= STDIN_CHUNK) as one stdin packet, minus detach keys;
  * true if they completed (detach). */
@@ -282,4 +284,111 @@ int hull_engine_attach(struct hull_engine *e, const char *ref, bool no_stdin, bo
         return 0;
     }
     return hull_engine_wait(e, id, exit_code, err);
+}
+
+int hull_engine_attach_target(struct hull_engine *e, const char *ref, struct hull_attach_target *t,
+                              hull_error *err)
+{
+    struct hull_monitor_args a;
+    json_t *row = NULL;
+
+    memset(t, 0, sizeof(*t));
+    if (hull_engine_lookup(e, ref, &t->id, err) < 0 ||
+        hull_monitor_args_load(e, t->id, &a, &row, err) < 0) {
+        hull_attach_target_clear(t);
+        return -1;
+    }
+    t->state = xstrdup(json_string_value(json_object_get(row, "state")) ?: "");
+    t->tty = a.tty;
+    t->interactive = a.interactive;
+    json_decref(row);
+    return 0;
+}
+
+void hull_attach_target_clear(struct hull_attach_target *t)
+{
+    free(t->id);
+    free(t->state);
+    memset(t, 0, sizeof(*t));
+}
+
+int hull_engine_attach_connect(struct hull_engine *e, const char *ref, hull_error *err)
+{
+    struct hull_attach_target t;
+    int fd;
+
+    if (hull_engine_attach_target(e, ref, &t, err) < 0)
+        return -1;
+    if (strcmp(t.state, "running") != 0)
+        fd = hull_error_msg(err, EINVAL, "container %s is %s, not running", ref, t.state);
+    else
+        fd = connect_monitor(e, t.id, err);
+    hull_attach_target_clear(&t);
+    return fd;
+}
+
+/* Through an attach connection of its own: with a terminal only, since a
+ * client that leaves ends a piped stdin. */
+int hull_engine_resize(struct hull_engine *e, const char *ref, unsigned rows, unsigned cols,
+                       hull_error *err)
+{
+    struct hull_attach_winsize ws = {.rows = (uint16_t)rows, .cols = (uint16_t)cols};
+    struct hull_attach_target t;
+    char msg[1 + sizeof(ws)];
+    _cleanup_close_ int sock = -1;
+    bool tty;
+
+    if (rows > UINT16_MAX || cols > UINT16_MAX)
+        return hull_error_msg(err, EINVAL, "resize %s: %ux%u: at most 65535 rows and columns", ref,
+                              rows, cols);
+    if (hull_engine_attach_target(e, ref, &t, err) < 0)
+        return -1;
+    tty = t.tty;
+    hull_attach_target_clear(&t);
+    if (!tty)
+        return hull_error_msg(err, EINVAL, "resize %s: the container has no terminal", ref);
+    sock = hull_engine_attach_connect(e, ref, err);
+    if (sock < 0)
+        return -1;
+    msg[0] = HULL_ATTACH_RESIZE;
+    memcpy(msg + 1, &ws, sizeof(ws));
+    if (send(sock, msg, sizeof(msg), MSG_NOSIGNAL) < 0)
+        return hull_error_set(err, errno, "resize %s: send to the monitor", ref);
+    return 0;
+}
+
+struct hull_attach_input {
+    struct keys dk;
+    struct outbox ob;
+};
+
+struct hull_attach_input *hull_attach_input_new(const char *detach_keys, hull_error *err)
+{
+    struct hull_attach_input *in = xmalloc0(sizeof(*in));
+    if (parse_detach_keys(detach_keys ? detach_keys : DEFAULT_DETACH_KEYS, in->dk.k, &in->dk.n,
+                          err) < 0) {
+        free(in);
+        return NULL;
+    }
+    return in;
+}
+
+bool hull_attach_input_queue(struct hull_attach_input *in, int sock, const void *buf, size_t n)
+{
+    return forward_input(sock, &in->dk, &in->ob, buf, n);
+}
+
+bool hull_attach_input_pending(const struct hull_attach_input *in)
+{
+    return in->ob.len > 0;
+}
+
+void hull_attach_input_flush(struct hull_attach_input *in, int sock)
+{
+    outbox_flush(sock, &in->ob);
+}
+
+void hull_attach_input_free(struct hull_attach_input *in)
+{
+    free(in);
 }

@@ -89,8 +89,10 @@ int hull_engine_repair(struct hull_engine *e, hull_error *err)
         /* A monitor that could not exec hull at the end left the status. */
         if (hull_monitor_fold_exit_file(e, id) == 0)
             continue;
-        if (init > 0 && kill(init, 0) == 0)
-            continue; /* still running without its monitor: leave it to stop/rm */
+        /* Still running without its monitor: leave it to stop/rm. A zombie
+         * (orphaned to a parent that does not reap) has exited. */
+        if (init > 0 && hull_proc_start_time(init) != 0)
+            continue;
         hull_network_release(e, id);
         hull_db_exec(e->db, NULL,
                      "UPDATE containers SET state='exited', exit_code=-1, abnormal=1, "
@@ -321,7 +323,7 @@ int hull_engine_join_netns(struct hull_engine *e, const char *ref, json_t *spec,
     if (json_array_size(rows) == 1)
         pid = (pid_t)json_integer_value(json_object_get(json_array_get(rows, 0), "pid"));
     json_decref(rows);
-    if (pid <= 0 || kill(pid, 0) < 0)
+    if (pid <= 0 || hull_proc_start_time(pid) == 0) /* gone, or a zombie */
         return hull_error_msg(err, EINVAL,
                               "--network container:%s: container %s is not running (the "
                               "container whose network is joined must run)",
@@ -351,7 +353,7 @@ static json_t *opts_json(const struct hull_run_opts *o)
     json_object_set_new(j, "tty", json_boolean(o->tty));
     json_object_set_new(j, "interactive", json_boolean(o->interactive));
     json_object_set_new(j, "privileged", json_boolean(o->privileged));
-    json_object_set_new(j, "network", json_string(o->network ? o->network : "none"));
+    json_object_set_new(j, "network", json_string(o->network ? o->network : "bridge"));
     json_object_set_new(j, "restart", json_string(o->restart ? o->restart : "no"));
     if (o->rootfs)
         json_object_set_new(j, "rootfs", json_string(o->rootfs));
@@ -436,7 +438,8 @@ int hull_engine_run(struct hull_engine *e, const struct hull_run_opts *o, bool c
         volumes_s = json_dumps(va, JSON_COMPACT);
         json_decref(va);
     }
-    network = o->network ? o->network : "none";
+    /* docker's default: the bridge network, with outbound NAT. */
+    network = o->network ? o->network : "bridge";
     if (hull_str_has_prefix(network, HULL_NET_CONTAINER)) {
         if (o->hostname || (o->ports && o->ports[0])) {
             json_decref(spec);

@@ -57,6 +57,11 @@ int hull_engine_lookup(struct hull_engine *e, const char *ref, char **id_out, hu
 
 int hull_engine_start(struct hull_engine *e, const char *ref, bool attach, int *exit_status,
                       hull_error *err);
+/* The same, detached, with `client` (one end of a SOCK_SEQPACKET pair, or
+ * -1) as the monitor's first attach client: connected before the container
+ * runs, so none of its output is missed (hull serve's attach-then-start). */
+int hull_engine_start_client(struct hull_engine *e, const char *ref, bool attach, int client,
+                             int *exit_status, hull_error *err);
 int hull_engine_stop(struct hull_engine *e, const char *ref, int timeout_s, hull_error *err);
 int hull_engine_kill(struct hull_engine *e, const char *ref, int sig, hull_error *err);
 int hull_engine_rm(struct hull_engine *e, const char *ref, bool force, bool volumes,
@@ -77,8 +82,7 @@ struct hull_logs_opts {
     long tail;
     int64_t since_ns, until_ns;
 };
-typedef int (*hull_log_sink)(void *data, int stream, const char *time, const char *msg,
-                             size_t len);
+typedef int (*hull_log_sink)(void *data, int stream, const char *time, const char *msg, size_t len);
 int hull_engine_logs_to(struct hull_engine *e, const char *ref, const struct hull_logs_opts *o,
                         hull_log_sink sink, void *data, hull_error *err);
 /* The same to stdout/stderr (with --timestamps: "TIME " before each record). */
@@ -145,6 +149,29 @@ int hull_engine_top(struct hull_engine *e, const char *ref, pid_t **pids, size_t
  * detach. */
 int hull_engine_attach(struct hull_engine *e, const char *ref, bool no_stdin, bool sig_proxy,
                        const char *detach_keys, int *exit_code, hull_error *err);
+/* For an attach client in another program (hull serve): a socket connected
+ * to the monitor of running container ref (the protocol of engine/attach.h),
+ * and its input side: detach-key matching (NULL keys: ctrl-p,ctrl-q) and
+ * the one stdin packet that waits for room in the socket. */
+struct hull_attach_target {
+    char *id, *state;
+    bool tty, interactive;
+};
+int hull_engine_attach_target(struct hull_engine *e, const char *ref, struct hull_attach_target *t,
+                              hull_error *err);
+void hull_attach_target_clear(struct hull_attach_target *t);
+int hull_engine_attach_connect(struct hull_engine *e, const char *ref, hull_error *err);
+int hull_engine_resize(struct hull_engine *e, const char *ref, unsigned rows, unsigned cols,
+                       hull_error *err);
+struct hull_attach_input;
+#define HULL_ATTACH_INPUT_CHUNK 8176 /* bytes per hull_attach_input_queue */
+struct hull_attach_input *hull_attach_input_new(const char *detach_keys, hull_error *err);
+/* Queue buf (n <= HULL_ATTACH_INPUT_CHUNK) minus detach keys and try to send
+ * it; true if the keys completed (detach). Only while nothing is pending. */
+bool hull_attach_input_queue(struct hull_attach_input *in, int sock, const void *buf, size_t n);
+bool hull_attach_input_pending(const struct hull_attach_input *in);
+void hull_attach_input_flush(struct hull_attach_input *in, int sock);
+void hull_attach_input_free(struct hull_attach_input *in);
 /* The directory of hull's binaries on disk, not of a sealed memfd copy:
  * /proc/self/exe's, else $HULL_BINDIR; NULL if unknown. hull-monitor and
  * hull (for the monitor's way back) are looked up there. */

@@ -38,6 +38,8 @@ struct hull_monitor_args {
     const char *ports;   /* JSON array of CNI portMappings, or NULL */
     const char *restart; /* restart policy, NULL = no */
     bool detach, rm, interactive, tty;
+    bool has_client; /* detached: `client` is a first attach client (hull serve) */
+    int client;
 };
 /* Fork the monitor; returns its pid once the container runs (or -1, err set;
  * the monitor records its pid in the container's row itself). Unless a->detach, it then relays the

@@ -443,7 +443,10 @@ pid_t hull_monitor_spawn(struct hull_engine *e, const struct hull_monitor_args *
             report(ready[1], "ERR %s", cerr.msg);
             _exit(125);
         }
-        setup(&ce, a, -1, &sp[1], sp[1] >= 0 ? 1 : 0, true, ready[1], &cerr);
+        if (a->detach && a->has_client)
+            setup(&ce, a, -1, &a->client, 1, false, ready[1], &cerr);
+        else
+            setup(&ce, a, -1, &sp[1], sp[1] >= 0 ? 1 : 0, true, ready[1], &cerr);
         _exit(125);
     }
     close(ready[1]);
@@ -626,6 +629,17 @@ static void remove_container(struct hull_engine *e, const struct hull_monitor_ar
     hull_db_event(e->db, "destroy", a->id, a->name, a->image, 0, 0, false, NULL);
 }
 
+static bool still_restarting(struct hull_engine *e, const char *id)
+{
+    json_t *rows = NULL;
+    bool r = hull_db_query(e->db, &rows, NULL, "SELECT state FROM containers WHERE id=?", "s",
+                           id) == 0 &&
+             strcmp(json_string_value(json_object_get(json_array_get(rows, 0), "state")) ?: "",
+                    "restarting") == 0;
+    json_decref(rows);
+    return r;
+}
+
 int hull_monitor_exit(struct hull_engine *e, const char *id, int status, int listen_fd,
                       const int *clients, size_t nclients)
 {
@@ -642,6 +656,13 @@ int hull_monitor_exit(struct hull_engine *e, const char *id, int status, int lis
         int restarts = (int)json_integer_value(json_object_get(row, "restart_count")) + 1;
         /* Back off a little, as docker does, so a crash loop cannot spin. */
         usleep(restarts < 10 ? 100000u * (unsigned)restarts : 1000000u);
+        /* A stop meanwhile cancelled it (state exited), or rm removed it. */
+        if (!still_restarting(e, id)) {
+            if (a.rm)
+                remove_container(e, &a);
+            json_decref(row);
+            return code;
+        }
         setup(e, &a, listen_fd, clients, nclients, false, -1, &err);
         hull_error_clear(&err);
         json_decref(row);

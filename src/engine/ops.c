@@ -122,6 +122,30 @@ int hull_engine_wait(struct hull_engine *e, const char *ref, int *exit_code, hul
     }
 }
 
+/* A container between two runs of its restart policy: its monitor sleeps
+ * (the back-off) and then checks the state before it starts the next run.
+ * Make that state "exited" (as requested, so no abnormal exit) and wait for
+ * the monitor to go; the container may have come up before it looked. */
+static void cancel_restart(struct hull_engine *e, const char *id, json_t *r)
+{
+    pid_t mon = (pid_t)json_integer_value(json_object_get(r, "monitor_pid"));
+    unsigned long long start =
+        (unsigned long long)json_integer_value(json_object_get(r, "monitor_start"));
+
+    hull_db_exec(e->db, NULL,
+                 "UPDATE containers SET state='exited', reason='requested: stop' "
+                 "WHERE id=? AND state='restarting'",
+                 "s", id);
+    for (int i = 0; i < 100 && mon > 0 && hull_proc_start_time(mon) == start; i++) {
+        json_t *now = row(e, id);
+        bool up = now && is_running(now);
+        json_decref(now);
+        if (up)
+            break;
+        usleep(50000);
+    }
+}
+
 int hull_engine_stop(struct hull_engine *e, const char *ref, int timeout_s, hull_error *err)
 {
     _cleanup_free_ char *id = NULL;
@@ -131,6 +155,11 @@ int hull_engine_stop(struct hull_engine *e, const char *ref, int timeout_s, hull
     if (hull_engine_lookup(e, ref, &id, err) < 0)
         return -1;
     r = row(e, id);
+    if (r && strcmp(json_string_value(json_object_get(r, "state")) ?: "", "restarting") == 0) {
+        cancel_restart(e, id, r);
+        json_decref(r);
+        r = row(e, id);
+    }
     if (r == NULL || !is_running(r)) {
         json_decref(r);
         return 0; /* docker: stopping a stopped container is fine */
@@ -297,6 +326,12 @@ static int rejoin_netns(struct hull_engine *e, const char *id, const char *peer,
 int hull_engine_start(struct hull_engine *e, const char *ref, bool attach, int *exit_status,
                       hull_error *err)
 {
+    return hull_engine_start_client(e, ref, attach, -1, exit_status, err);
+}
+
+int hull_engine_start_client(struct hull_engine *e, const char *ref, bool attach, int client,
+                             int *exit_status, hull_error *err)
+{
     _cleanup_free_ char *id = NULL;
     struct hull_monitor_args ma;
     const char *state, *net;
@@ -327,6 +362,8 @@ int hull_engine_start(struct hull_engine *e, const char *ref, bool attach, int *
     }
     /* start -a: attached to the output, and to stdin if created with -i. */
     ma.detach = !attach;
+    ma.has_client = client >= 0;
+    ma.client = client;
     mon = hull_monitor_spawn(e, &ma, exit_status, err);
     json_decref(r);
     return mon < 0 ? -1 : 0;

@@ -256,12 +256,10 @@ assert_no_containers() {
     assert_output_contains "HostConfig.NanoCpus"
     run api POST /v1.41/containers/create -d '{"Image": "busybox", "Labels": {"a": 1}}'
     assert_output_contains '"Labels.a: expected a string"'
-    run d run -t --rm --network none busybox true
-    assert_failure
-    assert_output_contains "Tty: not supported through the API yet"
-    run d run -i --rm --network none busybox true
-    assert_failure
-    assert_output_contains "OpenStdin: not supported through the API yet"
+    run api POST /v1.41/containers/nosuch/resize?h=10\&w=20
+    [ "${lines[-1]}" = 404 ]
+    run api POST /v1.41/containers/nosuch/attach?stream=1
+    [ "${lines[-1]}" = 400 ]
     run api POST '/v1.41/containers/create?name=bad%2Fname' -d '{"Image": "busybox", "Cmd": ["true"]}'
     [ "${lines[-1]}" = 400 ]
     # a body over the limit
@@ -508,4 +506,90 @@ assert_no_containers() {
     [ "${lines[-1]}" = 400 ]
     run api POST /v1.41/networks/create -d '{"Name": "bad name"}'
     [ "${lines[-1]}" = 400 ]
+}
+
+@test "api: attach relays stdin through the monitor: echo hi | docker run -i ... cat" {
+    run d run -i --rm --network none busybox cat <<<hi
+    assert_success
+    assert_output_equals hi
+    # stdout and stderr apart (8-byte framing), and stdin's end reaches the container
+    run --separate-stderr d run -i --rm --network none busybox sh -c 'cat; echo gone >&2; exit 6' <<<piped
+    assert_status 6
+    assert_output_equals piped
+    [ "$stderr" = gone ]
+    # more than one packet of stdin, all of it through
+    head -c 300000 /dev/urandom | base64 -w 0 >"$API_DIR/big.txt"
+    run d run -i --rm --network none busybox sh -c 'wc -c' <"$API_DIR/big.txt"
+    assert_success
+    [ "$(echo "$output" | tr -d ' ')" = "$(wc -c <"$API_DIR/big.txt")" ]
+    rm -f "$API_DIR/big.txt"
+    assert_no_containers
+}
+
+@test "api: docker run -it gets a terminal, its size, and the exit code" {
+    run timeout 60 python3 "$BATS_TEST_DIRNAME/../helpers/ptyrun.py" expect:'# ' send:'tty\r' \
+        expect:/dev/pts send:'stty size\r' expect:'24 80' send:'exit 3\r' -- \
+        env DOCKER_HOST="unix://$API_SOCK" "$DOCKER" run -it --rm --network none busybox sh
+    assert_status 3
+    assert_output_contains /dev/pts/0
+    assert_output_contains "24 80"
+    assert_no_containers
+}
+
+@test "api: docker attach to a -dit container; ctrl-p ctrl-q detaches and it keeps running" {
+    run d run -dit --name dt --network none busybox sh
+    assert_success
+    run timeout 60 python3 "$BATS_TEST_DIRNAME/../helpers/ptyrun.py" send:'\r' expect:'# ' \
+        send:'echo $((6*7))\r' expect:42 send:'\x10\x11' -- \
+        env DOCKER_HOST="unix://$API_SOCK" "$DOCKER" attach dt
+    assert_output_contains 42
+    assert_output_contains "read escape sequence"
+    run d inspect -f '{{.State.Status}}' dt
+    assert_output_equals running
+    # resize reaches the terminal of the running container
+    run api POST '/v1.41/containers/dt/resize?h=33&w=111'
+    [ "${lines[-1]}" = 200 ]
+    run d exec dt sh -c 'stty size </dev/console 2>/dev/null || stty size </proc/1/fd/0'
+    assert_output_equals "33 111"
+    run api POST '/v1.41/containers/dt/resize?h=x&w=1'
+    [ "${lines[-1]}" = 400 ]
+    run d rm -f dt
+    assert_success
+    # no terminal: a resize is refused, not sent (it would end a piped stdin)
+    run d run -di --name pi --network none busybox cat
+    assert_success
+    run api POST '/v1.41/containers/pi/resize?h=10&w=10'
+    [ "${lines[-1]}" = 400 ]
+    run d inspect -f '{{.State.Status}}' pi
+    assert_output_equals running
+    run d rm -f pi
+    assert_no_containers
+}
+
+@test "api: a server stopped with SIGTERM frees its exec instances and pending attaches (LSan)" {
+    # A second server on the same root, with leak detection on (it matters in
+    # the ASan build that make check uses).
+    local sock=$API_DIR/leak.sock pid
+    ASAN_OPTIONS=detect_leaks=1 "$HULL" --root "$API_DIR/lib" --runroot "$API_DIR/run" serve \
+        -H "unix://$sock" >"$API_DIR/leak.log" 2>&1 &
+    pid=$!
+    poll 10 test -S "$sock"
+    DOCKER_HOST="unix://$sock" timeout 60 "$DOCKER" run -d --name lk --network none busybox sleep 100
+    DOCKER_HOST="unix://$sock" timeout 60 "$DOCKER" exec lk true
+    DOCKER_HOST="unix://$sock" timeout 60 "$DOCKER" create --name lk2 --network none busybox true
+    # an attach before a start that never comes
+    curl -s -o /dev/null --max-time 1 --unix-socket "$sock" -H 'Connection: Upgrade' \
+        -H 'Upgrade: tcp' -X POST "http://hull/v1.41/containers/lk2/attach?stream=1&stdout=1" || true
+    kill -TERM "$pid"
+    for _ in $(seq 100); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    ! kill -0 "$pid" 2>/dev/null
+    if grep -q -e LeakSanitizer -e AddressSanitizer "$API_DIR/leak.log"; then
+        cat "$API_DIR/leak.log" >&2
+        return 1
+    fi
+    run d rm -f lk lk2
+    assert_success
 }

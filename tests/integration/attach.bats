@@ -37,7 +37,7 @@ state() {
 }
 
 @test "attach: run -dit, attach, Ctrl-P Ctrl-Q detaches and the container keeps running" {
-    run h run -dit --name att --rootfs "$HULL_ROOTFS" sh
+    run h run --network none -dit --name att --rootfs "$HULL_ROOTFS" sh
     assert_success
     # (a resize right before the detach makes output race the client's exit)
     run pty 'send:\r' 'expect:# ' 'send:echo ATT$((40+2))\r' 'expect:ATT42' 'winsize:30,90' \
@@ -54,7 +54,7 @@ state() {
     assert_success
     [ "$(state fg)" = running ]
     # Other detach keys; a half-typed sequence is passed on.
-    run h run -dit --name att2 --rootfs "$HULL_ROOTFS" sh
+    run h run --network none -dit --name att2 --rootfs "$HULL_ROOTFS" sh
     run pty 'send:\r' 'expect:# ' 'send:\x01echo X$((1+1))\r' 'expect:X2' 'send:\x01d' -- \
         attach --detach-keys ctrl-a,d att2
     assert_success
@@ -62,36 +62,36 @@ state() {
 }
 
 @test "attach: run -i with pipes passes stdin and its end" {
-    run sh -c "echo hi | '$HULL' --root '$HROOT/lib' --runroot '$HROOT/run' run -i --rm --rootfs '$HULL_ROOTFS' cat"
+    run sh -c "echo hi | '$HULL' --root '$HROOT/lib' --runroot '$HROOT/run' run --network none -i --rm --rootfs '$HULL_ROOTFS' cat"
     assert_success
     assert_output_equals hi
-    run sh -c "seq 1 30000 | '$HULL' --root '$HROOT/lib' --runroot '$HROOT/run' run -i --rm --rootfs '$HULL_ROOTFS' sh -c 'wc -l; exit 2'"
+    run sh -c "seq 1 30000 | '$HULL' --root '$HROOT/lib' --runroot '$HROOT/run' run --network none -i --rm --rootfs '$HULL_ROOTFS' sh -c 'wc -l; exit 2'"
     assert_status 2
     [ "$(echo "$output" | tr -d ' ')" = 30000 ]
     # A container that writes more than it reads while stdin keeps coming:
     # neither the monitor nor the client may block on its stdin.
-    run sh -c "seq 1 200000 | '$HULL' --root '$HROOT/lib' --runroot '$HROOT/run' run -i --rm --rootfs '$HULL_ROOTFS' sed 's/\$/ padding-padding-padding-padding-padding-padding-padding/' | wc -l"
+    run sh -c "seq 1 200000 | '$HULL' --root '$HROOT/lib' --runroot '$HROOT/run' run --network none -i --rm --rootfs '$HULL_ROOTFS' sed 's/\$/ padding-padding-padding-padding-padding-padding-padding/' | wc -l"
     assert_success
     [ "$(echo "$output" | tr -d ' ')" = 200000 ]
     # A slow reader loses nothing: the monitor waits for its client.
-    run sh -c "'$HULL' --root '$HROOT/lib' --runroot '$HROOT/run' run --rm --rootfs '$HULL_ROOTFS' seq 1 300000 | (sleep 1; wc -l)"
+    run sh -c "'$HULL' --root '$HROOT/lib' --runroot '$HROOT/run' run --network none --rm --rootfs '$HULL_ROOTFS' seq 1 300000 | (sleep 1; wc -l)"
     assert_success
     [ "$(echo "$output" | tr -d ' ')" = 300000 ]
     # Without -i the container's stdin is empty.
-    run sh -c "echo hi | '$HULL' --root '$HROOT/lib' --runroot '$HROOT/run' run --rm --rootfs '$HULL_ROOTFS' cat"
+    run sh -c "echo hi | '$HULL' --root '$HROOT/lib' --runroot '$HROOT/run' run --network none --rm --rootfs '$HULL_ROOTFS' cat"
     assert_success
     assert_output_equals ""
 }
 
 @test "attach: a stopped or unknown container, or bad detach keys, is a clear error" {
-    run h run --name done1 --rootfs "$HULL_ROOTFS" true
+    run h run --network none --name done1 --rootfs "$HULL_ROOTFS" true
     run h attach done1
     assert_status 125
     assert_output_contains "container done1 is not running"
     run h attach nosuch
     assert_status 125
     assert_output_contains "no such container: nosuch"
-    run h run -d --name live --rootfs "$HULL_ROOTFS" sleep 1000
+    run h run --network none -d --name live --rootfs "$HULL_ROOTFS" sleep 1000
     run h attach --detach-keys ctrl-pp live
     assert_status 125
     assert_output_contains '--detach-keys "ctrl-pp"'
@@ -100,7 +100,7 @@ state() {
 }
 
 @test "attach: two attached clients both see the output; the log has it too" {
-    run h run -d --name ticker --rootfs "$HULL_ROOTFS" sh -c 'while sleep 0.2; do echo tick; done'
+    run h run --network none -d --name ticker --rootfs "$HULL_ROOTFS" sh -c 'while sleep 0.2; do echo tick; done'
     assert_success
     h attach --no-stdin --sig-proxy=false ticker >"$TEST_TMP/a1" 2>&1 &
     a1=$!
@@ -121,21 +121,21 @@ state() {
 }
 
 @test "attach: start -a relays the output and returns the exit code" {
-    run h create --name later --rootfs "$HULL_ROOTFS" sh -c 'echo started; echo oops >&2; exit 4'
+    run h create --network none --name later --rootfs "$HULL_ROOTFS" sh -c 'echo started; echo oops >&2; exit 4'
     assert_success
     run h start -a later
     assert_status 4
     assert_output_contains started
     assert_output_contains oops
     # -ai: stdin too, for a container created with -i.
-    run h create -i --name reader --rootfs "$HULL_ROOTFS" sh -c 'read x; echo got $x; exit 2'
+    run h create --network none -i --name reader --rootfs "$HULL_ROOTFS" sh -c 'read x; echo got $x; exit 2'
     run sh -c "echo hello | '$HULL' --root '$HROOT/lib' --runroot '$HROOT/run' start -ai reader"
     assert_status 2
     assert_output_equals "got hello"
 }
 
 @test "attach: exec -it still works in a container started by the monitor" {
-    run h run -d --name ex --rootfs "$HULL_ROOTFS" sleep 1000
+    run h run --network none -d --name ex --rootfs "$HULL_ROOTFS" sleep 1000
     assert_success
     run pty -- exec -it ex sh -c 'tty; exit 3'
     assert_status 3
@@ -143,7 +143,7 @@ state() {
 }
 
 @test "attach: the monitor is the small static hull-monitor, parent of the init" {
-    run h run -d --name small --rootfs "$HULL_ROOTFS" sleep 1000
+    run h run --network none -d --name small --rootfs "$HULL_ROOTFS" sleep 1000
     assert_success
     mon=$(sqlite3 "$HROOT/lib/hull.db" "select monitor_pid from containers where name='small'")
     init=$(h inspect small | jq -r '.[0].State.Pid')
@@ -174,7 +174,7 @@ state() {
 }
 
 @test "attach: a foreground run stays attached across restarts and ends with the last exit code" {
-    run h run --name again --restart on-failure:2 --rootfs "$HULL_ROOTFS" sh -c 'echo run; exit 3'
+    run h run --network none --name again --restart on-failure:2 --rootfs "$HULL_ROOTFS" sh -c 'echo run; exit 3'
     assert_status 3
     [ "$(echo "$output" | grep -c '^run$')" -eq 3 ]
     [ "$(h inspect again | jq -r '.[0].RestartCount')" = 2 ]

@@ -100,7 +100,7 @@ deep"
 }
 
 @test "engine-cp: works on created and stopped containers" {
-    run h create --rootfs "$HULL_ROOTFS" --name later cat /data/a
+    run h create --network none --rootfs "$HULL_ROOTFS" --name later cat /data/a
     assert_success
     run h cp "$SRC/a" later:/nodir/a
     assert_status 125 # no parent to copy into

@@ -31,7 +31,8 @@ h() {
     timeout --kill-after=10 "$HULL_TIMEOUT" "$HULL" --root "$HROOT/lib" --runroot "$HROOT/run" "$@"
 }
 
-hrun() { h run --rootfs "$HULL_ROOTFS" "$@"; }
+# --network none unless a test names one (the default is the bridge).
+hrun() { h run --rootfs "$HULL_ROOTFS" --network none "$@"; }
 
 # The containers' dirs must all be gone (after rm).
 assert_no_container_dirs() {

@@ -14,7 +14,7 @@ make_four() {
     hrun -d --name web --label app=web --label tier=front sleep 1000 >/dev/null
     hrun --name db --label app=db sh -c 'exit 3' >/dev/null || true
     hrun --name ok true >/dev/null
-    h create --rootfs "$HULL_ROOTFS" --name idle true >/dev/null
+    h create --network none --rootfs "$HULL_ROOTFS" --name idle true >/dev/null
 }
 
 @test "engine-ps: --filter name/id/label/status/exited/abnormal/network/ancestor" {
@@ -60,7 +60,7 @@ make_four() {
     mkdir -p "$TEST_TMP/bind"
     run h create --rootfs "$HULL_ROOTFS" --name pub --network bridge -p 38471:80 -p 38472:53/udp true
     assert_success
-    run h create --rootfs "$HULL_ROOTFS" --name vol -v data:/data -v "$TEST_TMP/bind:/mnt:ro" true
+    run h create --network none --rootfs "$HULL_ROOTFS" --name vol -v data:/data -v "$TEST_TMP/bind:/mnt:ro" true
     assert_success
     run h ps -a --filter publish=38471 --format '{{.Names}} {{.Ports}}'
     assert_output_equals "pub 0.0.0.0:38471->80/tcp, 0.0.0.0:38472->53/udp"
@@ -84,7 +84,7 @@ make_four() {
 }
 
 @test "engine-ps: ancestor= matches the image by name, with or without its tag" {
-    run h run -d --name img busybox sleep 1000
+    run h run --network none -d --name img busybox sleep 1000
     assert_success
     hrun -d --name plain sleep 1000 >/dev/null
     run h ps --filter ancestor=busybox --format '{{.Names}}'

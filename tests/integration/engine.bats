@@ -109,6 +109,25 @@ teardown() { engine_teardown; }
     assert_success
 }
 
+@test "engine: repair takes a zombie init for an exited one" {
+    # Under a subreaper that does not reap, the init of a container whose
+    # monitor was killed stays a zombie after it is killed too.
+    hh="timeout 60 $HULL --root $HROOT/lib --runroot $HROOT/run"
+    db="$HROOT/lib/hull.db"
+    run python3 "$BATS_TEST_DIRNAME/../helpers/subreaper.py" \
+        "$hh run -d --network none --rootfs $HULL_ROOTFS --name zomb sleep 1000 >/dev/null" ";;" \
+        "init=\$(sqlite3 $db \"select pid from containers where name='zomb'\")" \
+        "&& kill -9 \$(sqlite3 $db \"select monitor_pid from containers where name='zomb'\")" \
+        "&& sleep 0.3 && kill -9 \$init && sleep 0.3" \
+        "&& grep -q '^State:.*Z' /proc/\$init/status && echo zombie" \
+        "&& $hh ps -a --format '{{.Names}} {{.State}}'"
+    assert_success
+    assert_output_contains zombie
+    assert_output_contains "zomb exited"
+    run h rm zomb
+    assert_success
+}
+
 @test "engine: bad input is refused with a clear error and nothing is created" {
     run hrun --memory lots true
     assert_status 125
@@ -124,7 +143,7 @@ teardown() { engine_teardown; }
     assert_output_contains "unknown capability"
     run hrun --security-opt bogus true
     assert_status 125
-    run h run --rootfs /nonexistent true
+    run h run --network none --rootfs /nonexistent true
     assert_status 125
     run h ps -aq
     assert_output_equals ""
@@ -199,38 +218,55 @@ teardown() { engine_teardown; }
     assert_output_contains "--restart"
 }
 
+@test "engine: hull stop of a restarting container cancels its restart" {
+    run hrun -d --name loop --restart always sh -c 'exit 1'
+    assert_success
+    # Between runs it waits (a back-off growing to 1 s): catch it there.
+    poll 30 sh -c "[ \"\$(sqlite3 '$HROOT/lib/hull.db' \"select state from containers where name='loop'\")\" = restarting ]"
+    run h stop -t 1 loop
+    assert_success
+    [ "$(h inspect loop | jq -r '.[0].State.Status')" = exited ]
+    n=$(sqlite3 "$HROOT/lib/hull.db" "select restart_count from containers where name='loop'")
+    sleep 2.5
+    # It stays stopped: no further run, no monitor left.
+    [ "$(h inspect loop | jq -r '.[0].State.Status')" = exited ]
+    [ "$(sqlite3 "$HROOT/lib/hull.db" "select restart_count from containers where name='loop'")" = "$n" ]
+    run h rm loop
+    assert_success
+}
+
 @test "engine: hull run IMAGE uses read-only image layers with a per-container upper layer" {
-    run h run --rm busybox sh -c 'echo from-image'
+    run h run --network none --rm busybox sh -c 'echo from-image'
     assert_success
     assert_output_contains from-image
-    run h run -d --name layered busybox sleep 1000
+    run h run --network none -d --name layered busybox sleep 1000
     assert_success
     id=$output
     run h exec layered sh -c 'echo changed > /bin/marker'
     assert_success
     # The change is in this container's upper layer only.
     [ -f "$HROOT/lib/containers/$id/upper/bin/marker" ]
-    run h run --rm busybox sh -c 'test ! -e /bin/marker'
+    run h run --network none --rm busybox sh -c 'test ! -e /bin/marker'
     assert_success
     run h rm -f layered
     [ ! -d "$HROOT/lib/containers/$id" ]
-    run h run --rm nosuchimage true
+    run h run --network none --rm nosuchimage true
     assert_status 125
     assert_output_contains "no such image"
 }
 
 @test "engine: hull bench judges containers started through hull (privileged, seccomp, nnp)" {
-    run h run -d --name good busybox sleep 1000
+    run h run --network none -d --name good busybox sleep 1000
     assert_success
     run h bench --runtime-root "$HROOT/run/runtime" --check 6.3 --format json
     [ "$(echo "$output" | jq -r '.results[0].status')" = pass ]
-    run h run -d --name priv --privileged busybox sleep 1000
+    run h run --network none -d --name priv --privileged busybox sleep 1000
     assert_success
     run h bench --runtime-root "$HROOT/run/runtime" --section 6 --format json --fail-on high
     [ "$status" -eq 1 ]
     [ "$(echo "$output" | jq -r '.results[] | select(.id=="6.3") | .status')" = fail ]
     [[ "$(echo "$output" | jq -r '.results[] | select(.id=="6.3") | .details[0]')" == "$(h inspect priv | jq -r '.[0].Id')"* ]]
-    run h run -d --name lax --security-opt seccomp=unconfined --security-opt no-new-privileges=false busybox sleep 1000
+    run h run --network none -d --name lax --security-opt seccomp=unconfined --security-opt no-new-privileges=false busybox sleep 1000
     assert_success
     run h bench --runtime-root "$HROOT/run/runtime" --section 6 --format json
     fails=$(echo "$output" | jq -r '[.results[] | select(.status=="fail") | .title] | join("|")')
@@ -238,7 +274,7 @@ teardown() { engine_teardown; }
 }
 
 @test "engine: pause/unpause, rename, top, stats and port" {
-    run h run -d --name m1 --memory 64m busybox sh -c 'sleep 1000 & sleep 1000'
+    run h run --network none -d --name m1 --memory 64m busybox sh -c 'sleep 1000 & sleep 1000'
     assert_success
     run h top m1
     assert_success
@@ -265,9 +301,9 @@ teardown() { engine_teardown; }
 }
 
 @test "engine: info and system prune (exited containers, unused volumes only with --volumes)" {
-    run h run --name done1 busybox true
+    run h run --network none --name done1 busybox true
     assert_success
-    run h run -d --name live busybox sleep 1000
+    run h run --network none -d --name live busybox sleep 1000
     assert_success
     run h volume create keepme
     run h info

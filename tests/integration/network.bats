@@ -21,6 +21,9 @@ teardown() {
     if [ -n "${HROOT:-}" ]; then
         for id in $(h ps -aq 2>/dev/null); do h rm -f "$id" >/dev/null 2>&1 || true; done
         h network rm "$NET" >/dev/null 2>&1 || true
+        # The default network's device (hull-bridge, kept by design like
+        # docker0) goes only if this test made it.
+        [ "${BRIDGE_WAS_THERE:-1}" = 1 ] || h network rm bridge >/dev/null 2>&1 || true
         findmnt -rn -o TARGET | grep -F -- "$HROOT" | sort -r | while read -r m; do
             umount -l "$m" 2>/dev/null || true
         done
@@ -32,7 +35,8 @@ h() {
     timeout --kill-after=10 "$HULL_TIMEOUT" "$HULL" --root "$HROOT/lib" --runroot "$HROOT/run" "$@"
 }
 
-hrun() { h run --rootfs "$HULL_ROOTFS" "$@"; }
+# --network none unless a test names one (the default is the bridge).
+hrun() { h run --rootfs "$HULL_ROOTFS" --network none "$@"; }
 
 # Rules and leases that mention any container of this test's root.
 leftovers() {
@@ -84,6 +88,27 @@ leftovers() {
     run h network rm "$NET"
     assert_success
     ! ip link show "hull-$NET" 2>/dev/null
+}
+
+@test "network: without --network a container is on the default bridge, with outbound NAT" {
+    BRIDGE_WAS_THERE=0
+    ! ip link show hull-bridge >/dev/null 2>&1 || BRIDGE_WAS_THERE=1
+    run h run -d --name "dflt$$" --rootfs "$HULL_ROOTFS" sleep 1000
+    assert_success
+    id=$output
+    run h exec "dflt$$" sh -c 'ip -4 route; ip -4 addr show eth0'
+    assert_success
+    assert_output_contains "default via 10.89.0.1"
+    assert_output_contains "inet 10.89."
+    [ "$(h inspect -f '{{.HostConfig.NetworkMode}}' "dflt$$")" = bridge ]
+    # outbound NAT for its address, in the rules the plugin made for it
+    ip=$(sqlite3 "$HROOT/lib/hull.db" "select ip from containers where name='dflt$$'")
+    [ -n "$ip" ]
+    iptables-save -t nat | grep -F -- "-s ${ip%/*}/32" | grep -qF -- "$id"
+    run h rm -f "dflt$$"
+    assert_success
+    ! iptables-save | grep -F -- "$id"
+    [ -z "$(ls "$HROOT/lib/cni/ipam/bridge" 2>/dev/null | grep -v -e lock -e last_reserved)" ]
 }
 
 @test "network: bad network input is refused" {
