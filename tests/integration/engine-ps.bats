@@ -197,8 +197,15 @@ db exited 3 db"
     [[ "$output" == "frozen paused Up "*" (Paused)" ]]
     run h ps --filter status=running --format '{{.Names}}'
     assert_output_equals thawed
+    # inspect has docker's shape: Status paused, Running and Paused true
+    run h inspect -f '{{.State.Status}} {{.State.Running}} {{.State.Paused}}' frozen
+    assert_output_equals "paused true true"
+    run h inspect -f '{{.State.Status}} {{.State.Paused}}' thawed
+    assert_output_equals "running false"
     run h unpause frozen
     assert_success
+    run h inspect -f '{{.State.Status}} {{.State.Paused}}' frozen
+    assert_output_equals "running false"
     run h ps --filter status=paused -q
     assert_output_equals ""
     run h ps --filter status=running -q
