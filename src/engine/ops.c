@@ -220,8 +220,8 @@ int hull_engine_inspect(struct hull_engine *e, const char *ref, json_t **out, hu
                   "Name", json_string_value(json_object_get(r, "name")), "Image",
                   json_string_value(json_object_get(r, "image")), "State", "Status",
                   paused ? "paused" : json_string_value(json_object_get(r, "state")), "Running",
-                  is_running(r), "Paused", paused,
-                  "Abnormal", json_integer_value(json_object_get(r, "abnormal")) != 0, "Pid",
+                  is_running(r), "Paused", paused, "Abnormal",
+                  json_integer_value(json_object_get(r, "abnormal")) != 0, "Pid",
                   json_integer_value(json_object_get(r, "pid")), "ExitCode",
                   json_integer_value(json_object_get(r, "exit_code")), "OOMKilled",
                   json_is_string(json_object_get(r, "reason")) &&
