@@ -117,6 +117,9 @@ int hull_engine_events(struct hull_engine *e, int64_t since_ns, char **filters, 
 typedef int (*hull_event_sink)(void *data, json_t *ev);
 int hull_engine_events_to(struct hull_engine *e, int64_t since_ns, int64_t until_ns, char **filters,
                           bool follow, hull_event_sink sink, void *data, hull_error *err);
+/* An event row in docker's shape (events.Message: status, id, from, Type,
+ * Action, Actor {ID, Attributes}, scope, time, timeNano). */
+json_t *hull_event_docker(json_t *ev);
 
 /* `hull commit`: the container's changes as a new image (tagged o->image when
  * given); a running container is paused meanwhile (unless !o->pause). *image_id
@@ -213,6 +216,8 @@ struct hull_format;
 int hull_format_open(const char *format, const char *default_table, json_t *headers,
                      struct hull_format **out, hull_error *err);
 int hull_format_row(struct hull_format *f, json_t *ctx, FILE *to, hull_error *err);
+/* True for the "json" form (one compact object per line). */
+bool hull_format_is_json(const struct hull_format *f);
 /* Print buffered table rows (aligned) and free f. */
 void hull_format_close(struct hull_format *f, FILE *to);
 

@@ -211,3 +211,23 @@ db exited 3 db"
     run h ps --filter status=running -q
     [ "${#lines[@]}" -eq 2 ]
 }
+
+@test "engine-ps: events --format json is docker's events.Message per line; templates see its fields" {
+    run hrun --name ev sh -c 'exit 4'
+    assert_status 4
+    run h events --filter container=ev --format json
+    assert_success
+    [ "$(echo "$output" | jq -r '.Action' | tr '\n' ' ')" = "create start die " ]
+    id=$(h inspect -f '{{.Id}}' ev)
+    [ "$(echo "${lines[2]}" | jq -r '.Type, .status, .id, .Actor.ID, .Actor.Attributes.name, .Actor.Attributes.exitCode, .scope' | tr '\n' ' ')" = "container die $id $id ev 4 local " ]
+    [ "$(echo "${lines[2]}" | jq -r '.timeNano / 1000000000 | floor') " = "$(echo "${lines[2]}" | jq -r .time) " ]
+    run h events --filter container=ev --filter type=die \
+        --format '{{.Type}} {{.Action}} {{.Actor.Attributes.name}} {{.Status}} {{.ID}} {{.Scope}}'
+    assert_output_equals "container die ev die $id local"
+    run h events --format '{{.Nope'
+    assert_status 125
+    assert_output_contains 'unclosed action'
+    # without --format: hull's own lines, as before
+    run h events --filter container=ev --filter type=die
+    [ "$(echo "$output" | jq -r '.type, .name' | tr '\n' ' ')" = "die ev " ]
+}
