@@ -199,6 +199,10 @@ int hull_container_match(json_t *c, const char *filter, hull_error *err);
 /* Rows of `rows` matching every filter key (one key given several times
  * matches any of its values, as with docker), as a new array in *out. */
 int hull_container_filter(json_t *rows, char **filters, json_t **out, hull_error *err);
+/* ancestor=NAME|ID matches, as in docker, the image NAME or ID resolves to in
+ * the store `s` (by its manifest digest, whatever name the container used):
+ * each such filter gets that digest as another value of the key. */
+void hull_container_filter_images(struct hull_image_store *s, char ***filters);
 
 /* format.c: Go-template-like --format strings ({{.Field.Sub}}, {{.Label "k"}},
  * {{json .X}}, {{index .X "k"}}, upper/lower/title/join, pipes). */

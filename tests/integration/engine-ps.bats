@@ -93,6 +93,33 @@ make_four() {
     assert_output_equals img
 }
 
+@test "engine-ps: ancestor= matches however the image was named: full name, other tag, ID, digest" {
+    run h run -d --name short busybox sleep 1000
+    assert_success
+    run h run -d --name full docker.io/library/busybox:latest sleep 1000
+    assert_success
+    h tag busybox x/y:1
+    run h run -d --name tagged x/y:1 sleep 1000
+    assert_success
+    hrun -d --name plain sleep 1000 >/dev/null
+    id=$(h images --no-trunc --format '{{.ID}}' --filter reference=busybox)
+    digest=$(h images --format '{{.Digest}}' --filter reference=busybox)
+    for a in busybox busybox:latest docker.io/library/busybox docker.io/library/busybox:latest \
+        library/busybox x/y:1 "$id" "${id:7:12}" "sha256:${id:7:12}" "$digest" "${digest:7:10}"; do
+        run h ps --filter "ancestor=$a" --format '{{.Names}}'
+        [ "$(echo "$output" | sort | tr '\n' ' ')" = "full short tagged " ] || {
+            echo "ancestor=$a: $output" >&2
+            false
+        }
+    done
+    run h ps --filter ancestor=x/y --format '{{.Names}}'
+    assert_output_equals ""
+    run h ps --filter ancestor=nosuch:1 --format '{{.Names}}'
+    assert_output_equals ""
+    run h ps --filter ancestor="$HULL_ROOTFS" --format '{{.Names}}'
+    assert_output_equals plain
+}
+
 @test "engine-ps: --format templates, table, json, -n and --no-trunc" {
     make_four
     run h ps -a --format '{{.Names}}|{{.Label "app"}}|{{.Labels}}|{{.State}}'
