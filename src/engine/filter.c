@@ -236,23 +236,9 @@ int hull_container_match(json_t *c, const char *filter, hull_error *err)
                           filter, key);
 }
 
-/* True if any filter with the same key as filters[k] matches (docker ORs the
- * values of one key and ANDs the keys). */
-static int match_key(json_t *c, char **filters, size_t k, hull_error *err)
+static int match_row(const void *c, const char *filter, hull_error *err)
 {
-    size_t klen = (size_t)(strchr(filters[k], '=') - filters[k]);
-    int any = 0;
-
-    for (size_t i = 0; filters[i]; i++) {
-        int r;
-        if (strncmp(filters[i], filters[k], klen + 1) != 0)
-            continue;
-        r = hull_container_match(c, filters[i], err);
-        if (r < 0)
-            return -1;
-        any |= r;
-    }
-    return any;
+    return hull_container_match((json_t *)c, filter, err);
 }
 
 int hull_container_filter(json_t *rows, char **filters, json_t **out, hull_error *err)
@@ -265,13 +251,10 @@ int hull_container_filter(json_t *rows, char **filters, json_t **out, hull_error
             return -1;
     res = json_array();
     json_array_foreach (rows, i, c) {
-        int keep = 1;
-        for (size_t k = 0; filters && filters[k] && keep; k++) {
-            keep = match_key(c, filters, k, err);
-            if (keep < 0) {
-                json_decref(res);
-                return -1;
-            }
+        int keep = hull_filters_match(filters, match_row, c, err);
+        if (keep < 0) {
+            json_decref(res);
+            return -1;
         }
         if (keep)
             json_array_append(res, c);

@@ -66,27 +66,24 @@ int hull_image_match(const struct hull_image *img, const char *name, const char 
                           filter, (int)(eq - filter), filter);
 }
 
+struct named_image {
+    const struct hull_image *img;
+    const char *name;
+};
+
+static int match_named(const void *obj, const char *filter, hull_error *err)
+{
+    const struct named_image *n = obj;
+    return hull_image_match(n->img, n->name, filter, err);
+}
+
 int hull_image_filter(const struct hull_image *img, const char *name, char **filters,
                       hull_error *err)
 {
+    struct named_image n = {img, name};
+
     for (size_t k = 0; filters && filters[k]; k++)
         if (hull_image_match(NULL, NULL, filters[k], err) < 0)
             return -1;
-    for (size_t k = 0; img && filters && filters[k]; k++) {
-        size_t klen = (size_t)(strchr(filters[k], '=') - filters[k]);
-        int any = 0;
-        /* one key given several times: any value; different keys: all */
-        for (size_t i = 0; filters[i]; i++) {
-            int r;
-            if (strncmp(filters[i], filters[k], klen + 1) != 0)
-                continue;
-            r = hull_image_match(img, name, filters[i], err);
-            if (r < 0)
-                return -1;
-            any |= r;
-        }
-        if (!any)
-            return 0;
-    }
-    return 1;
+    return img ? hull_filters_match(filters, match_named, &n, err) : 1;
 }
