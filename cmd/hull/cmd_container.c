@@ -589,6 +589,36 @@ int hull_cmd_exec(struct hull_ctx *ctx, int argc, char **argv)
     return status;
 }
 
+/* --format: "json" is docker's events.Message per line; a template sees the
+ * Go field names too (.Status .ID .From .Scope .Time .TimeNano). */
+struct event_format {
+    struct hull_format *f;
+    hull_error err; /* a template's error stops the stream */
+};
+
+static int format_event(void *data, json_t *ev)
+{
+    struct event_format *ef = data;
+    json_t *d;
+    int r;
+
+    if (ev == NULL) {
+        fflush(stdout);
+        return 0;
+    }
+    d = hull_event_docker(ev);
+    if (!hull_format_is_json(ef->f)) {
+        static const char *const go[][2] = {{"status", "Status"}, {"id", "ID"},
+                                            {"from", "From"},     {"scope", "Scope"},
+                                            {"time", "Time"},     {"timeNano", "TimeNano"}};
+        for (size_t i = 0; i < sizeof(go) / sizeof(go[0]); i++)
+            json_object_set(d, go[i][1], json_object_get(d, go[i][0]));
+    }
+    r = hull_format_row(ef->f, d, stdout, &ef->err);
+    json_decref(d);
+    return r < 0 ? 1 : 0;
+}
+
 int hull_cmd_events(struct hull_ctx *ctx, int argc, char **argv)
 {
     static const struct option lo[] = {
@@ -599,8 +629,10 @@ int hull_cmd_events(struct hull_ctx *ctx, int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     struct hull_engine e;
+    struct event_format ef = {0};
     hull_error err = {0};
     char **filters = NULL;
+    const char *format = NULL;
     int64_t since_ns = 0;
     bool follow = false;
     int c, r;
@@ -617,13 +649,32 @@ int hull_cmd_events(struct hull_ctx *ctx, int argc, char **argv)
             strv_push(&filters, optarg);
         } else if (c == 'F') {
             follow = true;
-        } else if (c != 'o') {
+        } else if (c == 'o') {
+            format = optarg;
+        } else {
             return 125;
         }
     }
-    if (hull_cmd_open_engine(ctx, &e) != 0)
+    if (format && *format && hull_format_open(format, "", NULL, &ef.f, &err) < 0) {
+        hull_strv_free(filters);
+        hull_error_prefix(&err, "events: --format");
+        return hull_cmd_fail(&err);
+    }
+    if (hull_cmd_open_engine(ctx, &e) != 0) {
+        hull_format_close(ef.f, stdout);
+        hull_strv_free(filters);
         return 125;
-    r = hull_engine_events(&e, since_ns, filters, follow, &err);
+    }
+    if (ef.f)
+        r = hull_engine_events_to(&e, since_ns, 0, filters, follow, format_event, &ef, &err);
+    else
+        r = hull_engine_events(&e, since_ns, filters, follow, &err);
+    hull_format_close(ef.f, stdout);
+    if (r == 0 && ef.err.msg) {
+        hull_error_clear(&err);
+        err = ef.err;
+        r = -1;
+    }
     hull_strv_free(filters);
     hull_engine_close(&e);
     return r < 0 ? hull_cmd_fail(&err) : 0;

@@ -217,85 +217,130 @@ static void split_name(const char *full, char **repo, char **tag)
     hull_image_ref_free(ref);
 }
 
+#define IMAGES_DEFAULT "table {{.Repository}}\\t{{.Tag}}\\t{{.ID}}\\t{{.CreatedSince}}\\t{{.Size}}"
+#define IMAGES_DEFAULT_DIGESTS                                                                     \
+    "table {{.Repository}}\\t{{.Tag}}\\t{{.Digest}}\\t{{.ID}}\\t{{.CreatedSince}}\\t{{.Size}}"
+
+/* The object of docker images --format: {{.Repository}} {{.Tag}} {{.ID}} ... */
+static json_t *image_object(const struct hull_image *img, const char *name, bool no_trunc)
+{
+    _cleanup_free_ char *repo = NULL, *tag = NULL;
+    char id[13], since[64], size[32], created[64] = "";
+    time_t t = parse_time(img->config->created);
+    struct tm tm;
+
+    if (name)
+        split_name(name, &repo, &tag);
+    short_id(img->id, id);
+    human_since(img->config->created, since, sizeof(since));
+    human_size(img->size, size, sizeof(size));
+    if (t != (time_t)-1)
+        strftime(created, sizeof(created), "%Y-%m-%d %H:%M:%S +0000 UTC", gmtime_r(&t, &tm));
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Containers", "N/A",
+                     "CreatedAt", created, "CreatedSince", since, "Digest",
+                     img->digest ? img->digest : "<none>", "ID", no_trunc ? img->id : id,
+                     "Repository", repo ? repo : "<none>", "SharedSize", "N/A", "Size", size, "Tag",
+                     tag ? tag : "<none>", "UniqueSize", "N/A", "VirtualSize", size);
+}
+
+/* The rows of one image that pass the filters, printed (or with -q its ID once). */
+static int images_rows(const struct hull_image *img, const char *repo, char **filters,
+                       const struct img_opts *o, struct hull_format *f, hull_error *err)
+{
+    size_t names = hull_strv_len(img->names);
+
+    for (size_t j = 0; j < (names ? names : 1); j++) {
+        const char *name = names ? img->names[j] : NULL;
+        json_t *row;
+        int r;
+        if (repo && (name == NULL || !hull_str_has_prefix(name, repo) || name[strlen(repo)] != ':'))
+            continue;
+        r = hull_image_filter(img, name, filters, err);
+        if (r <= 0) {
+            if (r < 0)
+                return -1;
+            continue;
+        }
+        row = image_object(img, name, o->no_trunc);
+        r = hull_format_row(f, row, stdout, err);
+        json_decref(row);
+        if (r < 0 || o->quiet)
+            return r;
+    }
+    return 0;
+}
+
 static int cmd_images(struct hull_ctx *ctx, int argc, char **argv)
 {
     static const struct option longopts[] = {{"format", required_argument, NULL, OPT_FORMAT},
+                                             {"filter", required_argument, NULL, 'f'},
                                              {"quiet", no_argument, NULL, 'q'},
+                                             {"digests", no_argument, NULL, 'D'},
                                              {"no-trunc", no_argument, NULL, OPT_NO_TRUNC},
                                              {NULL, 0, NULL, 0}};
+    static const char usage[] = "[-q] [--no-trunc] [--digests] [--filter KEY=VALUE] "
+                                "[--format table|json|TEMPLATE] [REPOSITORY]";
     struct img_opts o = {0};
     struct hull_image_store *s = NULL;
     struct hull_image **v = NULL;
+    struct hull_format *f = NULL;
     hull_error err = {0};
-    _cleanup_free_ char *filter = NULL;
-    json_t *arr;
-    size_t n = 0;
-    int c;
+    _cleanup_free_ char *repo = NULL;
+    _cleanup_strv_ char **filters = NULL;
+    const char *format = NULL;
+    json_t *headers;
+    bool digests = false;
+    size_t n = 0, nf = 0;
+    int c, r = 0;
 
-    while ((c = getopt_long(argc, argv, "q", longopts, NULL)) != -1) {
-        if (c == 'q')
+    while ((c = getopt_long(argc, argv, "qf:", longopts, NULL)) != -1) {
+        if (c == 'q') {
             o.quiet = true;
-        else if (c == OPT_NO_TRUNC)
+        } else if (c == OPT_NO_TRUNC) {
             o.no_trunc = true;
-        else if (c == OPT_FORMAT && (strcmp(optarg, "json") == 0 || strcmp(optarg, "table") == 0))
-            o.json = strcmp(optarg, "json") == 0;
-        else
-            return hull_cmd_usage_error(argv[0],
-                                        "[-q] [--no-trunc] [--format table|json] [REPOSITORY]");
+        } else if (c == 'D') {
+            digests = true;
+        } else if (c == OPT_FORMAT) {
+            format = optarg;
+        } else if (c == 'f') {
+            filters = xrealloc(filters, (nf + 2) * sizeof(char *));
+            filters[nf++] = xstrdup(optarg);
+            filters[nf] = NULL;
+        } else {
+            return hull_cmd_usage_error(argv[0], usage);
+        }
     }
+    if (optind + 1 < argc)
+        return hull_cmd_usage_error(argv[0], usage);
     if (optind < argc) {
         struct hull_image_ref *ref = NULL;
         if (hull_image_ref_parse(argv[optind], &ref, &err) < 0)
             return hull_cmd_error(&err);
-        filter = hull_image_ref_name(ref);
+        repo = hull_image_ref_name(ref);
         hull_image_ref_free(ref);
     }
+    if (hull_image_filter(NULL, NULL, filters, &err) < 0)
+        return hull_cmd_error(&err);
+    headers = json_pack("{s:s, s:s, s:s}", "ID", "IMAGE ID", "CreatedSince", "CREATED", "CreatedAt",
+                        "CREATED AT");
+    r = hull_format_open(o.quiet ? "{{.ID}}" : format,
+                         digests ? IMAGES_DEFAULT_DIGESTS : IMAGES_DEFAULT, headers, &f, &err);
+    json_decref(headers);
+    if (r < 0) {
+        hull_error_prefix(&err, "--format");
+        return hull_cmd_error(&err);
+    }
     if (open_store(ctx, &o, &s, &err) < 0 || hull_image_list(s, &v, &n, &err) < 0) {
+        hull_format_close(f, stdout);
         hull_image_store_free(s);
         return hull_cmd_error(&err);
     }
-    arr = json_array();
-    if (!o.json && !o.quiet)
-        printf("%-30s %-15s %-14s %-22s %s\n", "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE");
-    for (size_t i = 0; i < n; i++) {
-        struct hull_image *img = v[i];
-        char id[13], since[64], size[32];
-        size_t names = hull_strv_len(img->names);
-        short_id(img->id, id);
-        human_since(img->config->created, since, sizeof(since));
-        human_size(img->size, size, sizeof(size));
-        for (size_t j = 0; j < (names ? names : 1); j++) {
-            _cleanup_free_ char *repo = NULL, *tag = NULL;
-            if (names)
-                split_name(img->names[j], &repo, &tag);
-            if (filter && (names == 0 || !hull_str_has_prefix(img->names[j], filter) ||
-                           img->names[j][strlen(filter)] != ':'))
-                continue;
-            if (o.json) {
-                json_array_append_new(
-                    arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "Repository",
-                                   repo ? repo : "<none>", "Tag", tag ? tag : "<none>", "ID",
-                                   img->id, "Digest", img->digest, "Created",
-                                   img->config->created ? img->config->created : "", "CreatedSince",
-                                   since, "Size", (json_int_t)img->size));
-            } else if (o.quiet) {
-                printf("%s\n", o.no_trunc ? img->id : id);
-                break;
-            } else {
-                printf("%-30s %-15s %-14s %-22s %s\n", repo ? repo : "<none>", tag ? tag : "<none>",
-                       o.no_trunc ? img->id : id, since, size);
-            }
-        }
-    }
-    if (o.json) {
-        char *text = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        printf("%s\n", text);
-        free(text);
-    }
-    json_decref(arr);
+    for (size_t i = 0; i < n && r == 0; i++)
+        r = images_rows(v[i], repo, filters, &o, f, &err);
+    hull_format_close(f, stdout);
     hull_image_list_free(v, n);
     hull_image_store_free(s);
-    return 0;
+    return r < 0 ? hull_cmd_error(&err) : 0;
 }
 
 /* ---- inspect / history / verify ------------------------------------------------------- */

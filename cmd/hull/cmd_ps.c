@@ -3,6 +3,7 @@
  * here each row becomes the object docker's templates see. */
 #include "commands.h"
 #include "engine/engine.h"
+#include "image/image.h"
 #include "base/util.h"
 #include "base/json.h"
 
@@ -212,6 +213,24 @@ static void add_sizes(struct hull_engine *e, json_t *rows)
     }
 }
 
+/* ancestor=NAME|ID: add the manifest digest it names in the image store (the
+ * store is only read: the embedded busybox is not loaded for a filter). */
+static void resolve_ancestors(struct hull_ctx *ctx, char ***filters)
+{
+    struct hull_image_store_opts so = {0};
+    struct hull_image_store *s = NULL;
+    size_t i;
+
+    for (i = 0; *filters && (*filters)[i]; i++)
+        if (hull_str_has_prefix((*filters)[i], "ancestor="))
+            break;
+    if (*filters == NULL || (*filters)[i] == NULL ||
+        hull_image_store_open(ctx->root, &so, &s, NULL) < 0)
+        return;
+    hull_container_filter_images(s, filters);
+    hull_image_store_free(s);
+}
+
 int hull_cmd_ps(struct hull_ctx *ctx, int argc, char **argv)
 {
     static const struct option lo[] = {
@@ -284,6 +303,7 @@ int hull_cmd_ps(struct hull_ctx *ctx, int argc, char **argv)
             all = true;
     if (last >= 0)
         all = true;
+    resolve_ancestors(ctx, &filters);
     if (hull_cmd_open_engine(ctx, &e) != 0)
         return 125;
     r = hull_engine_list(&e, all, &rows, &err);

@@ -260,7 +260,7 @@ int api_container_wait(struct api_req *r, const char *ref)
     state = json_string_value(json_object_get(json_object_get(ins, "State"), "Status"));
     a->code = json_integer_value(json_object_get(json_object_get(ins, "State"), "ExitCode"));
     if (a->cond == WAIT_NOT_RUNNING && strcmp(state, "running") != 0 &&
-        strcmp(state, "restarting") != 0)
+        strcmp(state, "paused") != 0 && strcmp(state, "restarting") != 0)
         a->done = true;
     a->seen_live = strcmp(state, "exited") != 0;
     json_decref(ins);

@@ -311,3 +311,22 @@ int hull_parse_size(const char *s, long long *out)
     *out = (long long)(v * mult);
     return 0;
 }
+
+int hull_filters_match(char **filters, hull_filter_fn match, const void *obj, hull_error *err)
+{
+    for (size_t k = 0; filters && filters[k]; k++) {
+        const char *eq = strchr(filters[k], '=');
+        size_t klen = eq ? (size_t)(eq - filters[k]) + 1 : strlen(filters[k]);
+        int any = 0;
+        for (size_t i = 0; filters[i] && !any; i++) {
+            if (strncmp(filters[i], filters[k], klen) != 0)
+                continue;
+            any = match(obj, filters[i], err);
+            if (any < 0)
+                return -1;
+        }
+        if (!any)
+            return 0;
+    }
+    return 1;
+}

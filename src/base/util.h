@@ -30,6 +30,12 @@ int hull_write_file_atomic(const char *path, const char *data, size_t len, mode_
 /* mkdir -p with mode; existing directories are fine. */
 int hull_mkdir_p(const char *path, mode_t mode, hull_error *err);
 
+/* docker's way of combining --filter KEY=VALUE strings: every key must match,
+ * and a key given several times matches if any of its values does. `match`
+ * returns 1, 0, or -1 with err set (which stops the check). */
+typedef int (*hull_filter_fn)(const void *obj, const char *filter, hull_error *err);
+int hull_filters_match(char **filters, hull_filter_fn match, const void *obj, hull_error *err);
+
 /* Remove a directory tree without following symlinks (used on our own state dirs). */
 int hull_rm_rf(const char *path);
 

@@ -121,6 +121,9 @@ int hull_engine_events(struct hull_engine *e, int64_t since_ns, char **filters, 
 typedef int (*hull_event_sink)(void *data, json_t *ev);
 int hull_engine_events_to(struct hull_engine *e, int64_t since_ns, int64_t until_ns, char **filters,
                           bool follow, hull_event_sink sink, void *data, hull_error *err);
+/* An event row in docker's shape (events.Message: status, id, from, Type,
+ * Action, Actor {ID, Attributes}, scope, time, timeNano). */
+json_t *hull_event_docker(json_t *ev);
 
 /* `hull commit`: the container's changes as a new image (tagged o->image when
  * given); a running container is paused meanwhile (unless !o->pause). *image_id
@@ -223,6 +226,10 @@ int hull_container_match(json_t *c, const char *filter, hull_error *err);
 /* Rows of `rows` matching every filter key (one key given several times
  * matches any of its values, as with docker), as a new array in *out. */
 int hull_container_filter(json_t *rows, char **filters, json_t **out, hull_error *err);
+/* ancestor=NAME|ID matches, as in docker, the image NAME or ID resolves to in
+ * the store `s` (by its manifest digest, whatever name the container used):
+ * each such filter gets that digest as another value of the key. */
+void hull_container_filter_images(struct hull_image_store *s, char ***filters);
 
 /* format.c: Go-template-like --format strings ({{.Field.Sub}}, {{.Label "k"}},
  * {{json .X}}, {{index .X "k"}}, upper/lower/title/join, pipes). */
@@ -240,6 +247,8 @@ struct hull_format;
 int hull_format_open(const char *format, const char *default_table, json_t *headers,
                      struct hull_format **out, hull_error *err);
 int hull_format_row(struct hull_format *f, json_t *ctx, FILE *to, hull_error *err);
+/* True for the "json" form (one compact object per line). */
+bool hull_format_is_json(const struct hull_format *f);
 /* Print buffered table rows (aligned) and free f. */
 void hull_format_close(struct hull_format *f, FILE *to);
 

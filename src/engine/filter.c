@@ -4,6 +4,7 @@
 #include "engine.h"
 #include "../base/util.h"
 #include "../base/json.h"
+#include "../image/image.h"
 
 #include <errno.h>
 #include <regex.h>
@@ -52,38 +53,59 @@ static int match_label(json_t *c, const char *v)
     return r;
 }
 
-/* busybox, busybox:latest, docker.io/library/busybox, a digest or its prefix. */
-static bool same_image(const char *want, const char *have)
+/* The normalized reference ("docker.io/library/busybox:latest"), or NULL for
+ * what is not one (a --rootfs path). */
+static char *normalized(const char *name)
 {
-    size_t n = strlen(want);
-    const char *tail;
+    struct hull_image_ref *ref = NULL;
+    char *out;
 
-    if (strcmp(want, have) == 0)
-        return true;
-    tail = strrchr(have, '/');
-    tail = tail ? tail + 1 : have;
-    if (strcmp(want, tail) == 0)
-        return true;
-    /* "busybox" is "busybox:latest" */
-    if (strchr(want, ':') == NULL && strncmp(have, want, n) == 0 &&
-        strcmp(have + n, ":latest") == 0)
-        return true;
-    if (strchr(have, ':') == NULL && strncmp(want, have, strlen(have)) == 0 &&
-        strcmp(want + strlen(have), ":latest") == 0)
-        return true;
-    return false;
+    if (hull_image_ref_parse(name, &ref, NULL) < 0)
+        return NULL;
+    out = hull_image_ref_string(ref);
+    hull_image_ref_free(ref);
+    return out;
 }
 
+/* busybox, busybox:latest, docker.io/library/busybox[:latest] all name one
+ * image (docker's normalization); an ID or manifest digest (or a prefix of at
+ * least 4 hex digits) matches the image the container was made from. */
 static bool match_ancestor(json_t *c, const char *v)
 {
     const char *digest = str(c, "rootfs");
     const char *hex = hull_str_has_prefix(digest, "sha256:") ? digest + 7 : NULL;
     const char *want = hull_str_has_prefix(v, "sha256:") ? v + 7 : v;
+    _cleanup_free_ char *a = NULL, *b = NULL;
 
-    if (same_image(v, str(c, "image")))
+    if (strcmp(v, str(c, "image")) == 0)
         return true;
-    return hex && strlen(want) >= 4 && strspn(want, "0123456789abcdef") == strlen(want) &&
-           strncmp(hex, want, strlen(want)) == 0;
+    if (hex && strlen(want) >= 4 && strspn(want, "0123456789abcdef") == strlen(want) &&
+        strncmp(hex, want, strlen(want)) == 0)
+        return true;
+    a = normalized(v);
+    b = a ? normalized(str(c, "image")) : NULL;
+    return b && strcmp(a, b) == 0;
+}
+
+void hull_container_filter_images(struct hull_image_store *s, char ***filters)
+{
+    size_t n = hull_strv_len(*filters), m;
+
+    for (size_t i = 0; s && i < n; i++) {
+        const char *v = (*filters)[i] + 9;
+        struct hull_image *img = NULL;
+        if (!hull_str_has_prefix((*filters)[i], "ancestor="))
+            continue;
+        if (hull_str_has_prefix(v, "sha256:") && strlen(v) < 7 + 64)
+            v += 7; /* an ID prefix written with its algorithm */
+        if (hull_image_lookup(s, v, &img, NULL) < 0)
+            continue;
+        m = hull_strv_len(*filters);
+        *filters = xrealloc(*filters, (m + 2) * sizeof(char *));
+        (*filters)[m] = xasprintf("ancestor=%s", img->digest);
+        (*filters)[m + 1] = NULL;
+        hull_image_free(img);
+    }
 }
 
 /* publish=HOSTPORT[/proto] or expose=CONTAINERPORT[/proto] against the
@@ -214,23 +236,9 @@ int hull_container_match(json_t *c, const char *filter, hull_error *err)
                           filter, key);
 }
 
-/* True if any filter with the same key as filters[k] matches (docker ORs the
- * values of one key and ANDs the keys). */
-static int match_key(json_t *c, char **filters, size_t k, hull_error *err)
+static int match_row(const void *c, const char *filter, hull_error *err)
 {
-    size_t klen = (size_t)(strchr(filters[k], '=') - filters[k]);
-    int any = 0;
-
-    for (size_t i = 0; filters[i]; i++) {
-        int r;
-        if (strncmp(filters[i], filters[k], klen + 1) != 0)
-            continue;
-        r = hull_container_match(c, filters[i], err);
-        if (r < 0)
-            return -1;
-        any |= r;
-    }
-    return any;
+    return hull_container_match((json_t *)c, filter, err);
 }
 
 int hull_container_filter(json_t *rows, char **filters, json_t **out, hull_error *err)
@@ -243,13 +251,10 @@ int hull_container_filter(json_t *rows, char **filters, json_t **out, hull_error
             return -1;
     res = json_array();
     json_array_foreach (rows, i, c) {
-        int keep = 1;
-        for (size_t k = 0; filters && filters[k] && keep; k++) {
-            keep = match_key(c, filters, k, err);
-            if (keep < 0) {
-                json_decref(res);
-                return -1;
-            }
+        int keep = hull_filters_match(filters, match_row, c, err);
+        if (keep < 0) {
+            json_decref(res);
+            return -1;
         }
         if (keep)
             json_array_append(res, c);

@@ -495,6 +495,11 @@ int hull_format_open(const char *format, const char *default_table, json_t *head
     return 0;
 }
 
+bool hull_format_is_json(const struct hull_format *f)
+{
+    return f->tmpl == NULL;
+}
+
 int hull_format_row(struct hull_format *f, json_t *ctx, FILE *to, hull_error *err)
 {
     char *s;

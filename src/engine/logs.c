@@ -282,6 +282,38 @@ int hull_engine_events_to(struct hull_engine *e, int64_t since_ns, int64_t until
     }
 }
 
+/* One hull event row in docker's shape. */
+json_t *hull_event_docker(json_t *ev)
+{
+    const char *type = json_string_value(json_object_get(ev, "type"));
+    const char *id = json_string_value(json_object_get(ev, "container"));
+    json_int_t t = json_integer_value(json_object_get(ev, "time"));
+    json_t *attrs = json_object();
+    char buf[32];
+
+    if (json_is_string(json_object_get(ev, "name")))
+        json_object_set(attrs, "name", json_object_get(ev, "name"));
+    if (json_is_string(json_object_get(ev, "image")))
+        json_object_set(attrs, "image", json_object_get(ev, "image"));
+    if (type && strcmp(type, "die") == 0) {
+        snprintf(buf, sizeof(buf), "%lld", json_integer_value(json_object_get(ev, "exit_code")));
+        json_object_set_new(attrs, "exitCode", json_string(buf));
+    }
+    if (json_integer_value(json_object_get(ev, "signal"))) {
+        snprintf(buf, sizeof(buf), "%lld", json_integer_value(json_object_get(ev, "signal")));
+        json_object_set_new(attrs, "signal", json_string(buf));
+    }
+    if (json_is_true(json_object_get(ev, "abnormal"))) {
+        json_object_set_new(attrs, "abnormal", json_string("true"));
+        if (json_is_string(json_object_get(ev, "reason")))
+            json_object_set(attrs, "reason", json_object_get(ev, "reason"));
+    }
+    return json_pack("{s:s?, s:s?, s:s?, s:s, s:s?, s:{s:s?, s:o}, s:s, s:I, s:I}", "status", type,
+                     "id", id, "from", json_string_value(json_object_get(ev, "image")), "Type",
+                     "container", "Action", type, "Actor", "ID", id, "Attributes", attrs, "scope",
+                     "local", "time", t / 1000000000LL, "timeNano", t);
+}
+
 static int print_event(void *data, json_t *ev)
 {
     char *s;

@@ -229,22 +229,28 @@ int hull_engine_list(struct hull_engine *e, bool all, json_t **out, hull_error *
 int hull_engine_inspect(struct hull_engine *e, const char *ref, json_t **out, hull_error *err)
 {
     _cleanup_free_ char *id = NULL, *bundle = NULL, *cfgpath = NULL;
-    json_t *r, *o, *cfg;
+    json_t *r, *o, *cfg, *one;
+    bool paused;
 
     if (hull_engine_lookup(e, ref, &id, err) < 0)
         return -1;
     r = row(e, id);
     if (r == NULL)
         return hull_error_msg(err, ENOENT, "no such container: %s", ref);
+    one = json_pack("[O]", r);
+    hull_engine_mark_paused(e, one); /* docker: Status "paused", Running and Paused true */
+    json_decref(one);
+    paused = json_is_true(json_object_get(r, "paused"));
     bundle = hull_engine_bundle(e, id);
     cfgpath = xasprintf("%s/config.json", bundle);
     cfg = json_load_file(cfgpath, 0, NULL);
     /* Docker's inspect shape, for the fields we have. */
-    o = json_pack("{s:s, s:s, s:s, s:{s:s, s:b, s:b, s:I, s:I, s:b, s:s?}, s:o?}", "Id", id, "Name",
-                  json_string_value(json_object_get(r, "name")), "Image",
+    o = json_pack("{s:s, s:s, s:s, s:{s:s, s:b, s:b, s:b, s:I, s:I, s:b, s:s?}, s:o?}", "Id", id,
+                  "Name", json_string_value(json_object_get(r, "name")), "Image",
                   json_string_value(json_object_get(r, "image")), "State", "Status",
-                  json_string_value(json_object_get(r, "state")), "Running", is_running(r),
-                  "Abnormal", json_integer_value(json_object_get(r, "abnormal")) != 0, "Pid",
+                  paused ? "paused" : json_string_value(json_object_get(r, "state")), "Running",
+                  is_running(r), "Paused", paused, "Abnormal",
+                  json_integer_value(json_object_get(r, "abnormal")) != 0, "Pid",
                   json_integer_value(json_object_get(r, "pid")), "ExitCode",
                   json_integer_value(json_object_get(r, "exit_code")), "OOMKilled",
                   json_is_string(json_object_get(r, "reason")) &&

@@ -289,6 +289,16 @@ int hull_image_lookup(struct hull_image_store *s, const char *name, struct hull_
                       hull_error *err);
 void hull_image_free(struct hull_image *img);
 void hull_image_list_free(struct hull_image **v, size_t n);
+/* filter.c: docker's `images --filter KEY=VALUE` (reference=GLOB, dangling=BOOL,
+ * label=KEY[=VALUE]) on an image listed under `name` (a full reference, NULL
+ * for an untagged image): 1 if it matches, 0 if not, -1 (err set) for a
+ * malformed filter; with img NULL it only checks the filter. */
+int hull_image_match(const struct hull_image *img, const char *name, const char *filter,
+                     hull_error *err);
+/* 1 if every filter key matches (values of one key given several times are
+ * ORed), 0 if not, -1 if any filter is malformed (img NULL: only check them). */
+int hull_image_filter(const struct hull_image *img, const char *name, char **filters,
+                      hull_error *err);
 /* Every image in the store, newest first. */
 int hull_image_list(struct hull_image_store *s, struct hull_image ***out, size_t *n,
                     hull_error *err);

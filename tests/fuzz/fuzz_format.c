@@ -1,5 +1,5 @@
-/* libFuzzer target: --format templates (src/engine/format.c) and ps --filter
- * strings (src/engine/filter.c). Both come from users and, through the API
+/* libFuzzer target: --format templates (src/engine/format.c), ps --filter
+ * strings (src/engine/filter.c) and images --filter strings (src/image/filter.c). Both come from users and, through the API
  * server, from remote clients. Input: "FILTER\nTEMPLATE". Whatever parses is
  * rendered (as a table too) against a container-shaped object; nothing may
  * crash, leak or read out of bounds, and errors must carry a message. */
@@ -11,6 +11,7 @@
 
 #include "base/util.h"
 #include "engine/engine.h"
+#include "image/image.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -39,6 +40,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (hull_container_match(row, s, &err) < 0 && err.msg == NULL)
         abort();
     hull_error_clear(&err);
+    {
+        char *names[] = {"docker.io/library/busybox:latest", NULL}, *filters[] = {s, NULL};
+        struct hull_image img = {.names = names};
+        if (hull_image_filter(&img, names[0], filters, &err) < 0 && err.msg == NULL)
+            abort();
+        hull_error_clear(&err);
+    }
     if (nl) {
         if (hull_template_parse(nl + 1, &t, &err) == 0) {
             if (hull_template_render(t, row, &out, &err) < 0 && err.msg == NULL)

@@ -93,6 +93,33 @@ make_four() {
     assert_output_equals img
 }
 
+@test "engine-ps: ancestor= matches however the image was named: full name, other tag, ID, digest" {
+    run h run -d --name short busybox sleep 1000
+    assert_success
+    run h run -d --name full docker.io/library/busybox:latest sleep 1000
+    assert_success
+    h tag busybox x/y:1
+    run h run -d --name tagged x/y:1 sleep 1000
+    assert_success
+    hrun -d --name plain sleep 1000 >/dev/null
+    id=$(h images --no-trunc --format '{{.ID}}' --filter reference=busybox)
+    digest=$(h images --format '{{.Digest}}' --filter reference=busybox)
+    for a in busybox busybox:latest docker.io/library/busybox docker.io/library/busybox:latest \
+        library/busybox x/y:1 "$id" "${id:7:12}" "sha256:${id:7:12}" "$digest" "${digest:7:10}"; do
+        run h ps --filter "ancestor=$a" --format '{{.Names}}'
+        [ "$(echo "$output" | sort | tr '\n' ' ')" = "full short tagged " ] || {
+            echo "ancestor=$a: $output" >&2
+            false
+        }
+    done
+    run h ps --filter ancestor=x/y --format '{{.Names}}'
+    assert_output_equals ""
+    run h ps --filter ancestor=nosuch:1 --format '{{.Names}}'
+    assert_output_equals ""
+    run h ps --filter ancestor="$HULL_ROOTFS" --format '{{.Names}}'
+    assert_output_equals plain
+}
+
 @test "engine-ps: --format templates, table, json, -n and --no-trunc" {
     make_four
     run h ps -a --format '{{.Names}}|{{.Label "app"}}|{{.Labels}}|{{.State}}'
@@ -197,10 +224,37 @@ db exited 3 db"
     [[ "$output" == "frozen paused Up "*" (Paused)" ]]
     run h ps --filter status=running --format '{{.Names}}'
     assert_output_equals thawed
+    # inspect has docker's shape: Status paused, Running and Paused true
+    run h inspect -f '{{.State.Status}} {{.State.Running}} {{.State.Paused}}' frozen
+    assert_output_equals "paused true true"
+    run h inspect -f '{{.State.Status}} {{.State.Paused}}' thawed
+    assert_output_equals "running false"
     run h unpause frozen
     assert_success
+    run h inspect -f '{{.State.Status}} {{.State.Paused}}' frozen
+    assert_output_equals "running false"
     run h ps --filter status=paused -q
     assert_output_equals ""
     run h ps --filter status=running -q
     [ "${#lines[@]}" -eq 2 ]
+}
+
+@test "engine-ps: events --format json is docker's events.Message per line; templates see its fields" {
+    run hrun --name ev sh -c 'exit 4'
+    assert_status 4
+    run h events --filter container=ev --format json
+    assert_success
+    [ "$(echo "$output" | jq -r '.Action' | tr '\n' ' ')" = "create start die " ]
+    id=$(h inspect -f '{{.Id}}' ev)
+    [ "$(echo "${lines[2]}" | jq -r '.Type, .status, .id, .Actor.ID, .Actor.Attributes.name, .Actor.Attributes.exitCode, .scope' | tr '\n' ' ')" = "container die $id $id ev 4 local " ]
+    [ "$(echo "${lines[2]}" | jq -r '.timeNano / 1000000000 | floor') " = "$(echo "${lines[2]}" | jq -r .time) " ]
+    run h events --filter container=ev --filter type=die \
+        --format '{{.Type}} {{.Action}} {{.Actor.Attributes.name}} {{.Status}} {{.ID}} {{.Scope}}'
+    assert_output_equals "container die ev die $id local"
+    run h events --format '{{.Nope'
+    assert_status 125
+    assert_output_contains 'unclosed action'
+    # without --format: hull's own lines, as before
+    run h events --filter container=ev --filter type=die
+    [ "$(echo "$output" | jq -r '.type, .name' | tr '\n' ' ')" = "die ev " ]
 }

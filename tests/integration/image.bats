@@ -155,8 +155,64 @@ only_snapshot() { # the path of the one snapshot's fs dir
     run -0 hull history my/img:1
     [[ "$output" == *"hull import rootfs.tgz"*"first"* ]]
     run -0 hull images --format json
-    [ "$(echo "$output" | jq -r '.[0].Repository')" = my/img ]
+    [ "$(echo "${lines[0]}" | jq -r '.Repository')" = my/img ]
     run -0 hull image verify my/img:1
+}
+
+@test "images --format (json lines, templates, table) and --filter reference/dangling/label" {
+    mkdir -p "$TMP/d"
+    echo x >"$TMP/d/x"
+    hull tag busybox x/y:1
+    run -0 hull import -c 'LABEL app=web' -c 'LABEL tier=front' "$TMP/d" web/app:2
+    dangling=$(hull import "$TMP/d")
+    id=$(hull image inspect busybox | jq -r '.[0].Id')
+    digest=$(hull image inspect busybox | jq -r '.[0].Digest')
+    # json: one object per line, docker's fields
+    run -0 hull images --format json
+    [ "${#lines[@]}" -eq 4 ]
+    [ "$(echo "$output" | jq -r 'select(.Repository == "busybox") | .Tag, .ID, .Digest' | tr '\n' ' ')" = "latest ${id:7:12} $digest " ]
+    [ "$(echo "$output" | jq -r 'select(.Repository == "busybox") | .Size, .CreatedSince' | grep -c .)" -eq 2 ]
+    run -0 hull images --format '{{.Repository}}:{{.Tag}}' --filter reference=busybox
+    [ "$output" = busybox:latest ]
+    # docker's glob: '*' matches within one path component only
+    run -0 hull images --format '{{.Repository}}:{{.Tag}}' --filter 'reference=x/*'
+    [ "$output" = x/y:1 ]
+    run -0 hull images --format '{{.Repository}}' --filter 'reference=*'
+    [ "$output" = busybox ]
+    run -0 hull images --format '{{.Repository}}' --filter 'reference=*:1' --filter 'reference=*/*:2'
+    [ "$(echo "$output" | sort | tr '\n' ' ')" = "web/app " ]
+    run -0 hull images --format '{{.Repository}}' --filter 'reference=*/*'
+    [ "$(echo "$output" | sort | tr '\n' ' ')" = "web/app x/y " ]
+    run -0 hull images --format '{{.Repository}} {{.Tag}} {{.ID}}' --filter dangling=true
+    [ "$output" = "<none> <none> ${dangling:7:12}" ]
+    run -0 hull images -q --filter dangling=false --no-trunc
+    [ "$(echo "$output" | sort -u | wc -l)" -eq 2 ]
+    run -0 hull images --format '{{.Repository}}' --filter label=app
+    [ "$output" = web/app ]
+    run -0 hull images --format '{{.Repository}}' --filter label=app=web --filter label=tier=front
+    [ "$output" = web/app ]
+    run -0 hull images --format '{{.Repository}}' --filter label=app=db
+    [ -z "$output" ]
+    # keys AND: busybox has no label
+    run -0 hull images --format '{{.Repository}}' --filter reference=busybox --filter label=app
+    [ -z "$output" ]
+    # table: docker's headers, aligned
+    run -0 hull images --format 'table {{.Repository}}\t{{.ID}}\t{{.CreatedAt}}' --filter reference=busybox
+    [[ "${lines[0]}" == "REPOSITORY   IMAGE ID       CREATED AT" ]]
+    [[ "${lines[1]}" == "busybox      ${id:7:12}   "*" +0000 UTC" ]]
+    run -0 hull images --digests --filter reference=busybox
+    [[ "${lines[0]}" == REPOSITORY*TAG*DIGEST*"IMAGE ID"*CREATED*SIZE ]]
+    [[ "${lines[1]}" == *"$digest"* ]]
+    # bad filters and templates: clear errors
+    run -1 hull images --filter bogus=1
+    [[ "$output" == *'unknown filter "bogus"'* ]]
+    run -1 hull images --filter dangling=maybe
+    [[ "$output" == *"dangling=maybe: expected true or false"* ]]
+    run -1 hull images --filter reference=
+    run -1 hull images --filter nokey
+    [[ "$output" == *"expected KEY=VALUE"* ]]
+    run -1 hull images --format '{{.Repository'
+    [[ "$output" == *"unclosed action"* ]]
 }
 
 @test "import of a directory is reproducible with SOURCE_DATE_EPOCH and --owner" {
