@@ -21,6 +21,7 @@ tmp=$(mktemp -d /tmp/hull-demo.XXXXXX)
 state=$tmp/state
 bundle=$tmp/bundle
 run_pid=
+hull=$(cd "$build" && pwd)/hull
 
 cleanup() {
     local rc=$?
@@ -31,6 +32,7 @@ cleanup() {
         wait "$run_pid" 2>/dev/null || true
     fi
     "$runtime" --root "$state" delete --force "$id" >/dev/null 2>&1 || true
+    [ -x "$hull" ] && "$hull" --root "$tmp/lib" --runroot "$tmp/run" rm -f hull-demo >/dev/null 2>&1
     rm -rf "$tmp"
     exit "$rc"
 }
@@ -171,4 +173,20 @@ if [ "$rc" -ne 0 ]; then
     echo "demo: FAILED (hull-runtime run exited $rc)" >&2
     exit "$rc"
 fi
+
+# The same image through the engine: the image store (busybox:latest, loaded on
+# first use), an overlay rootfs with a copy-on-write upper layer, the monitor.
+echo
+echo "=================== the engine: hull run --rm busybox ==================="
+h() { "$hull" --root "$tmp/lib" --runroot "$tmp/run" "$@"; }
+h run --rm --name hull-demo --network none --memory 64m busybox sh -c '
+    echo "hostname $(hostname), pid 1 is $(cat /proc/1/comm), $(ps | wc -l) lines of ps"
+    echo "root: $(grep " / " /proc/mounts | cut -d" " -f1-3)"
+    echo "network: $(ls /sys/class/net | tr "\n" " ")"
+    echo "hello from the upper layer" >/new-file && echo "wrote /new-file (copy-on-write)"'
+h images
+echo "events of that run:"
+h events --format '  {{.Status}} {{.Actor.Attributes.name}}' ||
+    h events
+echo
 echo "demo: OK (container exited 0)"
