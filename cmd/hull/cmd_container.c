@@ -364,7 +364,7 @@ int hull_cmd_start(struct hull_ctx *ctx, int argc, char **argv)
     return rc ? rc : status;
 }
 
-/* Verbs of the form VERB [flags] CONTAINER...: stop, kill, rm, wait. */
+/* Verbs of the form VERB [flags] CONTAINER...: stop, restart, kill, rm, wait. */
 int hull_cmd_each(struct hull_ctx *ctx, int argc, char **argv)
 {
     static const struct option lo[] = {
@@ -382,9 +382,16 @@ int hull_cmd_each(struct hull_ctx *ctx, int argc, char **argv)
 
     optind = 1;
     while ((c = getopt_long(argc, argv, "+t:s:fv", lo, NULL)) != -1) {
-        if (c == 't')
-            timeout = atoi(optarg);
-        else if (c == 's' && (sig = hull_parse_signal(optarg)) < 0) {
+        if (c == 't') {
+            char *end;
+            long t = strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || t < 0 || t > 86400) {
+                fprintf(stderr, "hull: %s: --time \"%s\": expected seconds (0-86400)\n", verb,
+                        optarg);
+                return 125;
+            }
+            timeout = (int)t;
+        } else if (c == 's' && (sig = hull_parse_signal(optarg)) < 0) {
             fprintf(stderr, "hull: kill: unknown signal \"%s\"\n", optarg);
             return 125;
         } else if (c == 'f')
@@ -398,6 +405,9 @@ int hull_cmd_each(struct hull_ctx *ctx, int argc, char **argv)
         fprintf(stderr, "hull: %s requires at least one container\n", verb);
         return 125;
     }
+    /* restart starts containers: like start, from the sealed copy. */
+    if (strcmp(verb, "restart") == 0 && seal(ctx) != 0)
+        return 125;
     if (hull_cmd_open_engine(ctx, &e) != 0)
         return 125;
     for (; optind < argc; optind++) {
@@ -405,6 +415,10 @@ int hull_cmd_each(struct hull_ctx *ctx, int argc, char **argv)
         int code = 0, r;
         if (strcmp(verb, "stop") == 0)
             r = hull_engine_stop(&e, ref, timeout, &err);
+        else if (strcmp(verb, "restart") == 0)
+            r = hull_engine_stop(&e, ref, timeout, &err) < 0
+                    ? -1
+                    : hull_engine_start(&e, ref, false, &code, &err);
         else if (strcmp(verb, "kill") == 0)
             r = hull_engine_kill(&e, ref, sig, &err);
         else if (strcmp(verb, "rm") == 0)

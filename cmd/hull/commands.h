@@ -28,7 +28,7 @@ int hull_cmd_open_engine(struct hull_ctx *ctx, struct hull_engine *e);
 int hull_cmd_fail(struct hull_error *err);                     /* prints, clears, returns 125 */
 int hull_cmd_run(struct hull_ctx *ctx, int argc, char **argv); /* run and create */
 int hull_cmd_start(struct hull_ctx *ctx, int argc, char **argv);
-int hull_cmd_each(struct hull_ctx *ctx, int argc, char **argv); /* stop kill rm wait */
+int hull_cmd_each(struct hull_ctx *ctx, int argc, char **argv); /* stop restart kill rm wait */
 int hull_cmd_ps(struct hull_ctx *ctx, int argc, char **argv);
 int hull_cmd_inspect(struct hull_ctx *ctx, int argc, char **argv);
 int hull_cmd_logs(struct hull_ctx *ctx, int argc, char **argv);

@@ -13,6 +13,7 @@ static const struct hull_command commands[] = {
     {"start", hull_cmd_start, "start created containers"},
     {"ps", hull_cmd_ps, "list containers"},
     {"stop", hull_cmd_each, "stop containers (SIGTERM, then SIGKILL)"},
+    {"restart", hull_cmd_each, "stop (-t SECONDS) and start containers again"},
     {"kill", hull_cmd_each, "send a signal to containers"},
     {"rm", hull_cmd_each, "remove containers"},
     {"wait", hull_cmd_each, "wait for containers to exit, print their exit codes"},

@@ -235,6 +235,35 @@ teardown() { engine_teardown; }
     assert_success
 }
 
+@test "engine: restart stops (after -t) and starts again, running or exited; bad -t is refused" {
+    run hrun -d --name rs sh -c 'echo up; sleep 100'
+    assert_success
+    pid1=$(h inspect rs | jq -r '.[0].State.Pid')
+    run h restart -t 1 rs
+    assert_success
+    [ "$output" = rs ]
+    pid2=$(h inspect rs | jq -r '.[0].State.Pid')
+    [ "$(h inspect rs | jq -r '.[0].State.Status')" = running ]
+    [ "$pid1" != "$pid2" ]
+    [ ! -e "/proc/$pid1" ] || [ "$(awk '{print $3}' "/proc/$pid1/stat" 2>/dev/null)" = Z ]
+    poll 30 sh -c "[ \"\$($HULL --root '$HROOT/lib' --runroot '$HROOT/run' logs rs | grep -c up)\" = 2 ]"
+    # An exited container is started again.
+    run hrun --name once echo hi
+    assert_success
+    run h restart once
+    assert_success
+    poll 30 sh -c "[ \"\$($HULL --root '$HROOT/lib' --runroot '$HROOT/run' logs once | grep -c hi)\" = 2 ]"
+    run h restart -t soon rs
+    assert_failure
+    [[ "$output" == *'--time "soon"'* ]]
+    [ "$(h inspect rs | jq -r '.[0].State.Pid')" = "$pid2" ]
+    run h restart nosuch
+    assert_failure
+    [[ "$output" == *"no such container: nosuch"* ]]
+    run h rm -f rs once
+    assert_success
+}
+
 @test "engine: hull run IMAGE uses read-only image layers with a per-container upper layer" {
     run h run --network none --rm busybox sh -c 'echo from-image'
     assert_success
