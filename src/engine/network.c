@@ -4,7 +4,12 @@
  * previous result, the final result is cached under <root>/cni/results so
  * that DEL (in reverse order) works on every teardown path, even after the
  * container's network namespace is gone. Names resolve through /etc/hosts
- * files the engine keeps up to date for every container on a network. */
+ * files the engine keeps up to date for every container on a network.
+ *
+ * Outbound NAT and forward rules are per network, not per container: hull
+ * keeps them in its own nftables table (nft.c), ensured on every attach, so
+ * a container's ADD runs only bridge + host-local (+ portmap when it
+ * publishes ports; + firewall only when the host's FORWARD policy drops). */
 #include "internal.h"
 #include "../base/util.h"
 
@@ -53,7 +58,8 @@ static bool valid_net_name(const char *n)
 }
 
 /* The conflist of a bridge network: bridge + host-local IPAM, portmap for
- * published ports, firewall for the FORWARD rules. */
+ * published ports, firewall for the FORWARD rules. NAT is hull's (nft.c):
+ * ipMasq is off. container_conflist picks what one container needs. */
 static json_t *bridge_conflist(struct hull_engine *e, const char *name, const char *bridge,
                                const char *subnet, const char *gateway)
 {
@@ -62,10 +68,62 @@ static json_t *bridge_conflist(struct hull_engine *e, const char *name, const ch
         "{s:s, s:s, s:[{s:s, s:s, s:b, s:b, s:b, s:{s:s, s:s, s:[{s:s}], s:[[{s:s, s:s}]]}},"
         " {s:s, s:{s:b}, s:b}, {s:s, s:s}]}",
         "cniVersion", CNI_VERSION, "name", name, "plugins", "type", "bridge", "bridge", bridge,
-        "isGateway", 1, "ipMasq", 1, "hairpinMode", 1, "ipam", "type", "host-local", "dataDir",
+        "isGateway", 1, "ipMasq", 0, "hairpinMode", 1, "ipam", "type", "host-local", "dataDir",
         ipam_dir, "routes", "dst", "0.0.0.0/0", "ranges", "subnet", subnet, "gateway", gateway,
         "type", "portmap", "capabilities", "portMappings", 1, "snat", 1, "type", "firewall",
         "backend", "iptables");
+}
+
+static json_t *bridge_plugin(json_t *list)
+{
+    json_t *plugin;
+    size_t i;
+
+    json_array_foreach (json_object_get(list, "plugins"), i, plugin)
+        if (json_is_string(json_object_get(plugin, "bridge")) &&
+            strcmp(json_string_value(json_object_get(plugin, "type")), "bridge") == 0)
+            return plugin;
+    return NULL;
+}
+
+/* Ensure the network's NAT and forward rules (idempotent, repairs them). */
+static int ensure_rules(const char *name, json_t *list, hull_error *err)
+{
+    json_t *br = bridge_plugin(list);
+    const char *subnet = json_string_value(json_object_get(
+        json_array_get(json_array_get(json_object_get(json_object_get(br, "ipam"), "ranges"), 0),
+                       0),
+        "subnet"));
+
+    if (br == NULL || subnet == NULL)
+        return hull_error_msg(err, EINVAL, "network %s: no bridge plugin with a subnet", name);
+    return hull_nft_network_ensure(name, json_string_value(json_object_get(br, "bridge")), subnet,
+                                   err);
+}
+
+/* The plugins one container's ADD runs (and its DEL, from the cache): the
+ * bridge without ipMasq, portmap only with published ports, firewall only
+ * when the host's FORWARD policy would drop the container's traffic. */
+static json_t *container_conflist(json_t *list, bool ports)
+{
+    json_t *out = json_deep_copy(list), *plugins = json_array(), *plugin;
+    bool fw = hull_nft_forward_drops();
+    size_t i;
+
+    json_array_foreach (json_object_get(list, "plugins"), i, plugin) {
+        const char *type = json_string_value(json_object_get(plugin, "type"));
+        json_t *p = json_deep_copy(plugin);
+        if (type && strcmp(type, "bridge") == 0)
+            json_object_set_new(p, "ipMasq", json_false());
+        if (type &&
+            ((strcmp(type, "portmap") == 0 && !ports) || (strcmp(type, "firewall") == 0 && !fw))) {
+            json_decref(p);
+            continue;
+        }
+        json_array_append_new(plugins, p);
+    }
+    json_object_set_new(out, "plugins", plugins);
+    return out;
 }
 
 int hull_network_create(struct hull_engine *e, const char *name, const char *subnet,
@@ -75,6 +133,7 @@ int hull_network_create(struct hull_engine *e, const char *name, const char *sub
     _cleanup_free_ char *data = NULL, *bridge = NULL, *gw = NULL, *sub = NULL;
     unsigned a, b, c, d, bits;
     json_t *conf;
+    int r;
 
     if (!valid_net_name(name))
         return hull_error_msg(err, EINVAL, "network name \"%s\": use a-z, 0-9, - and _", name);
@@ -93,7 +152,10 @@ int hull_network_create(struct hull_engine *e, const char *name, const char *sub
     gw = xasprintf("%u.%u.%u.%u", a, b, c, d + 1);
     conf = bridge_conflist(e, name, bridge, sub, gw);
     data = json_dumps(conf, JSON_INDENT(2));
+    r = ensure_rules(name, conf, err);
     json_decref(conf);
+    if (r < 0)
+        return -1;
     return hull_write_file_atomic(path, data, strlen(data), 0600, err);
 }
 
@@ -202,13 +264,16 @@ int hull_network_attach(struct hull_engine *e, const char *id, const char *netwo
 {
     _cleanup_free_ char *rdir = xasprintf("%s/cni/results", e->root);
     _cleanup_free_ char *rpath = result_path(e, id), *data = NULL;
-    json_t *list = NULL, *prev = NULL, *plugin, *cache;
+    json_t *all = NULL, *list = NULL, *prev = NULL, *plugin, *cache;
     size_t i;
 
-    if (hull_network_load(e, network, &list, err) < 0 || hull_mkdir_p(rdir, 0700, err) < 0) {
-        json_decref(list);
+    if (hull_network_load(e, network, &all, err) < 0 || ensure_rules(network, all, err) < 0 ||
+        hull_mkdir_p(rdir, 0700, err) < 0) {
+        json_decref(all);
         return -1;
     }
+    list = container_conflist(all, ports != NULL);
+    json_decref(all);
     /* Cache first (with no result yet): a crash mid-ADD still gets a DEL. */
     cache = json_pack("{s:s, s:O, s:O}", "network", network, "conf", list, "ports",
                       ports ? ports : json_null());
@@ -380,8 +445,11 @@ int hull_network_remove(struct hull_engine *e, const char *name, hull_error *err
     {
         /* The bridge device the plugin made goes with the network. */
         json_t *list = json_load_file(path, 0, NULL);
-        const char *br = json_string_value(
-            json_object_get(json_array_get(json_object_get(list, "plugins"), 0), "bridge"));
+        const char *br = json_string_value(json_object_get(bridge_plugin(list), "bridge"));
+        if (br && hull_nft_network_remove(name, br, err) < 0) {
+            json_decref(list);
+            return -1;
+        }
         if (br && hull_str_has_prefix(br, "hull-")) {
             pid_t pid = fork();
             if (pid == 0) {
