@@ -45,10 +45,12 @@ static char *net_path(struct hull_engine *e, const char *name)
     return xasprintf("%s/networks/%s.conflist", e->root, name);
 }
 
-static bool valid_net_name(const char *n)
+/* [a-z0-9_-]{1,max}: network names, and the bridge names spliced into
+ * nftables commands. */
+static bool valid_name(const char *n, size_t max)
 {
     size_t len = strlen(n);
-    if (len == 0 || len > 64)
+    if (len == 0 || len > max)
         return false;
     for (size_t i = 0; i < len; i++)
         if (!((n[i] >= 'a' && n[i] <= 'z') || (n[i] >= '0' && n[i] <= '9') || n[i] == '-' ||
@@ -79,10 +81,12 @@ static json_t *bridge_plugin(json_t *list)
     json_t *plugin;
     size_t i;
 
-    json_array_foreach (json_object_get(list, "plugins"), i, plugin)
-        if (json_is_string(json_object_get(plugin, "bridge")) &&
-            strcmp(json_string_value(json_object_get(plugin, "type")), "bridge") == 0)
+    json_array_foreach (json_object_get(list, "plugins"), i, plugin) {
+        const char *type = json_string_value(json_object_get(plugin, "type"));
+        if (type && strcmp(type, "bridge") == 0 &&
+            json_is_string(json_object_get(plugin, "bridge")))
             return plugin;
+    }
     return NULL;
 }
 
@@ -95,10 +99,14 @@ static int ensure_rules(const char *name, json_t *list, hull_error *err)
                        0),
         "subnet"));
 
-    if (br == NULL || subnet == NULL)
+    const char *bridge = json_string_value(json_object_get(br, "bridge"));
+
+    if (bridge == NULL || subnet == NULL)
         return hull_error_msg(err, EINVAL, "network %s: no bridge plugin with a subnet", name);
-    return hull_nft_network_ensure(name, json_string_value(json_object_get(br, "bridge")), subnet,
-                                   err);
+    if (!valid_name(bridge, IFNAMSIZ - 1))
+        return hull_error_msg(err, EINVAL, "network %s: bridge name \"%s\" is invalid", name,
+                              bridge);
+    return hull_nft_network_ensure(name, bridge, subnet, err);
 }
 
 /* The plugins one container's ADD runs (and its DEL, from the cache): the
@@ -135,7 +143,7 @@ int hull_network_create(struct hull_engine *e, const char *name, const char *sub
     json_t *conf;
     int r;
 
-    if (!valid_net_name(name))
+    if (!valid_name(name, 64))
         return hull_error_msg(err, EINVAL, "network name \"%s\": use a-z, 0-9, - and _", name);
     if (sscanf(subnet, "%u.%u.%u.%u/%u", &a, &b, &c, &d, &bits) != 5 || a > 255 || b > 255 ||
         c > 255 || d > 255 || bits < 8 || bits > 28)
@@ -152,11 +160,11 @@ int hull_network_create(struct hull_engine *e, const char *name, const char *sub
     gw = xasprintf("%u.%u.%u.%u", a, b, c, d + 1);
     conf = bridge_conflist(e, name, bridge, sub, gw);
     data = json_dumps(conf, JSON_INDENT(2));
-    r = ensure_rules(name, conf, err);
+    r = hull_write_file_atomic(path, data, strlen(data), 0600, err);
+    if (r == 0 && (r = ensure_rules(name, conf, err)) < 0)
+        unlink(path);
     json_decref(conf);
-    if (r < 0)
-        return -1;
-    return hull_write_file_atomic(path, data, strlen(data), 0600, err);
+    return r;
 }
 
 int hull_network_load(struct hull_engine *e, const char *name, json_t **out, hull_error *err)
@@ -172,7 +180,7 @@ int hull_network_load(struct hull_engine *e, const char *name, json_t **out, hul
             err->errnum != EEXIST)
             return -1;
         hull_error_clear(err);
-    } else if (!valid_net_name(name)) {
+    } else if (!valid_name(name, 64)) {
         return hull_error_msg(err, EINVAL, "network name \"%s\" is invalid", name);
     } else {
         path = net_path(e, name);
@@ -429,7 +437,7 @@ int hull_network_remove(struct hull_engine *e, const char *name, hull_error *err
     json_t *rows;
     size_t n;
 
-    if (!valid_net_name(name))
+    if (!valid_name(name, 64))
         return hull_error_msg(err, EINVAL, "network name \"%s\" is invalid", name);
     path = net_path(e, name);
     if (access(path, F_OK) < 0)
@@ -446,7 +454,7 @@ int hull_network_remove(struct hull_engine *e, const char *name, hull_error *err
         /* The bridge device the plugin made goes with the network. */
         json_t *list = json_load_file(path, 0, NULL);
         const char *br = json_string_value(json_object_get(bridge_plugin(list), "bridge"));
-        if (br && hull_nft_network_remove(name, br, err) < 0) {
+        if (br && valid_name(br, IFNAMSIZ - 1) && hull_nft_network_remove(name, br, err) < 0) {
             json_decref(list);
             return -1;
         }
