@@ -224,3 +224,37 @@ outbound() {
     run h rm -f "np$$"
     assert_success
 }
+
+# Where the host's iptables FORWARD policy is drop (dockerd sets that), an
+# accept in hull's table is not enough: the firewall plugin comes back per
+# container. In a network namespace of the test's own, not to touch the host's.
+in_private_net() {
+    set -e
+    ip link set lo up
+    iptables -P FORWARD DROP
+    outside_setup
+    echo "$OUTSIDE" >"$RUN_TMP/outside"
+    h network create "$NET" --subnet "$SUBNET" >/dev/null
+    id=$(hrun -d --network "$NET" sleep 1000)
+    jq -c '[.conf.plugins[].type]' "$HROOT/lib/cni/results/$id.json"
+    ip=$(sqlite3 "$HROOT/lib/hull.db" "select ip from containers where id='$id'")
+    ip=${ip%/*}
+    [ -n "$ip" ]
+    iptables-save -t filter | grep -F -- "$ip/32" | grep -q ACCEPT
+    outbound
+    h rm -f "$id" >/dev/null
+    ! iptables-save -t filter | grep -F -- "$ip/32"
+    h network rm "$NET" >/dev/null
+}
+
+@test "network: with FORWARD policy drop the firewall plugin lets traffic through" {
+    command -v busybox >/dev/null || skip "busybox is not installed on the host"
+    command -v unshare >/dev/null || skip "unshare is not installed"
+    export -f h hrun outside_setup outbound in_private_net poll
+    export HROOT HULL HULL_ROOTFS HULL_TIMEOUT NET SUBNET RUN_TMP BATS_TEST_NUMBER
+    run unshare --net bash -c in_private_net
+    OUTSIDE=$(cat "$RUN_TMP/outside" 2>/dev/null || true)
+    assert_success
+    assert_output_contains '["bridge","firewall"]'
+    assert_output_contains "from [::ffff:"
+}
