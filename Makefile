@@ -14,7 +14,7 @@ DEPS = build-essential pkg-config meson ninja-build clang \
 	bats busybox-static jq python3 iproute2 uidmap procps util-linux \
 	crun runc podman hyperfine time \
 	criu containerd docker.io docker-registry skopeo umoci containernetworking-plugins lynis \
-	zlib1g-dev libxml2-utils attr sqlite3 iptables tini libmicrohttpd-dev
+	zlib1g-dev libxml2-utils attr sqlite3 iptables tini libmicrohttpd-dev libnftables-dev
 
 .PHONY: all build asan deps demo check test unit integration bench clean fuzz
 

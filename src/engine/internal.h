@@ -81,5 +81,10 @@ int hull_network_loopback(const char *id, const char *netns, hull_error *err);
 /* Rewrite /etc/hosts of the running containers on `network` (plus `joining`,
  * a container about to start). */
 int hull_network_update_hosts(struct hull_engine *e, const char *network, const char *joining);
+/* nft.c: per-network NAT/forward rules in nftables table ip hull */
+int hull_nft_network_ensure(const char *network, const char *bridge, const char *subnet,
+                            hull_error *err);
+int hull_nft_network_remove(const char *network, const char *bridge, hull_error *err);
+bool hull_nft_forward_drops(void);
 
 #endif

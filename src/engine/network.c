@@ -4,7 +4,12 @@
  * previous result, the final result is cached under <root>/cni/results so
  * that DEL (in reverse order) works on every teardown path, even after the
  * container's network namespace is gone. Names resolve through /etc/hosts
- * files the engine keeps up to date for every container on a network. */
+ * files the engine keeps up to date for every container on a network.
+ *
+ * Outbound NAT and forward rules are per network, not per container: hull
+ * keeps them in its own nftables table (nft.c), ensured on every attach, so
+ * a container's ADD runs only bridge + host-local (+ portmap when it
+ * publishes ports; + firewall only when the host's FORWARD policy drops). */
 #include "internal.h"
 #include "../base/util.h"
 
@@ -40,10 +45,12 @@ static char *net_path(struct hull_engine *e, const char *name)
     return xasprintf("%s/networks/%s.conflist", e->root, name);
 }
 
-static bool valid_net_name(const char *n)
+/* [a-z0-9_-]{1,max}: network names, and the bridge names spliced into
+ * nftables commands. */
+static bool valid_name(const char *n, size_t max)
 {
     size_t len = strlen(n);
-    if (len == 0 || len > 64)
+    if (len == 0 || len > max)
         return false;
     for (size_t i = 0; i < len; i++)
         if (!((n[i] >= 'a' && n[i] <= 'z') || (n[i] >= '0' && n[i] <= '9') || n[i] == '-' ||
@@ -53,7 +60,8 @@ static bool valid_net_name(const char *n)
 }
 
 /* The conflist of a bridge network: bridge + host-local IPAM, portmap for
- * published ports, firewall for the FORWARD rules. */
+ * published ports, firewall for the FORWARD rules. NAT is hull's (nft.c):
+ * ipMasq is off. container_conflist picks what one container needs. */
 static json_t *bridge_conflist(struct hull_engine *e, const char *name, const char *bridge,
                                const char *subnet, const char *gateway)
 {
@@ -62,10 +70,68 @@ static json_t *bridge_conflist(struct hull_engine *e, const char *name, const ch
         "{s:s, s:s, s:[{s:s, s:s, s:b, s:b, s:b, s:{s:s, s:s, s:[{s:s}], s:[[{s:s, s:s}]]}},"
         " {s:s, s:{s:b}, s:b}, {s:s, s:s}]}",
         "cniVersion", CNI_VERSION, "name", name, "plugins", "type", "bridge", "bridge", bridge,
-        "isGateway", 1, "ipMasq", 1, "hairpinMode", 1, "ipam", "type", "host-local", "dataDir",
+        "isGateway", 1, "ipMasq", 0, "hairpinMode", 1, "ipam", "type", "host-local", "dataDir",
         ipam_dir, "routes", "dst", "0.0.0.0/0", "ranges", "subnet", subnet, "gateway", gateway,
         "type", "portmap", "capabilities", "portMappings", 1, "snat", 1, "type", "firewall",
         "backend", "iptables");
+}
+
+static json_t *bridge_plugin(json_t *list)
+{
+    json_t *plugin;
+    size_t i;
+
+    json_array_foreach (json_object_get(list, "plugins"), i, plugin) {
+        const char *type = json_string_value(json_object_get(plugin, "type"));
+        if (type && strcmp(type, "bridge") == 0 &&
+            json_is_string(json_object_get(plugin, "bridge")))
+            return plugin;
+    }
+    return NULL;
+}
+
+/* Ensure the network's NAT and forward rules (idempotent, repairs them). */
+static int ensure_rules(const char *name, json_t *list, hull_error *err)
+{
+    json_t *br = bridge_plugin(list);
+    const char *subnet = json_string_value(json_object_get(
+        json_array_get(json_array_get(json_object_get(json_object_get(br, "ipam"), "ranges"), 0),
+                       0),
+        "subnet"));
+
+    const char *bridge = json_string_value(json_object_get(br, "bridge"));
+
+    if (bridge == NULL || subnet == NULL)
+        return hull_error_msg(err, EINVAL, "network %s: no bridge plugin with a subnet", name);
+    if (!valid_name(bridge, IFNAMSIZ - 1))
+        return hull_error_msg(err, EINVAL, "network %s: bridge name \"%s\" is invalid", name,
+                              bridge);
+    return hull_nft_network_ensure(name, bridge, subnet, err);
+}
+
+/* The plugins one container's ADD runs (and its DEL, from the cache): the
+ * bridge without ipMasq, portmap only with published ports, firewall only
+ * when the host's FORWARD policy would drop the container's traffic. */
+static json_t *container_conflist(json_t *list, bool ports)
+{
+    json_t *out = json_deep_copy(list), *plugins = json_array(), *plugin;
+    bool fw = hull_nft_forward_drops();
+    size_t i;
+
+    json_array_foreach (json_object_get(list, "plugins"), i, plugin) {
+        const char *type = json_string_value(json_object_get(plugin, "type"));
+        json_t *p = json_deep_copy(plugin);
+        if (type && strcmp(type, "bridge") == 0)
+            json_object_set_new(p, "ipMasq", json_false());
+        if (type &&
+            ((strcmp(type, "portmap") == 0 && !ports) || (strcmp(type, "firewall") == 0 && !fw))) {
+            json_decref(p);
+            continue;
+        }
+        json_array_append_new(plugins, p);
+    }
+    json_object_set_new(out, "plugins", plugins);
+    return out;
 }
 
 int hull_network_create(struct hull_engine *e, const char *name, const char *subnet,
@@ -75,8 +141,9 @@ int hull_network_create(struct hull_engine *e, const char *name, const char *sub
     _cleanup_free_ char *data = NULL, *bridge = NULL, *gw = NULL, *sub = NULL;
     unsigned a, b, c, d, bits;
     json_t *conf;
+    int r;
 
-    if (!valid_net_name(name))
+    if (!valid_name(name, 64))
         return hull_error_msg(err, EINVAL, "network name \"%s\": use a-z, 0-9, - and _", name);
     if (sscanf(subnet, "%u.%u.%u.%u/%u", &a, &b, &c, &d, &bits) != 5 || a > 255 || b > 255 ||
         c > 255 || d > 255 || bits < 8 || bits > 28)
@@ -93,8 +160,11 @@ int hull_network_create(struct hull_engine *e, const char *name, const char *sub
     gw = xasprintf("%u.%u.%u.%u", a, b, c, d + 1);
     conf = bridge_conflist(e, name, bridge, sub, gw);
     data = json_dumps(conf, JSON_INDENT(2));
+    r = hull_write_file_atomic(path, data, strlen(data), 0600, err);
+    if (r == 0 && (r = ensure_rules(name, conf, err)) < 0)
+        unlink(path);
     json_decref(conf);
-    return hull_write_file_atomic(path, data, strlen(data), 0600, err);
+    return r;
 }
 
 int hull_network_load(struct hull_engine *e, const char *name, json_t **out, hull_error *err)
@@ -110,7 +180,7 @@ int hull_network_load(struct hull_engine *e, const char *name, json_t **out, hul
             err->errnum != EEXIST)
             return -1;
         hull_error_clear(err);
-    } else if (!valid_net_name(name)) {
+    } else if (!valid_name(name, 64)) {
         return hull_error_msg(err, EINVAL, "network name \"%s\" is invalid", name);
     } else {
         path = net_path(e, name);
@@ -202,13 +272,16 @@ int hull_network_attach(struct hull_engine *e, const char *id, const char *netwo
 {
     _cleanup_free_ char *rdir = xasprintf("%s/cni/results", e->root);
     _cleanup_free_ char *rpath = result_path(e, id), *data = NULL;
-    json_t *list = NULL, *prev = NULL, *plugin, *cache;
+    json_t *all = NULL, *list = NULL, *prev = NULL, *plugin, *cache;
     size_t i;
 
-    if (hull_network_load(e, network, &list, err) < 0 || hull_mkdir_p(rdir, 0700, err) < 0) {
-        json_decref(list);
+    if (hull_network_load(e, network, &all, err) < 0 || ensure_rules(network, all, err) < 0 ||
+        hull_mkdir_p(rdir, 0700, err) < 0) {
+        json_decref(all);
         return -1;
     }
+    list = container_conflist(all, ports != NULL);
+    json_decref(all);
     /* Cache first (with no result yet): a crash mid-ADD still gets a DEL. */
     cache = json_pack("{s:s, s:O, s:O}", "network", network, "conf", list, "ports",
                       ports ? ports : json_null());
@@ -364,7 +437,7 @@ int hull_network_remove(struct hull_engine *e, const char *name, hull_error *err
     json_t *rows;
     size_t n;
 
-    if (!valid_net_name(name))
+    if (!valid_name(name, 64))
         return hull_error_msg(err, EINVAL, "network name \"%s\" is invalid", name);
     path = net_path(e, name);
     if (access(path, F_OK) < 0)
@@ -380,8 +453,11 @@ int hull_network_remove(struct hull_engine *e, const char *name, hull_error *err
     {
         /* The bridge device the plugin made goes with the network. */
         json_t *list = json_load_file(path, 0, NULL);
-        const char *br = json_string_value(
-            json_object_get(json_array_get(json_object_get(list, "plugins"), 0), "bridge"));
+        const char *br = json_string_value(json_object_get(bridge_plugin(list), "bridge"));
+        if (br && valid_name(br, IFNAMSIZ - 1) && hull_nft_network_remove(name, br, err) < 0) {
+            json_decref(list);
+            return -1;
+        }
         if (br && hull_str_has_prefix(br, "hull-")) {
             pid_t pid = fork();
             if (pid == 0) {

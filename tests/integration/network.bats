@@ -18,6 +18,12 @@ setup() {
 }
 
 teardown() {
+    if [ -n "${OUTSIDE:-}" ]; then
+        # the httpd this test started there (by pid)
+        for p in $(ip netns pids "$OUTSIDE" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
+        ip netns delete "$OUTSIDE" 2>/dev/null || true
+        ip link delete "$OUTSIDE" 2>/dev/null || true
+    fi
     if [ -n "${HROOT:-}" ]; then
         for id in $(h ps -aq 2>/dev/null); do h rm -f "$id" >/dev/null 2>&1 || true; done
         h network rm "$NET" >/dev/null 2>&1 || true
@@ -38,11 +44,15 @@ h() {
 # --network none unless a test names one (the default is the bridge).
 hrun() { h run --rootfs "$HULL_ROOTFS" --network none "$@"; }
 
+# iptables rules the CNI plugins made for this test's network (their comments
+# read: name: \"NET\" id: \"ID\").
+cni_rules() { iptables-save | grep -F "name: \\\"$NET\\\"" || true; }
+
 # Rules and leases that mention any container of this test's root.
 leftovers() {
     local ids
     ids=$(sqlite3 "$HROOT/lib/hull.db" "select id from containers" 2>/dev/null)
-    iptables-save | grep -F "name: \"$NET\"" || true
+    cni_rules
     ls "$HROOT/lib/cni/ipam/$NET" 2>/dev/null | grep -v -e lock -e last_reserved || true
 }
 
@@ -101,10 +111,10 @@ leftovers() {
     assert_output_contains "default via 10.89.0.1"
     assert_output_contains "inet 10.89."
     [ "$(h inspect -f '{{.HostConfig.NetworkMode}}' "dflt$$")" = bridge ]
-    # outbound NAT for its address, in the rules the plugin made for it
-    ip=$(sqlite3 "$HROOT/lib/hull.db" "select ip from containers where name='dflt$$'")
-    [ -n "$ip" ]
-    iptables-save -t nat | grep -F -- "-s ${ip%/*}/32" | grep -qF -- "$id"
+    # outbound NAT for the network's subnet, in hull's own table (per network)
+    nft list chain ip hull post-hull-bridge | grep -F "ip saddr 10.89.0.0/16" | grep -q masquerade
+    # and no per-container rule
+    ! iptables-save | grep -F -- "$id"
     run h rm -f "dflt$$"
     assert_success
     ! iptables-save | grep -F -- "$id"
@@ -128,4 +138,123 @@ leftovers() {
     assert_output_contains "needs a bridge network"
     run h ps -aq
     assert_output_equals ""
+}
+
+# The chains of this test's network in hull's nftables table.
+net_rules() { nft list table ip hull 2>/dev/null | grep -A4 -F -- "-hull-$NET {" || true; }
+
+@test "network: per-network nft rules live as long as the network" {
+    run h network create "$NET" --subnet "$SUBNET"
+    assert_success
+    run net_rules
+    assert_output_contains "ip saddr $SUBNET oifname != \"hull-$NET\""
+    assert_output_contains "masquerade"
+    assert_output_contains "iifname \"hull-$NET\" accept"
+    run hrun --rm --network "$NET" true
+    assert_success
+    # one set of rules however many containers ran
+    [ "$(nft list table ip hull | grep -cF "ip saddr $SUBNET")" -eq 1 ]
+    run h network rm "$NET"
+    assert_success
+    [ -z "$(net_rules)" ]
+}
+
+# A namespace "outside" the host, reachable only through the host (a /30 on a
+# veth): a container's connection to it works only if the host masquerades.
+outside_setup() {
+    OUTSIDE="ho$$n${BATS_TEST_NUMBER}"
+    local n=$((BATS_TEST_NUMBER % 60 * 4))
+    OUT_HOST=192.168.$((200 + $$ % 50)).$((n + 1))
+    OUT_PEER=192.168.$((200 + $$ % 50)).$((n + 2))
+    ip netns add "$OUTSIDE"
+    ip link add "$OUTSIDE" type veth peer name eth0 netns "$OUTSIDE"
+    ip addr add "$OUT_HOST/30" dev "$OUTSIDE"
+    ip link set "$OUTSIDE" up
+    ip -n "$OUTSIDE" addr add "$OUT_PEER/30" dev eth0
+    ip -n "$OUTSIDE" link set eth0 up
+    ip -n "$OUTSIDE" link set lo up
+    mkdir -p "$RUN_TMP/www/cgi-bin"
+    printf '#!/bin/sh\necho Content-Type: text/plain\necho\necho "from $REMOTE_ADDR"\n' >"$RUN_TMP/www/cgi-bin/who"
+    chmod +x "$RUN_TMP/www/cgi-bin/who"
+    ip netns exec "$OUTSIDE" busybox httpd -p 8080 -h "$RUN_TMP/www"
+    poll 10 ip netns exec "$OUTSIDE" sh -c "busybox wget -q -O - http://$OUT_PEER:8080/cgi-bin/who >/dev/null"
+}
+
+outbound() {
+    hrun --rm --network "$NET" sh -c "for i in 1 2 3 4 5; do wget -q -O - http://$OUT_PEER:8080/cgi-bin/who && exit 0; sleep 0.2; done; exit 1"
+}
+
+@test "network: outbound NAT works and a deleted hull table is restored by the next run" {
+    command -v busybox >/dev/null || skip "busybox is not installed on the host"
+    outside_setup
+    run h network create "$NET" --subnet "$SUBNET"
+    assert_success
+    run outbound
+    assert_success
+    assert_output_contains "$OUT_HOST]"
+    nft delete table ip hull
+    # without the masquerade rule the outside cannot answer the container
+    run outbound
+    assert_success
+    assert_output_contains "$OUT_HOST]"
+    run net_rules
+    assert_output_contains "masquerade"
+}
+
+@test "network: a published port gets portmap rules, gone after rm; none without -p" {
+    command -v busybox >/dev/null || skip "busybox is not installed on the host"
+    outside_setup
+    port=$((20000 + ($$ % 20000) + 1))
+    run h network create "$NET" --subnet "$SUBNET"
+    assert_success
+    run hrun -d --name "np$$" --network "$NET" sleep 1000
+    assert_success
+    [ -z "$(cni_rules)" ]
+    run hrun -d --name "wp$$" --network "$NET" -p "$port:8080" sh -c 'echo hi > /tmp/i; httpd -f -p 8080 -h /tmp'
+    assert_success
+    cni_rules | grep -F -- "--dports $port" | grep -q "dnat name"
+    poll 10 sh -c "wget -q -O - http://127.0.0.1:$port/i | grep -q hi"
+    # reachable from outside the host too (DNAT, then forwarded to the bridge)
+    run ip netns exec "$OUTSIDE" timeout 10 busybox wget -q -O - "http://$OUT_HOST:$port/i"
+    assert_success
+    assert_output_equals hi
+    run h rm -f "wp$$"
+    assert_success
+    [ -z "$(cni_rules)" ]
+    run h rm -f "np$$"
+    assert_success
+}
+
+# Where the host's iptables FORWARD policy is drop (dockerd sets that), an
+# accept in hull's table is not enough: the firewall plugin comes back per
+# container. In a network namespace of the test's own, not to touch the host's.
+in_private_net() {
+    set -e
+    ip link set lo up
+    iptables -P FORWARD DROP
+    outside_setup
+    echo "$OUTSIDE" >"$RUN_TMP/outside"
+    h network create "$NET" --subnet "$SUBNET" >/dev/null
+    id=$(hrun -d --network "$NET" sleep 1000)
+    jq -c '[.conf.plugins[].type]' "$HROOT/lib/cni/results/$id.json"
+    ip=$(sqlite3 "$HROOT/lib/hull.db" "select ip from containers where id='$id'")
+    ip=${ip%/*}
+    [ -n "$ip" ]
+    iptables-save -t filter | grep -F -- "$ip/32" | grep -q ACCEPT
+    outbound
+    h rm -f "$id" >/dev/null
+    ! iptables-save -t filter | grep -F -- "$ip/32"
+    h network rm "$NET" >/dev/null
+}
+
+@test "network: with FORWARD policy drop the firewall plugin lets traffic through" {
+    command -v busybox >/dev/null || skip "busybox is not installed on the host"
+    command -v unshare >/dev/null || skip "unshare is not installed"
+    export -f h hrun outside_setup outbound in_private_net poll
+    export HROOT HULL HULL_ROOTFS HULL_TIMEOUT NET SUBNET RUN_TMP BATS_TEST_NUMBER
+    run unshare --net bash -c in_private_net
+    OUTSIDE=$(cat "$RUN_TMP/outside" 2>/dev/null || true)
+    assert_success
+    assert_output_contains '["bridge","firewall"]'
+    assert_output_contains "from [::ffff:"
 }
