@@ -205,7 +205,7 @@ for name in "${names[@]}"; do
     echo "version  $name: $(version_of "$name")"
 done
 if [ -n "${med[umoci]:-}" ] && [ -n "${med[hull-load]:-}" ]; then
-    echo "unpack:  hull-load/umoci $(ratio "${med[hull-load]}" "${med[umoci]}")"
+    echo "unpack:  hull-load/umoci $(bench_ratio "${med[hull-load]}" "${med[umoci]}")"
 fi
 echo
 bench_ratio_lines hull "skopeo podman" "skopeo podman"
