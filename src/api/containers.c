@@ -328,7 +328,10 @@ static json_t *docker_inspect(json_t *ins, json_t *row)
     json_t *st = json_object_get(ins, "State");
     json_t *user = json_object_get(proc, "user");
     json_t *rest_args = json_array(), *ports = json_object(), *p, *networks = json_object();
-    const char *state = json_string_value(json_object_get(row, "state"));
+    /* The engine's inspect knows about pause (the row says "running"). */
+    const char *state = json_string_value(json_object_get(st, "Status"))
+                            ?: json_string_value(json_object_get(row, "state"));
+    bool paused = json_is_true(json_object_get(st, "Paused"));
     const char *net = json_string_value(json_object_get(row, "network")) ?: "none";
     const char *restart = json_string_value(json_object_get(opts, "restart")) ?: "no";
     _cleanup_free_ char *created = api_rfc3339(json_integer_value(json_object_get(row, "created")));
@@ -374,8 +377,8 @@ static json_t *docker_inspect(json_t *ins, json_t *row)
         "s:{s:s, s:o, s:o}, s:[]}",
         "Id", json_string_value(json_object_get(ins, "Id")), "Created", created, "Path",
         json_array_get(args, 0) ? json_array_get(args, 0) : json_string(""), "Args", rest_args,
-        "State", "Status", state, "Running", strcmp(state, "running") == 0, "Paused", 0,
-        "Restarting", strcmp(state, "restarting") == 0, "OOMKilled",
+        "State", "Status", state, "Running", strcmp(state, "running") == 0 || paused, "Paused",
+        paused, "Restarting", strcmp(state, "restarting") == 0, "OOMKilled",
         json_object_get(st, "OOMKilled") ?: json_false(), "Dead", 0, "Pid",
         json_integer_value(json_object_get(row, "pid")), "ExitCode",
         json_integer_value(json_object_get(row, "exit_code")), "Error", "", "StartedAt", started,

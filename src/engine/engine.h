@@ -88,23 +88,6 @@ int hull_engine_logs_to(struct hull_engine *e, const char *ref, const struct hul
 /* The same to stdout/stderr (with --timestamps: "TIME " before each record). */
 int hull_engine_logs(struct hull_engine *e, const char *ref, const struct hull_logs_opts *o,
                      hull_error *err);
-/* Attach to a container's output, read from its json-file log (so stdin is
- * not attached): open positions at the end of the log now (call it before
- * the container may start, so nothing is missed); follow sends what comes
- * until a run that started after the open (or was running then) has stopped,
- * or the container is removed. A created or exited container is waited for.
- * Sink as for hull_engine_logs_to. */
-struct hull_output {
-    char *id;
-    int fd;
-    int64_t started_at; /* of the last run, when opened */
-    bool live;          /* a run was seen */
-};
-int hull_engine_output_open(struct hull_engine *e, const char *ref, struct hull_output *out,
-                            hull_error *err);
-int hull_engine_follow_output(struct hull_engine *e, struct hull_output *out, hull_log_sink sink,
-                              void *data, hull_error *err);
-void hull_output_close(struct hull_output *out);
 /* docker's --since/--until forms: RFC 3339, unix seconds[.nanoseconds], or a
  * duration before now_ns (10m, 1h30m; now_ns 0 = the current time). */
 int hull_parse_time(const char *s, int64_t now_ns, int64_t *out_ns, hull_error *err);

@@ -313,6 +313,21 @@ assert_no_containers() {
     assert_output_contains "is not running"
 }
 
+@test "api: a container paused through hull is paused in docker inspect and ps" {
+    run d run -d --name pz --network none busybox sleep 100
+    assert_success
+    run h pause pz
+    assert_success
+    run d inspect -f '{{.State.Status}} {{.State.Running}} {{.State.Paused}}' pz
+    assert_output_equals "paused true true"
+    run h unpause pz
+    assert_success
+    run d inspect -f '{{.State.Status}} {{.State.Paused}}' pz
+    assert_output_equals "running false"
+    run d rm -f pz
+    assert_success
+}
+
 @test "api: logs --tail, --since, --timestamps, framing per stream" {
     run d run -d --name lg --network none busybox sh -c 'echo one; echo two >&2; sleep 2; echo three; sleep 100'
     assert_success
