@@ -217,12 +217,18 @@ int hull_engine_rm(struct hull_engine *e, const char *ref, bool force, bool volu
     return 0;
 }
 
+#define CONNECTED_NETWORKS                                                                         \
+    "(SELECT group_concat(network, ',') FROM container_networks n WHERE n.id=containers.id) "      \
+    "AS networks"
+
 int hull_engine_list(struct hull_engine *e, bool all, json_t **out, hull_error *err)
 {
+    /* "networks": those connected after start, for ps --filter network=. */
     return hull_db_query(e->db, out, err,
-                         all ? "SELECT * FROM containers ORDER BY created DESC"
-                             : "SELECT * FROM containers WHERE state='running' ORDER BY created "
-                               "DESC",
+                         all ? "SELECT *, " CONNECTED_NETWORKS " FROM containers ORDER BY created "
+                               "DESC"
+                             : "SELECT *, " CONNECTED_NETWORKS " FROM containers WHERE "
+                               "state='running' ORDER BY created DESC",
                          NULL);
 }
 
@@ -263,6 +269,7 @@ int hull_engine_inspect(struct hull_engine *e, const char *ref, json_t **out, hu
         json_object_set_new(o, "Ports", ports ? ports : json_array());
         json_object_set(o, "Network", json_object_get(r, "network"));
         json_object_set(o, "IPAddress", json_object_get(r, "ip"));
+        json_object_set_new(o, "NetworkSettings", hull_network_settings(e, r));
         json_object_set(o, "RestartCount", json_object_get(r, "restart_count"));
     }
     {
