@@ -442,3 +442,22 @@ connected_leftovers() {
     assert_success
     [ -z "$(connected_leftovers)" ]
 }
+
+@test "network connect: a database from before connect is migrated once, its containers kept" {
+    net2_setup
+    run hrun -d --name "old$$" --network "$NET" sleep 1000
+    assert_success
+    # what an older hull left: no container_networks, user_version 0
+    sqlite3 "$HROOT/lib/hull.db" "DROP VIEW container_nets; DROP TABLE container_networks; PRAGMA user_version=0"
+    run h ps --format '{{.Names}}'
+    assert_success
+    assert_output_equals "old$$"
+    [ "$(sqlite3 "$HROOT/lib/hull.db" "PRAGMA user_version")" = 1 ]
+    run h network connect "$NET2" "old$$"
+    assert_success
+    [ "$(sqlite3 "$HROOT/lib/hull.db" "select ifname from container_networks")" = eth1 ]
+    run h rm -f "old$$"
+    assert_success
+    [ -z "$(connected_leftovers)" ]
+    [ -z "$(leases "$NET")" ]
+}
