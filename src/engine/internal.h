@@ -81,6 +81,8 @@ int hull_network_loopback(const char *id, const char *netns, hull_error *err);
 /* Rewrite /etc/hosts of the running containers on `network` (plus `joining`,
  * a container about to start). */
 int hull_network_update_hosts(struct hull_engine *e, const char *network, const char *joining);
+/* ... of every network container `id` has an address on (after a rename). */
+int hull_network_update_hosts_of(struct hull_engine *e, const char *id);
 /* Rewrite container `id`'s /etc/hosts: every running container (or
  * `joining`) sharing one of its networks. */
 void hull_network_write_hosts(struct hull_engine *e, const char *id, const char *joining);

@@ -538,6 +538,20 @@ int hull_network_update_hosts(struct hull_engine *e, const char *network, const 
     return 0;
 }
 
+int hull_network_update_hosts_of(struct hull_engine *e, const char *id)
+{
+    json_t *rows, *r;
+    size_t i;
+
+    if (hull_db_query(e->db, &rows, NULL, "SELECT DISTINCT network FROM container_nets WHERE id=?",
+                      "s", id) < 0)
+        return -1;
+    json_array_foreach (rows, i, r)
+        hull_network_update_hosts(e, json_string_value(json_object_get(r, "network")), NULL);
+    json_decref(rows);
+    return 0;
+}
+
 int hull_network_list(struct hull_engine *e, json_t **out, hull_error *err)
 {
     _cleanup_free_ char *dir = xasprintf("%s/networks", e->root);

@@ -398,7 +398,6 @@ int hull_engine_pause(struct hull_engine *e, const char *ref, bool pause, hull_e
 int hull_engine_rename(struct hull_engine *e, const char *ref, const char *name, hull_error *err)
 {
     _cleanup_free_ char *id = NULL;
-    json_t *r;
 
     if (hull_engine_lookup(e, ref, &id, err) < 0)
         return -1;
@@ -415,10 +414,7 @@ int hull_engine_rename(struct hull_engine *e, const char *ref, const char *name,
         }
         return -1;
     }
-    r = row(e, id);
-    if (r && json_is_string(json_object_get(r, "network")))
-        hull_network_update_hosts(e, json_string_value(json_object_get(r, "network")), NULL);
-    json_decref(r);
+    hull_network_update_hosts_of(e, id); /* first and connected networks */
     hull_db_event(e->db, "rename", id, name, NULL, 0, 0, false, NULL);
     return 0;
 }

@@ -310,6 +310,19 @@ connected_leftovers() {
     run h ps --filter "network=$NET" --format '{{.Names}}'
     assert_output_equals "a$$"
     [ -n "$(leases "$NET2" | grep -Fx "$ip1")" ]
+    # a rename reaches the members of every network it is on
+    run h rename "b$$" "bb$$"
+    assert_success
+    run h exec "a$$" cat /etc/hosts
+    assert_output_contains "bb$$"
+    run h rename "bb$$" "b$$"
+    assert_success
+    run h rename "a$$" "aa$$"
+    assert_success
+    run h exec "b$$" cat /etc/hosts
+    assert_output_contains "aa$$"
+    run h rename "aa$$" "a$$"
+    assert_success
 
     run h network disconnect "$NET2" "a$$"
     assert_success
