@@ -7,6 +7,41 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* network connect [--ip ADDR] NETWORK CONTAINER
+ * network disconnect [-f] NETWORK CONTAINER */
+static int network_connect(struct hull_engine *e, bool connect, int argc, char **argv)
+{
+    const char *verb = connect ? "connect" : "disconnect", *ip = NULL, *pos[2] = {NULL, NULL};
+    hull_error err = {0};
+    bool force = false;
+    int npos = 0;
+
+    for (int i = 2; i < argc; i++) {
+        if (connect && strcmp(argv[i], "--ip") == 0 && i + 1 < argc)
+            ip = argv[++i];
+        else if (connect && strncmp(argv[i], "--ip=", 5) == 0)
+            ip = argv[i] + 5;
+        else if (!connect && (strcmp(argv[i], "-f") == 0 || strcmp(argv[i], "--force") == 0))
+            force = true;
+        else if (argv[i][0] != '-' && npos < 2)
+            pos[npos++] = argv[i];
+        else {
+            fprintf(stderr, "hull: network %s: unexpected argument %s\n", verb, argv[i]);
+            npos = -1;
+            break;
+        }
+    }
+    if (npos != 2) {
+        fprintf(stderr, "usage: hull network %s %sNETWORK CONTAINER\n", verb,
+                connect ? "[--ip ADDR] " : "[-f] ");
+        return 125;
+    }
+    if ((connect ? hull_network_connect(e, pos[0], pos[1], ip, &err)
+                 : hull_network_disconnect(e, pos[0], pos[1], force, &err)) < 0)
+        return hull_cmd_fail(&err);
+    return 0;
+}
+
 int hull_cmd_network(struct hull_ctx *ctx, int argc, char **argv)
 {
     struct hull_engine e;
@@ -69,8 +104,10 @@ int hull_cmd_network(struct hull_ctx *ctx, int argc, char **argv)
                 json_decref(n);
             }
         }
+    } else if (strcmp(sub, "connect") == 0 || strcmp(sub, "disconnect") == 0) {
+        rc = network_connect(&e, sub[0] == 'c', argc, argv);
     } else {
-        fprintf(stderr, "usage: hull network create|ls|rm|inspect ...\n");
+        fprintf(stderr, "usage: hull network create|ls|rm|inspect|connect|disconnect ...\n");
         rc = 125;
     }
     hull_engine_close(&e);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -29,6 +30,60 @@ int64_t hull_now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* Schema changes after the first version, each one transaction that also
+ * bumps PRAGMA user_version: an existing database gains what it lacks, a
+ * concurrent hull that got there first is seen under the write lock.
+ * 1: container_networks, the networks a running container was connected to
+ *    after start (`hull network connect`); container_nets, every network
+ *    attachment with an address (its first network is eth0 in containers). */
+static const char *const migrations[] = {
+    "CREATE TABLE IF NOT EXISTS container_networks ("
+    " id TEXT NOT NULL, network TEXT NOT NULL, ifname TEXT NOT NULL, ip TEXT,"
+    " PRIMARY KEY (id, network));"
+    "CREATE VIEW IF NOT EXISTS container_nets AS"
+    " SELECT id, network, 'eth0' AS ifname, ip FROM containers WHERE ip IS NOT NULL"
+    " UNION ALL SELECT id, network, ifname, ip FROM container_networks;",
+};
+
+static int user_version(sqlite3 *db, int *v, hull_error *err)
+{
+    json_t *rows;
+    if (hull_db_query(db, &rows, err, "PRAGMA user_version", NULL) < 0)
+        return -1;
+    *v = (int)json_integer_value(json_object_get(json_array_get(rows, 0), "user_version"));
+    json_decref(rows);
+    return 0;
+}
+
+static int migrate(sqlite3 *db, hull_error *err)
+{
+    const int latest = (int)(sizeof(migrations) / sizeof(migrations[0]));
+    char *msg = NULL, set[64];
+    int v;
+
+    if (user_version(db, &v, err) < 0)
+        return -1;
+    if (v >= latest)
+        return 0;
+    if (hull_db_begin(db, err) < 0)
+        return -1;
+    if (user_version(db, &v, err) < 0)
+        goto fail;
+    for (; v < latest; v++) {
+        snprintf(set, sizeof(set), "PRAGMA user_version=%d", v + 1);
+        if (sqlite3_exec(db, migrations[v], NULL, NULL, &msg) != SQLITE_OK ||
+            sqlite3_exec(db, set, NULL, NULL, &msg) != SQLITE_OK) {
+            hull_error_msg(err, EIO, "schema migration %d: %s", v + 1, msg ? msg : "failed");
+            sqlite3_free(msg);
+            goto fail;
+        }
+    }
+    return hull_db_commit(db, err);
+fail:
+    hull_db_rollback(db);
+    return -1;
+}
+
 int hull_db_open(const char *path, sqlite3 **out, hull_error *err)
 {
     sqlite3 *db = NULL;
@@ -47,6 +102,11 @@ int hull_db_open(const char *path, sqlite3 **out, hull_error *err)
     if (sqlite3_exec(db, schema, NULL, NULL, &msg) != SQLITE_OK) {
         hull_error_msg(err, EIO, "database %s: %s", path, msg ? msg : "schema");
         sqlite3_free(msg);
+        sqlite3_close(db);
+        return -1;
+    }
+    if (migrate(db, err) < 0) {
+        hull_error_prefix(err, "database %s", path);
         sqlite3_close(db);
         return -1;
     }

@@ -180,6 +180,14 @@ int hull_network_create(struct hull_engine *e, const char *name, const char *sub
 int hull_network_load(struct hull_engine *e, const char *name, json_t **out, hull_error *err);
 int hull_network_list(struct hull_engine *e, json_t **out, hull_error *err);
 int hull_network_remove(struct hull_engine *e, const char *name, hull_error *err);
+/* Connect running container `ref` to bridge network `network` as its next
+ * interface (eth1, eth2, ...; address `ip` if not NULL); disconnect it
+ * (force: also a stopped container's leftovers). The attachment lasts
+ * until disconnect or the container's exit, whose teardown releases it. */
+int hull_network_connect(struct hull_engine *e, const char *network, const char *ref,
+                         const char *ip, hull_error *err);
+int hull_network_disconnect(struct hull_engine *e, const char *network, const char *ref, bool force,
+                            hull_error *err);
 
 /* Named volumes under <root>/volumes/<name>/_data. */
 char *hull_volume_path(struct hull_engine *e, const char *name);

@@ -20,6 +20,22 @@ static const char *str(json_t *c, const char *key)
     return s ? s : "";
 }
 
+/* Whether the comma-separated `list` holds `item`. */
+static bool in_list(const char *list, const char *item)
+{
+    size_t n = strlen(item);
+    for (const char *p = list; *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == n && strncmp(p, item, n) == 0)
+            return true;
+        if (end == NULL)
+            break;
+        p = end + 1;
+    }
+    return false;
+}
+
 /* docker's status names for our states ("starting" is still "created"). */
 static const char *status_of(json_t *c)
 {
@@ -215,7 +231,7 @@ int hull_container_match(json_t *c, const char *filter, hull_error *err)
     if (strcmp(key, "network") == 0) {
         if (v[0] == '\0')
             return hull_error_msg(err, EINVAL, "--filter network=: empty network");
-        return c && strcmp(str(c, "network"), v) == 0;
+        return c && (strcmp(str(c, "network"), v) == 0 || in_list(str(c, "networks"), v));
     }
     if (strcmp(key, "publish") == 0 || strcmp(key, "expose") == 0)
         return match_port(c, key, v, err);

@@ -81,6 +81,21 @@ int hull_network_loopback(const char *id, const char *netns, hull_error *err);
 /* Rewrite /etc/hosts of the running containers on `network` (plus `joining`,
  * a container about to start). */
 int hull_network_update_hosts(struct hull_engine *e, const char *network, const char *joining);
+/* ... of every network container `id` has an address on (after a rename). */
+int hull_network_update_hosts_of(struct hull_engine *e, const char *id);
+/* Rewrite container `id`'s /etc/hosts: every running container (or
+ * `joining`) sharing one of its networks. */
+void hull_network_write_hosts(struct hull_engine *e, const char *id, const char *joining);
+/* ADD/DEL of a network connected after start as `ifname`, cached at
+ * <root>/cni/results/<id>/<network>.json (netconnect.c). */
+int hull_network_add_connected(struct hull_engine *e, const char *id, const char *network,
+                               const char *netns, const char *ifname, const char *ip, char **ip_out,
+                               hull_error *err);
+void hull_network_del_connected(struct hull_engine *e, const char *id, const char *network,
+                                const char *netns);
+/* netconnect.c: docker's NetworkSettings ({IPAddress, Networks: {NAME: {IPAddress,
+ * IfName}}}) of container row `r` (a containers row). */
+json_t *hull_network_settings(struct hull_engine *e, json_t *r);
 /* nft.c: per-network NAT/forward rules in nftables table ip hull */
 int hull_nft_network_ensure(const char *network, const char *bridge, const char *subnet,
                             hull_error *err);

@@ -586,8 +586,9 @@ static int record_exit(struct hull_engine *e, const struct hull_monitor_args *a,
         reason[0] = '\0';
     }
     hull_container_delete(&rt, a->id, true, NULL);
-    if (bridged)
-        hull_network_release(e, a->id);
+    /* Every attachment, also the networks connected to a --network none
+     * container (no-op when nothing is owed). */
+    hull_network_release(e, a->id);
     *restart = allow_restart && should_restart(a->restart, code, reason, restarts);
     /* One write: a waiter must never see "exited" for a container that is
      * about to be restarted. */

@@ -109,6 +109,41 @@ static int ensure_rules(const char *name, json_t *list, hull_error *err)
     return hull_nft_network_ensure(name, bridge, subnet, err);
 }
 
+/* ip link delete NAME (quiet, best effort). */
+static void delete_link(const char *name)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        int dn = open("/dev/null", O_WRONLY);
+        dup2(dn, 1);
+        dup2(dn, 2);
+        execl("/sbin/ip", "ip", "link", "delete", name, (char *)NULL);
+        execl("/usr/sbin/ip", "ip", "link", "delete", name, (char *)NULL);
+        _exit(127);
+    }
+    if (pid > 0)
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+}
+
+/* A bridge whose first ADD failed after its veth was plugged in (IPAM
+ * refused the address) lost its last port before the bridge plugin set its
+ * MAC: the kernel then gives it 00:00:00:00:00:00, and every later ADD
+ * fails ("could not set bridge's mac"). Such a bridge has no ports; it is
+ * deleted and the next ADD makes it anew. One sysfs read per attach. */
+static void repair_bridge(json_t *list)
+{
+    const char *br = json_string_value(json_object_get(bridge_plugin(list), "bridge"));
+    _cleanup_free_ char *path = NULL, *mac = NULL;
+
+    if (br == NULL || !valid_name(br, IFNAMSIZ - 1))
+        return;
+    path = xasprintf("/sys/class/net/%s/address", br);
+    if (hull_read_file(path, 64, &mac, NULL, NULL) == 0 &&
+        hull_str_has_prefix(mac, "00:00:00:00:00:00"))
+        delete_link(br);
+}
+
 /* The plugins one container's ADD runs (and its DEL, from the cache): the
  * bridge without ipMasq, portmap only with published ports, firewall only
  * when the host's FORWARD policy would drop the container's traffic. */
@@ -196,8 +231,8 @@ int hull_network_load(struct hull_engine *e, const char *name, json_t **out, hul
 }
 
 /* Run one plugin; its stdout (the result) goes to *result. */
-static int run_plugin(const char *cmd, const char *id, const char *netns, json_t *conf,
-                      json_t **result, hull_error *err)
+static int run_plugin(const char *cmd, const char *id, const char *netns, const char *ifname,
+                      json_t *conf, json_t **result, hull_error *err)
 {
     const char *type = json_string_value(json_object_get(conf, "type"));
     _cleanup_free_ char *bin = NULL, *in = json_dumps(conf, JSON_COMPACT);
@@ -218,7 +253,7 @@ static int run_plugin(const char *cmd, const char *id, const char *netns, json_t
         char *env[] = {xasprintf("CNI_COMMAND=%s", cmd),
                        xasprintf("CNI_CONTAINERID=%s", id),
                        xasprintf("CNI_NETNS=%s", netns ? netns : ""),
-                       "CNI_IFNAME=eth0",
+                       xasprintf("CNI_IFNAME=%s", ifname),
                        "CNI_PATH=" CNI_PATH,
                        "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
                        NULL};
@@ -262,35 +297,93 @@ static json_t *plugin_conf(json_t *list, json_t *plugin, json_t *prev, json_t *p
     return c;
 }
 
+/* The cached ADD of an attachment: <root>/cni/results/<id>.json for the
+ * container's first network (eth0), <root>/cni/results/<id>/<network>.json
+ * for each network connected later (hull network connect). */
 static char *result_path(struct hull_engine *e, const char *id)
 {
     return xasprintf("%s/cni/results/%s.json", e->root, id);
 }
 
-int hull_network_attach(struct hull_engine *e, const char *id, const char *network,
-                        const char *netns, json_t *ports, char **ip_out, hull_error *err)
+static char *connected_dir(struct hull_engine *e, const char *id)
 {
-    _cleanup_free_ char *rdir = xasprintf("%s/cni/results", e->root);
-    _cleanup_free_ char *rpath = result_path(e, id), *data = NULL;
+    return xasprintf("%s/cni/results/%s", e->root, id);
+}
+
+static char *connected_path(struct hull_engine *e, const char *id, const char *network)
+{
+    return xasprintf("%s/cni/results/%s/%s.json", e->root, id, network);
+}
+
+/* DEL (in reverse plugin order) of the attachment cached at rpath, then the
+ * cache goes. Best effort: every plugin's DEL runs. */
+static void cni_del(const char *rpath, const char *id, const char *netns)
+{
+    json_t *cache = json_load_file(rpath, 0, NULL), *list, *plugins;
+    const char *ifname;
+    size_t n;
+
+    if (cache == NULL)
+        return;
+    /* Caches from before connect existed have no ifname: eth0. */
+    ifname = json_string_value(json_object_get(cache, "ifname")) ?: "eth0";
+    list = json_object_get(cache, "conf");
+    plugins = json_object_get(list, "plugins");
+    for (n = json_array_size(plugins); n-- > 0;) {
+        json_t *conf = plugin_conf(
+            list, json_array_get(plugins, n), json_object_get(cache, "result"),
+            json_is_array(json_object_get(cache, "ports")) ? json_object_get(cache, "ports")
+                                                           : NULL);
+        run_plugin("DEL", id, netns, ifname, conf, NULL, NULL);
+        json_decref(conf);
+    }
+    json_decref(cache);
+    unlink(rpath);
+}
+
+/* A network connected after start (ifname not eth0): no routes from IPAM
+ * (the default route stays with the first network, as with docker; the
+ * subnet's route comes with the address) and, with a requested address
+ * (--ip), host-local takes it from the bridge plugin's args.cni.ips (it
+ * must lie in the network's range). */
+static void connected_conflist(json_t *list, const char *ip)
+{
+    json_t *br = bridge_plugin(list);
+    if (br == NULL)
+        return;
+    json_object_del(json_object_get(br, "ipam"), "routes");
+    if (ip)
+        json_object_set_new(br, "args", json_pack("{s:{s:[s]}}", "cni", "ips", ip));
+}
+
+/* ADD of `network` as interface `ifname` of the namespace netns, cached at
+ * rpath (written before the first plugin runs, so a crash mid-ADD still
+ * gets its DEL). On failure everything done is undone. */
+static int cni_add(struct hull_engine *e, const char *id, const char *network, const char *netns,
+                   const char *ifname, json_t *ports, const char *ip_req, const char *rpath,
+                   char **ip_out, hull_error *err)
+{
+    _cleanup_free_ char *data = NULL;
     json_t *all = NULL, *list = NULL, *prev = NULL, *plugin, *cache;
     size_t i;
 
-    if (hull_network_load(e, network, &all, err) < 0 || ensure_rules(network, all, err) < 0 ||
-        hull_mkdir_p(rdir, 0700, err) < 0) {
+    if (hull_network_load(e, network, &all, err) < 0 || ensure_rules(network, all, err) < 0) {
         json_decref(all);
         return -1;
     }
     list = container_conflist(all, ports != NULL);
     json_decref(all);
-    /* Cache first (with no result yet): a crash mid-ADD still gets a DEL. */
-    cache = json_pack("{s:s, s:O, s:O}", "network", network, "conf", list, "ports",
-                      ports ? ports : json_null());
+    repair_bridge(list);
+    if (strcmp(ifname, "eth0") != 0)
+        connected_conflist(list, ip_req);
+    cache = json_pack("{s:s, s:s, s:O, s:O}", "network", network, "ifname", ifname, "conf", list,
+                      "ports", ports ? ports : json_null());
     data = json_dumps(cache, JSON_COMPACT);
     if (hull_write_file_atomic(rpath, data, strlen(data), 0600, err) < 0)
         goto fail;
     json_array_foreach (json_object_get(list, "plugins"), i, plugin) {
         json_t *conf = plugin_conf(list, plugin, prev, ports), *res = NULL;
-        int r = run_plugin("ADD", id, netns, conf, &res, err);
+        int r = run_plugin("ADD", id, netns, ifname, conf, &res, err);
         json_decref(conf);
         if (r < 0)
             goto fail;
@@ -315,31 +408,49 @@ fail:
     json_decref(cache);
     json_decref(prev);
     json_decref(list);
-    hull_network_detach(e, id, netns);
+    cni_del(rpath, id, netns);
     return -1;
+}
+
+int hull_network_attach(struct hull_engine *e, const char *id, const char *network,
+                        const char *netns, json_t *ports, char **ip_out, hull_error *err)
+{
+    _cleanup_free_ char *rdir = xasprintf("%s/cni/results", e->root);
+    _cleanup_free_ char *rpath = result_path(e, id);
+
+    if (hull_mkdir_p(rdir, 0700, err) < 0)
+        return -1;
+    return cni_add(e, id, network, netns, "eth0", ports, NULL, rpath, ip_out, err);
 }
 
 void hull_network_detach(struct hull_engine *e, const char *id, const char *netns)
 {
     _cleanup_free_ char *rpath = result_path(e, id);
-    json_t *cache = json_load_file(rpath, 0, NULL), *list, *plugins;
-    size_t n;
+    cni_del(rpath, id, netns);
+}
 
-    if (cache == NULL)
-        return;
-    list = json_object_get(cache, "conf");
-    plugins = json_object_get(list, "plugins");
-    for (n = json_array_size(plugins); n-- > 0;) {
-        json_t *conf = plugin_conf(
-            list, json_array_get(plugins, n), json_object_get(cache, "result"),
-            json_is_array(json_object_get(cache, "ports")) ? json_object_get(cache, "ports")
-                                                           : NULL);
-        /* DEL is best effort and must run for every plugin. */
-        run_plugin("DEL", id, netns, conf, NULL, NULL);
-        json_decref(conf);
+int hull_network_add_connected(struct hull_engine *e, const char *id, const char *network,
+                               const char *netns, const char *ifname, const char *ip, char **ip_out,
+                               hull_error *err)
+{
+    _cleanup_free_ char *dir = connected_dir(e, id), *rpath = connected_path(e, id, network);
+
+    if (hull_mkdir_p(dir, 0700, err) < 0)
+        return -1;
+    if (cni_add(e, id, network, netns, ifname, NULL, ip, rpath, ip_out, err) < 0) {
+        rmdir(dir); /* when it was the first */
+        return -1;
     }
-    json_decref(cache);
-    unlink(rpath);
+    return 0;
+}
+
+void hull_network_del_connected(struct hull_engine *e, const char *id, const char *network,
+                                const char *netns)
+{
+    _cleanup_free_ char *dir = connected_dir(e, id), *rpath = connected_path(e, id, network);
+
+    cni_del(rpath, id, netns);
+    rmdir(dir); /* when it was the last */
 }
 
 /* Bring up lo in a fresh network namespace (every mode but host). What the
@@ -377,34 +488,66 @@ int hull_network_loopback(const char *id, const char *netns, hull_error *err)
     return 0;
 }
 
-/* Rewrite the /etc/hosts of every running container on `network` so that
- * each resolves the others by name. Written in place (not renamed): the file
- * is bind-mounted into the containers, and a new inode would not show. */
-int hull_network_update_hosts(struct hull_engine *e, const char *network, const char *joining)
+/* Rewrite the /etc/hosts of container `id`: every running container (or
+ * `joining`, about to start) that shares one of its networks, by its
+ * address on that network (its own addresses included). Written in place
+ * (not renamed): the file is bind-mounted into the container, and a new
+ * inode would not show. */
+void hull_network_write_hosts(struct hull_engine *e, const char *id, const char *joining)
 {
-    json_t *rows, *r, *o;
-    size_t i, j;
+    _cleanup_free_ char *dir = hull_engine_dir(e, id);
+    _cleanup_free_ char *path = xasprintf("%s/hosts", dir);
+    json_t *rows, *o;
+    size_t j;
+    FILE *f;
 
     if (hull_db_query(e->db, &rows, NULL,
-                      "SELECT id, name, ip FROM containers WHERE network=? AND ip IS NOT NULL "
-                      "AND (state='running' OR id=?)",
+                      "SELECT DISTINCT p.ip AS ip, c.name AS name, c.id AS id, c.created, p.ifname"
+                      " FROM container_nets m"
+                      " JOIN container_nets p ON p.network=m.network JOIN containers c ON c.id=p.id"
+                      " WHERE m.id=? AND (c.state='running' OR c.id=?)"
+                      " ORDER BY c.created, p.ifname",
+                      "ss", id, joining ? joining : "") < 0)
+        return;
+    f = fopen(path, "r+e");
+    if (f && ftruncate(fileno(f), 0) == 0) {
+        fprintf(f, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+        json_array_foreach (rows, j, o)
+            fprintf(f, "%s\t%s %.12s\n", json_string_value(json_object_get(o, "ip")),
+                    json_string_value(json_object_get(o, "name")),
+                    json_string_value(json_object_get(o, "id")));
+    }
+    if (f)
+        fclose(f);
+    json_decref(rows);
+}
+
+int hull_network_update_hosts(struct hull_engine *e, const char *network, const char *joining)
+{
+    json_t *rows, *r;
+    size_t i;
+
+    if (hull_db_query(e->db, &rows, NULL,
+                      "SELECT DISTINCT n.id AS id FROM container_nets n JOIN containers c ON "
+                      "c.id=n.id WHERE n.network=? AND (c.state='running' OR c.id=?)",
                       "ss", network, joining ? joining : "") < 0)
         return -1;
-    json_array_foreach (rows, i, r) {
-        _cleanup_free_ char *dir = hull_engine_dir(e, json_string_value(json_object_get(r, "id")));
-        _cleanup_free_ char *path = xasprintf("%s/hosts", dir);
-        FILE *f = fopen(path, "r+e");
-        if (f == NULL)
-            continue;
-        if (ftruncate(fileno(f), 0) == 0) {
-            fprintf(f, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
-            json_array_foreach (rows, j, o)
-                fprintf(f, "%s\t%s %.12s\n", json_string_value(json_object_get(o, "ip")),
-                        json_string_value(json_object_get(o, "name")),
-                        json_string_value(json_object_get(o, "id")));
-        }
-        fclose(f);
-    }
+    json_array_foreach (rows, i, r)
+        hull_network_write_hosts(e, json_string_value(json_object_get(r, "id")), joining);
+    json_decref(rows);
+    return 0;
+}
+
+int hull_network_update_hosts_of(struct hull_engine *e, const char *id)
+{
+    json_t *rows, *r;
+    size_t i;
+
+    if (hull_db_query(e->db, &rows, NULL, "SELECT DISTINCT network FROM container_nets WHERE id=?",
+                      "s", id) < 0)
+        return -1;
+    json_array_foreach (rows, i, r)
+        hull_network_update_hosts(e, json_string_value(json_object_get(r, "network")), NULL);
     json_decref(rows);
     return 0;
 }
@@ -443,8 +586,9 @@ int hull_network_remove(struct hull_engine *e, const char *name, hull_error *err
     if (access(path, F_OK) < 0)
         return hull_error_msg(err, ENOENT, "no such network: %s", name);
     if (hull_db_query(e->db, &rows, err,
-                      "SELECT id FROM containers WHERE network=? AND state='running'", "s",
-                      name) < 0)
+                      "SELECT DISTINCT c.id FROM containers c LEFT JOIN container_nets n ON "
+                      "n.id=c.id WHERE (c.network=? OR n.network=?) AND c.state='running'",
+                      "ss", name, name) < 0)
         return -1;
     n = json_array_size(rows);
     json_decref(rows);
@@ -458,20 +602,8 @@ int hull_network_remove(struct hull_engine *e, const char *name, hull_error *err
             json_decref(list);
             return -1;
         }
-        if (br && hull_str_has_prefix(br, "hull-")) {
-            pid_t pid = fork();
-            if (pid == 0) {
-                int dn = open("/dev/null", O_WRONLY);
-                dup2(dn, 1);
-                dup2(dn, 2);
-                execl("/sbin/ip", "ip", "link", "delete", br, (char *)NULL);
-                execl("/usr/sbin/ip", "ip", "link", "delete", br, (char *)NULL);
-                _exit(127);
-            }
-            if (pid > 0)
-                while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-                    ;
-        }
+        if (br && hull_str_has_prefix(br, "hull-"))
+            delete_link(br);
         json_decref(list);
     }
     if (unlink(path) < 0)
@@ -504,13 +636,47 @@ char *hull_network_pin(struct hull_engine *e, const char *id, pid_t pid, hull_er
     return path;
 }
 
-/* DEL (if owed) against the pinned namespace, then release it. */
+/* The networks connected after start: DEL each (against the pinned
+ * namespace), forget them, and take the container's name out of their
+ * members' /etc/hosts. */
+static void release_connected(struct hull_engine *e, const char *id, const char *netns)
+{
+    _cleanup_free_ char *dir = connected_dir(e, id);
+    _cleanup_closedir_ DIR *d = opendir(dir);
+    json_t *rows = NULL, *r;
+    struct dirent *de;
+    size_t i;
+
+    while (d && (de = readdir(d)) != NULL) {
+        _cleanup_free_ char *p = NULL;
+        size_t n = strlen(de->d_name);
+        if (n < 6 || strcmp(de->d_name + n - 5, ".json") != 0)
+            continue;
+        p = xasprintf("%s/%s", dir, de->d_name);
+        cni_del(p, id, netns);
+    }
+    if (d)
+        rmdir(dir);
+    if (e->db == NULL ||
+        hull_db_query(e->db, &rows, NULL, "SELECT network FROM container_networks WHERE id=?", "s",
+                      id) < 0)
+        return;
+    if (json_array_size(rows) &&
+        hull_db_exec(e->db, NULL, "DELETE FROM container_networks WHERE id=?", "s", id) == 0)
+        json_array_foreach (rows, i, r)
+            hull_network_update_hosts(e, json_string_value(json_object_get(r, "network")), NULL);
+    json_decref(rows);
+}
+
+/* DEL of every attachment still owed (against the pinned namespace), then
+ * release the namespace. */
 void hull_network_release(struct hull_engine *e, const char *id)
 {
     _cleanup_free_ char *bundle = hull_engine_bundle(e, id);
     _cleanup_free_ char *path = xasprintf("%s/netns", bundle);
     bool pinned = access(path, F_OK) == 0;
 
+    release_connected(e, id, pinned ? path : NULL);
     hull_network_detach(e, id, pinned ? path : NULL);
     if (pinned) {
         umount2(path, MNT_DETACH);

@@ -217,12 +217,18 @@ int hull_engine_rm(struct hull_engine *e, const char *ref, bool force, bool volu
     return 0;
 }
 
+#define CONNECTED_NETWORKS                                                                         \
+    "(SELECT group_concat(network, ',') FROM container_networks n WHERE n.id=containers.id) "      \
+    "AS networks"
+
 int hull_engine_list(struct hull_engine *e, bool all, json_t **out, hull_error *err)
 {
+    /* "networks": those connected after start, for ps --filter network=. */
     return hull_db_query(e->db, out, err,
-                         all ? "SELECT * FROM containers ORDER BY created DESC"
-                             : "SELECT * FROM containers WHERE state='running' ORDER BY created "
-                               "DESC",
+                         all ? "SELECT *, " CONNECTED_NETWORKS " FROM containers ORDER BY created "
+                               "DESC"
+                             : "SELECT *, " CONNECTED_NETWORKS " FROM containers WHERE "
+                               "state='running' ORDER BY created DESC",
                          NULL);
 }
 
@@ -263,6 +269,7 @@ int hull_engine_inspect(struct hull_engine *e, const char *ref, json_t **out, hu
         json_object_set_new(o, "Ports", ports ? ports : json_array());
         json_object_set(o, "Network", json_object_get(r, "network"));
         json_object_set(o, "IPAddress", json_object_get(r, "ip"));
+        json_object_set_new(o, "NetworkSettings", hull_network_settings(e, r));
         json_object_set(o, "RestartCount", json_object_get(r, "restart_count"));
     }
     {
@@ -391,7 +398,6 @@ int hull_engine_pause(struct hull_engine *e, const char *ref, bool pause, hull_e
 int hull_engine_rename(struct hull_engine *e, const char *ref, const char *name, hull_error *err)
 {
     _cleanup_free_ char *id = NULL;
-    json_t *r;
 
     if (hull_engine_lookup(e, ref, &id, err) < 0)
         return -1;
@@ -408,10 +414,7 @@ int hull_engine_rename(struct hull_engine *e, const char *ref, const char *name,
         }
         return -1;
     }
-    r = row(e, id);
-    if (r && json_is_string(json_object_get(r, "network")))
-        hull_network_update_hosts(e, json_string_value(json_object_get(r, "network")), NULL);
-    json_decref(r);
+    hull_network_update_hosts_of(e, id); /* first and connected networks */
     hull_db_event(e->db, "rename", id, name, NULL, 0, 0, false, NULL);
     return 0;
 }

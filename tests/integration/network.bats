@@ -27,6 +27,7 @@ teardown() {
     if [ -n "${HROOT:-}" ]; then
         for id in $(h ps -aq 2>/dev/null); do h rm -f "$id" >/dev/null 2>&1 || true; done
         h network rm "$NET" >/dev/null 2>&1 || true
+        [ -z "${NET2:-}" ] || h network rm "$NET2" >/dev/null 2>&1 || true
         # The default network's device (hull-bridge, kept by design like
         # docker0) goes only if this test made it.
         [ "${BRIDGE_WAS_THERE:-1}" = 1 ] || h network rm bridge >/dev/null 2>&1 || true
@@ -257,4 +258,219 @@ in_private_net() {
     assert_success
     assert_output_contains '["bridge","firewall"]'
     assert_output_contains "from [::ffff:"
+}
+
+# A second network for connect/disconnect, and its leases.
+net2_setup() {
+    NET2="t$$m${BATS_TEST_NUMBER}"
+    SUBNET2="10.$((160 + BATS_TEST_NUMBER)).$(($$ % 250)).0/24"
+    h network create "$NET" --subnet "$SUBNET" >/dev/null
+    h network create "$NET2" --subnet "$SUBNET2" >/dev/null
+}
+leases() { ls "$HROOT/lib/cni/ipam/$1" 2>/dev/null | grep -v -e lock -e last_reserved || true; }
+# what a connect leaves behind: leases on NET2, cached results, eth1
+connected_leftovers() {
+    leases "$NET2"
+    find "$HROOT/lib/cni/results" -mindepth 1 -type d 2>/dev/null
+    sqlite3 "$HROOT/lib/hull.db" "select * from container_networks" 2>/dev/null
+}
+
+@test "network connect: a running container joins a second network as eth1, by name and IP" {
+    net2_setup
+    run hrun -d --name "a$$" --network "$NET" sh -c 'echo pong > /tmp/ping; httpd -f -p 8080 -h /tmp'
+    assert_success
+    run hrun -d --name "b$$" --network "$NET2" sleep 1000
+    assert_success
+    run h network connect "$NET2" "a$$"
+    assert_success
+    run h exec "a$$" ip -4 addr show eth1
+    assert_success
+    assert_output_contains "inet 10.$((160 + BATS_TEST_NUMBER))."
+    # the default route stays with the first network
+    run h exec "a$$" ip -4 route
+    assert_output_contains "default via 10.$((100 + BATS_TEST_NUMBER)).$(($$ % 250)).1 dev eth0"
+    ! echo "$output" | grep -q "default.*eth1"
+    ip1=$(h inspect "a$$" | jq -r --arg n "$NET2" '.[0].NetworkSettings.Networks[$n].IPAddress')
+    [ "$(h inspect "a$$" | jq -r '.[0].NetworkSettings.Networks | keys | length')" = 2 ]
+    [ "$(h inspect "a$$" | jq -r --arg n "$NET2" '.[0].NetworkSettings.Networks[$n].IfName')" = eth1 ]
+    case $ip1 in 10.$((160 + BATS_TEST_NUMBER)).*) ;; *) false ;; esac
+    # b, on NET2 only, reaches a by name and by its eth1 address
+    run h exec "b$$" sh -c "for i in 1 2 3 4 5 6 7 8 9 10; do wget -q -O - http://a$$:8080/ping && exit 0; sleep 0.2; done; exit 1"
+    assert_success
+    assert_output_equals pong
+    run h exec "b$$" wget -q -O - "http://$ip1:8080/ping"
+    assert_output_equals pong
+    # and a sees b
+    run h exec "a$$" cat /etc/hosts
+    assert_output_contains "b$$"
+    # ps --filter network= matches the connected network too
+    run h ps --filter "network=$NET2" --format '{{.Names}}'
+    assert_output_contains "a$$"
+    assert_output_contains "b$$"
+    run h ps --filter "network=$NET" --format '{{.Names}}'
+    assert_output_equals "a$$"
+    [ -n "$(leases "$NET2" | grep -Fx "$ip1")" ]
+    # a rename reaches the members of every network it is on
+    run h rename "b$$" "bb$$"
+    assert_success
+    run h exec "a$$" cat /etc/hosts
+    assert_output_contains "bb$$"
+    run h rename "bb$$" "b$$"
+    assert_success
+    run h rename "a$$" "aa$$"
+    assert_success
+    run h exec "b$$" cat /etc/hosts
+    assert_output_contains "aa$$"
+    run h rename "aa$$" "a$$"
+    assert_success
+
+    run h network disconnect "$NET2" "a$$"
+    assert_success
+    run h exec "a$$" ip link show eth1
+    assert_failure
+    [ -z "$(leases "$NET2" | grep -Fx "$ip1")" ]
+    run h exec "b$$" cat /etc/hosts
+    assert_success
+    ! echo "$output" | grep -q "a$$"
+    run h exec "a$$" cat /etc/hosts
+    ! echo "$output" | grep -q "b$$"
+    [ "$(h inspect "a$$" | jq -r '.[0].NetworkSettings.Networks | keys | length')" = 1 ]
+    # still on its first network; and it can be connected again
+    run h exec "a$$" ip -4 addr show eth0
+    assert_output_contains "inet 10.$((100 + BATS_TEST_NUMBER))."
+    run h network connect --ip "10.$((160 + BATS_TEST_NUMBER)).$(($$ % 250)).77" "$NET2" "a$$"
+    assert_success
+    run h exec "a$$" ip -4 addr show eth1
+    assert_output_contains "inet 10.$((160 + BATS_TEST_NUMBER)).$(($$ % 250)).77/"
+}
+
+@test "network connect: rm -f, exit and a killed monitor release every attached network" {
+    net2_setup
+    links_before=$(ip -o link | grep -c veth || true)
+    run hrun -d --name "two$$" --network "$NET" sleep 1000
+    assert_success
+    run h network connect "$NET2" "two$$"
+    assert_success
+    # a --network none container can be connected too (its namespace is pinned)
+    run hrun -d --name "none$$" sleep 1000
+    assert_success
+    run h network connect "$NET2" "none$$"
+    assert_success
+    run h exec "none$$" ip -4 addr show eth1
+    assert_output_contains "inet 10.$((160 + BATS_TEST_NUMBER))."
+    [ "$(leases "$NET2" | wc -l)" -eq 2 ]
+    run h rm -f "two$$"
+    assert_success
+    [ -z "$(leases "$NET")" ]
+    [ "$(leases "$NET2" | wc -l)" -eq 1 ]
+    # the container's own exit (monitor teardown) releases it too
+    run h stop -t 1 "none$$"
+    poll 10 sh -c "[ -z \"\$(ls $HROOT/lib/cni/ipam/$NET2 | grep -v -e lock -e last_reserved)\" ]"
+    [ -z "$(connected_leftovers)" ]
+    ! findmnt -rn -o TARGET | grep -F -- "$HROOT/run/containers" | grep -q netns
+    run h rm -f "none$$"
+    # kill -9 of the monitor and the init: the next command's repair releases
+    run hrun -d --name "k$$" --network "$NET" sleep 1000
+    assert_success
+    run h network connect "$NET2" "k$$"
+    assert_success
+    mon=$(sqlite3 "$HROOT/lib/hull.db" "select monitor_pid from containers where name='k$$'")
+    init=$(h inspect "k$$" | jq -r '.[0].State.Pid')
+    kill -9 "$mon"
+    kill -9 "$init"
+    poll 5 sh -c "! kill -0 $init 2>/dev/null"
+    run h ps -a
+    assert_success
+    [ -z "$(connected_leftovers)" ]
+    [ -z "$(leases "$NET")" ]
+    run h rm -f "k$$"
+    assert_success
+    [ "$(ip -o link | grep -c veth || true)" -eq "$links_before" ]
+    [ -z "$(cni_rules)" ]
+    # the networks have no members left
+    run h network rm "$NET2"
+    assert_success
+}
+
+@test "network connect: bad input is refused and leaves nothing behind" {
+    net2_setup
+    run hrun -d --name "c$$" --network "$NET" sleep 1000
+    assert_success
+    run h network connect nosuchnet "c$$"
+    assert_status 125
+    assert_output_contains "no such network: nosuchnet"
+    run h network connect "$NET2" "nosuch$$"
+    assert_status 125
+    assert_output_contains "no such container: nosuch$$"
+    run h network connect "$NET" "c$$"
+    assert_status 125
+    assert_output_contains "already connected to network $NET"
+    run h network connect --ip 10.1.2 "$NET2" "c$$"
+    assert_status 125
+    assert_output_contains '--ip "10.1.2"'
+    run h network connect --ip 192.0.2.9 "$NET2" "c$$"
+    assert_status 125
+    assert_output_contains "not in network $NET2's subnet $SUBNET2"
+    # the gateway's address: host-local refuses it mid-ADD (the veth is
+    # plugged in by then); the ADD is undone, and the network's fresh bridge,
+    # which lost its last port, still works for the next connect
+    run h network connect --ip "${SUBNET2%.0/24}.1" "$NET2" "c$$"
+    assert_status 125
+    assert_output_contains "network plugin"
+    run h network connect host "c$$"
+    assert_status 125
+    run h network disconnect "$NET2" "c$$"
+    assert_status 125
+    assert_output_contains "is not connected to network $NET2"
+    run h network disconnect "$NET" "c$$"
+    assert_status 125
+    assert_output_contains "first network"
+    run h network connect "$NET2"
+    assert_status 125
+    assert_output_contains "usage"
+    run hrun -d --name "h$$" --network host sleep 1000
+    assert_success
+    run h network connect "$NET2" "h$$"
+    assert_status 125
+    assert_output_contains "--network host"
+    run h create --rootfs "$HULL_ROOTFS" --name "s$$" --network "$NET" true
+    assert_success
+    run h network connect "$NET2" "s$$"
+    assert_status 125
+    assert_output_contains "is created"
+    [ -z "$(connected_leftovers)" ]
+    run h exec "c$$" ip link show eth1
+    assert_failure
+    # twice: the second is refused, the first stays
+    run h network connect "$NET2" "c$$"
+    assert_success
+    run h network connect "$NET2" "c$$"
+    assert_status 125
+    assert_output_contains "already connected to network $NET2"
+    [ "$(leases "$NET2" | wc -l)" -eq 1 ]
+    # a network with a connected member is busy
+    run h network rm "$NET2"
+    assert_status 125
+    run h network disconnect -f "$NET2" "c$$"
+    assert_success
+    [ -z "$(connected_leftovers)" ]
+}
+
+@test "network connect: a database from before connect is migrated once, its containers kept" {
+    net2_setup
+    run hrun -d --name "old$$" --network "$NET" sleep 1000
+    assert_success
+    # what an older hull left: no container_networks, user_version 0
+    sqlite3 "$HROOT/lib/hull.db" "DROP VIEW container_nets; DROP TABLE container_networks; PRAGMA user_version=0"
+    run h ps --format '{{.Names}}'
+    assert_success
+    assert_output_equals "old$$"
+    [ "$(sqlite3 "$HROOT/lib/hull.db" "PRAGMA user_version")" = 1 ]
+    run h network connect "$NET2" "old$$"
+    assert_success
+    [ "$(sqlite3 "$HROOT/lib/hull.db" "select ifname from container_networks")" = eth1 ]
+    run h rm -f "old$$"
+    assert_success
+    [ -z "$(connected_leftovers)" ]
+    [ -z "$(leases "$NET")" ]
 }

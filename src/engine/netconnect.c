@@ -1,0 +1,305 @@
+/* `hull network connect/disconnect`: a running container's further
+ * networks. Each is one CNI ADD (network.c) as the container's next
+ * interface (eth1, eth2, ...) into its pinned network namespace, cached per
+ * (container, network) and recorded in container_networks; every teardown
+ * path's hull_network_release DELs them all. */
+#include "internal.h"
+#include "../base/util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+/* The container `ref` for connect/disconnect: its row (*row_out) and
+ * whether it may change networks: running (unless `stopped_ok`), with a
+ * network namespace of its own. */
+static int connect_target(struct hull_engine *e, const char *verb, const char *ref, bool stopped_ok,
+                          json_t **row_out, hull_error *err)
+{
+    _cleanup_free_ char *id = NULL;
+    const char *net, *state;
+    json_t *rows;
+
+    if (hull_engine_lookup(e, ref, &id, err) < 0)
+        return hull_error_prefix(err, "network %s", verb);
+    if (hull_db_query(e->db, &rows, err,
+                      "SELECT id, name, state, pid, network, ip FROM containers WHERE id=?", "s",
+                      id) < 0)
+        return -1;
+    if (json_array_size(rows) != 1) {
+        json_decref(rows);
+        return hull_error_msg(err, ENOENT, "network %s: no such container: %s", verb, ref);
+    }
+    *row_out = json_incref(json_array_get(rows, 0));
+    json_decref(rows);
+    net = json_string_value(json_object_get(*row_out, "network")) ?: "none";
+    state = json_string_value(json_object_get(*row_out, "state")) ?: "";
+    if (strcmp(net, "host") == 0 || hull_str_has_prefix(net, HULL_NET_CONTAINER)) {
+        hull_error_msg(err, EINVAL,
+                       "network %s: container %s uses --network %s: it has no network "
+                       "namespace of its own",
+                       verb, ref, net);
+        goto fail;
+    }
+    if (!stopped_ok && strcmp(state, "running") != 0) {
+        hull_error_msg(err, EINVAL,
+                       "network %s: container %s is %s: hull connects and disconnects running "
+                       "containers only",
+                       verb, ref, state);
+        goto fail;
+    }
+    return 0;
+fail:
+    json_decref(*row_out);
+    *row_out = NULL;
+    return -1;
+}
+
+/* The interface name of container `id`'s attachment to `network`
+ * (connected after start), or NULL. */
+static char *connected_ifname(struct hull_engine *e, const char *id, const char *network)
+{
+    json_t *rows = NULL;
+    char *r = NULL;
+
+    if (hull_db_query(e->db, &rows, NULL,
+                      "SELECT ifname FROM container_networks WHERE id=? AND network=?", "ss", id,
+                      network) == 0 &&
+        json_array_size(rows) == 1)
+        r = xstrdup(json_string_value(json_object_get(json_array_get(rows, 0), "ifname")));
+    json_decref(rows);
+    return r;
+}
+
+/* The first of eth1, eth2, ... that no attachment of `id` uses. */
+static char *next_ifname(struct hull_engine *e, const char *id)
+{
+    for (int n = 1;; n++) {
+        char *name = xasprintf("eth%d", n);
+        json_t *rows;
+        size_t used = 1;
+        if (hull_db_query(e->db, &rows, NULL,
+                          "SELECT 1 FROM container_networks WHERE id=? AND ifname=?", "ss", id,
+                          name) == 0) {
+            used = json_array_size(rows);
+            json_decref(rows);
+        }
+        if (!used)
+            return name;
+        free(name);
+    }
+}
+
+/* The network namespace of a running container, pinned (a bridged
+ * container's already is; a --network none one gets pinned here so that the
+ * DEL on every teardown path has it). *pinned_now: this call pinned it. */
+static char *connect_netns(struct hull_engine *e, json_t *row, bool *pinned_now, hull_error *err)
+{
+    const char *id = json_string_value(json_object_get(row, "id"));
+    _cleanup_free_ char *bundle = hull_engine_bundle(e, id);
+    char *path = xasprintf("%s/netns", bundle);
+    pid_t init = (pid_t)json_integer_value(json_object_get(row, "pid"));
+
+    *pinned_now = false;
+    if (access(path, F_OK) == 0)
+        return path;
+    free(path);
+    if (init <= 0) {
+        hull_error_msg(err, ESRCH, "container %s has no init process", id);
+        return NULL;
+    }
+    *pinned_now = true;
+    return hull_network_pin(e, id, init, err);
+}
+
+static int check_ip(const char *ip, hull_error *err)
+{
+    struct in_addr a;
+    if (ip && inet_pton(AF_INET, ip, &a) != 1)
+        return hull_error_msg(err, EINVAL, "--ip \"%s\": expected an IPv4 address", ip);
+    return 0;
+}
+
+/* --ip must lie in the network's subnet (first range of its bridge plugin):
+ * refused here with the subnet named rather than by host-local mid-ADD. */
+static int check_ip_in_subnet(const char *ip, const char *network, json_t *list, hull_error *err)
+{
+    json_t *plugin;
+    size_t i;
+
+    if (ip == NULL)
+        return 0;
+    json_array_foreach (json_object_get(list, "plugins"), i, plugin) {
+        const char *subnet = json_string_value(json_object_get(
+            json_array_get(
+                json_array_get(json_object_get(json_object_get(plugin, "ipam"), "ranges"), 0), 0),
+            "subnet"));
+        _cleanup_free_ char *base = NULL;
+        struct in_addr a, b;
+        unsigned bits;
+        uint32_t mask;
+        if (subnet == NULL || strchr(subnet, '/') == NULL)
+            continue;
+        base = xstrdup(subnet);
+        *strchr(base, '/') = '\0';
+        bits = (unsigned)atoi(strchr(subnet, '/') + 1);
+        if (inet_pton(AF_INET, base, &b) != 1 || inet_pton(AF_INET, ip, &a) != 1 || bits > 32)
+            continue;
+        mask = bits ? htonl(~0u << (32 - bits)) : 0;
+        if ((a.s_addr & mask) != (b.s_addr & mask))
+            return hull_error_msg(err, EINVAL, "--ip %s: not in network %s's subnet %s", ip,
+                                  network, subnet);
+        return 0;
+    }
+    return 0;
+}
+
+int hull_network_connect(struct hull_engine *e, const char *network, const char *ref,
+                         const char *ip, hull_error *err)
+{
+    _cleanup_free_ char *ifname = NULL, *netns = NULL, *addr = NULL;
+    json_t *row = NULL, *list = NULL;
+    const char *id, *primary;
+    bool pinned_now = false, still;
+    int ret = -1, r;
+
+    if (check_ip(ip, err) < 0)
+        return -1;
+    if (strcmp(network, "none") == 0 || strcmp(network, "host") == 0)
+        return hull_error_msg(err, EINVAL,
+                              "network connect: network %s: only bridge networks can be connected",
+                              network);
+    if (hull_network_load(e, network, &list, err) < 0)
+        return hull_error_prefix(err, "network connect");
+    r = check_ip_in_subnet(ip, network, list, err);
+    json_decref(list);
+    if (r < 0)
+        return -1;
+    if (connect_target(e, "connect", ref, false, &row, err) < 0)
+        return -1;
+    id = json_string_value(json_object_get(row, "id"));
+    primary = json_string_value(json_object_get(row, "network")) ?: "none";
+    if (strcmp(primary, network) == 0 || (ifname = connected_ifname(e, id, network)) != NULL) {
+        hull_error_msg(err, EEXIST,
+                       "network connect: container %s is already connected to "
+                       "network %s",
+                       ref, network);
+        goto out;
+    }
+    if ((netns = connect_netns(e, row, &pinned_now, err)) == NULL)
+        goto out;
+    ifname = next_ifname(e, id);
+    if (hull_network_add_connected(e, id, network, netns, ifname, ip, &addr, err) < 0)
+        goto undo;
+    if (hull_db_exec(e->db, err,
+                     "INSERT INTO container_networks(id, network, ifname, ip) VALUES(?,?,?,?)",
+                     "ssss", id, network, ifname, addr) < 0) {
+        hull_network_del_connected(e, id, network, netns);
+        goto undo;
+    }
+    /* The container may have exited meanwhile and its teardown not seen
+     * this attachment: then it is released here. */
+    {
+        json_t *rows = NULL;
+        still = hull_db_query(e->db, &rows, NULL,
+                              "SELECT 1 FROM containers WHERE id=? AND state='running'", "s",
+                              id) == 0 &&
+                json_array_size(rows) == 1;
+        json_decref(rows);
+    }
+    if (!still) {
+        hull_network_release(e, id);
+        hull_error_msg(err, ESRCH, "network connect: container %s exited meanwhile", ref);
+        goto out;
+    }
+    hull_network_update_hosts(e, network, NULL);
+    ret = 0;
+    goto out;
+undo:
+    if (pinned_now) {
+        umount2(netns, MNT_DETACH);
+        unlink(netns);
+    }
+out:
+    json_decref(row);
+    return ret;
+}
+
+int hull_network_disconnect(struct hull_engine *e, const char *network, const char *ref, bool force,
+                            hull_error *err)
+{
+    _cleanup_free_ char *ifname = NULL, *bundle = NULL, *pin = NULL;
+    json_t *row = NULL, *list = NULL;
+    const char *id, *primary;
+    int ret = -1;
+
+    if (strcmp(network, "none") != 0 && strcmp(network, "host") != 0) {
+        if (hull_network_load(e, network, &list, err) < 0)
+            return hull_error_prefix(err, "network disconnect");
+        json_decref(list);
+    }
+    if (connect_target(e, "disconnect", ref, force, &row, err) < 0)
+        return -1;
+    id = json_string_value(json_object_get(row, "id"));
+    primary = json_string_value(json_object_get(row, "network")) ?: "none";
+    if (strcmp(primary, network) == 0) {
+        hull_error_msg(err, EINVAL,
+                       "network disconnect: network %s is container %s's first network (eth0, "
+                       "from run/create): hull disconnects only networks added with network "
+                       "connect",
+                       network, ref);
+        goto out;
+    }
+    if ((ifname = connected_ifname(e, id, network)) == NULL) {
+        hull_error_msg(err, ENOENT,
+                       "network disconnect: container %s is not connected to network %s", ref,
+                       network);
+        goto out;
+    }
+    bundle = hull_engine_bundle(e, id);
+    pin = xasprintf("%s/netns", bundle);
+    hull_network_del_connected(e, id, network, access(pin, F_OK) == 0 ? pin : NULL);
+    if (hull_db_exec(e->db, err, "DELETE FROM container_networks WHERE id=? AND network=?", "ss",
+                     id, network) < 0)
+        goto out;
+    /* The network's members lose its name, and it loses theirs. */
+    hull_network_update_hosts(e, network, NULL);
+    hull_network_write_hosts(e, id, NULL);
+    ret = 0;
+out:
+    json_decref(row);
+    return ret;
+}
+
+/* Docker's NetworkSettings.Networks of container row `r`: its first network
+ * and those connected after start, each with its address. */
+json_t *hull_network_settings(struct hull_engine *e, json_t *r)
+{
+    const char *net = json_string_value(json_object_get(r, "network"));
+    json_t *nets = json_object(), *rows = NULL, *c;
+    size_t i;
+
+    if (net && !hull_str_has_prefix(net, HULL_NET_CONTAINER))
+        json_object_set_new(
+            nets, net,
+            json_pack("{s:s, s:s}", "IPAddress", json_string_value(json_object_get(r, "ip")) ?: "",
+                      "IfName",
+                      strcmp(net, "host") == 0 || strcmp(net, "none") == 0 ? "" : "eth0"));
+    if (hull_db_query(e->db, &rows, NULL,
+                      "SELECT network, ifname, ip FROM container_networks WHERE id=? ORDER BY "
+                      "ifname",
+                      "s", json_string_value(json_object_get(r, "id"))) == 0)
+        json_array_foreach (rows, i, c)
+            json_object_set_new(nets, json_string_value(json_object_get(c, "network")),
+                                json_pack("{s:s, s:s}", "IPAddress",
+                                          json_string_value(json_object_get(c, "ip")) ?: "",
+                                          "IfName",
+                                          json_string_value(json_object_get(c, "ifname"))));
+    json_decref(rows);
+    return json_pack("{s:s, s:o}", "IPAddress", json_string_value(json_object_get(r, "ip")) ?: "",
+                     "Networks", nets);
+}
