@@ -365,10 +365,16 @@ static json_t *docker_inspect(json_t *ins, json_t *row)
                                       json_string_value(json_object_get(p, "hostIP")) ?: "",
                                       "HostPort", hp));
     }
-    if (strcmp(net, "none") != 0 && strcmp(net, "host") != 0)
-        json_object_set_new(
-            networks, net,
-            json_pack("{s:s}", "IPAddress", json_string_value(json_object_get(row, "ip")) ?: ""));
+    /* Every network the container is on (its first and those connected
+     * since), as the engine's inspect lists them; none/host are not shown. */
+    {
+        json_t *en = json_object_get(json_object_get(ins, "NetworkSettings"), "Networks"), *v;
+        const char *k;
+        json_object_foreach (en, k, v)
+            if (strcmp(k, "none") != 0 && strcmp(k, "host") != 0)
+                json_object_set_new(
+                    networks, k, json_pack("{s:O?}", "IPAddress", json_object_get(v, "IPAddress")));
+    }
     out = json_pack(
         "{s:s, s:s, s:O, s:o, s:{s:s, s:b, s:b, s:b, s:O, s:b, s:I, s:I, s:s, s:s, s:s, s:O, "
         "s:O}, s:s, s:s, s:I, s:s, s:s, "

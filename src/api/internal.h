@@ -120,6 +120,7 @@ int api_volume_delete(struct api_req *r, const char *name);
 int api_networks_list(struct api_req *r);
 int api_network_inspect(struct api_req *r, const char *name);
 int api_networks_create(struct api_req *r);
+int api_network_attach(struct api_req *r, const char *name, bool connect);
 int api_network_delete(struct api_req *r, const char *name);
 
 /* Docker time formats. */

@@ -255,3 +255,46 @@ int api_network_delete(struct api_req *r, const char *name)
 {
     return remove_named(r, name, hull_network_remove);
 }
+
+/* POST /networks/{id}/connect {"Container": ..., "EndpointConfig": {"IPAMConfig":
+ * {"IPv4Address": ...}}} and /disconnect {"Container": ..., "Force": bool}. */
+int api_network_attach(struct api_req *r, const char *name, bool connect)
+{
+    struct hull_engine e;
+    hull_error err = {0};
+    json_error_t je;
+    json_t *j = json_loadb(r->body ? r->body : "", r->body_len, 0, &je), *ip, *force;
+    _cleanup_free_ char *ctr = NULL, *addr = NULL;
+    int rc;
+
+    if (!json_is_object(j)) {
+        json_decref(j);
+        return api_error(r, 400, "request body: expected a JSON object");
+    }
+    if (!json_is_string(json_object_get(j, "Container")) ||
+        json_string_length(json_object_get(j, "Container")) == 0) {
+        json_decref(j);
+        return api_error(r, 400, "Container: a container name or id is required");
+    }
+    ip = json_object_get(json_object_get(json_object_get(j, "EndpointConfig"), "IPAMConfig"),
+                         "IPv4Address");
+    force = json_object_get(j, "Force");
+    if ((ip && !json_is_null(ip) && !json_is_string(ip)) ||
+        (force && !json_is_null(force) && !json_is_boolean(force))) {
+        json_decref(j);
+        return api_error(r, 400,
+                         ip && !json_is_string(ip) && !json_is_null(ip)
+                             ? "EndpointConfig.IPAMConfig.IPv4Address: expected a string"
+                             : "Force: expected a boolean");
+    }
+    ctr = xstrdup(json_string_value(json_object_get(j, "Container")));
+    if (json_is_string(ip) && json_string_length(ip) > 0)
+        addr = xstrdup(json_string_value(ip));
+    json_decref(j);
+    if (api_open(r->srv, &e, false, &err) < 0)
+        return api_fail(r, &err);
+    rc = connect ? hull_network_connect(&e, name, ctr, addr, &err)
+                 : hull_network_disconnect(&e, name, ctr, json_is_true(force), &err);
+    api_close(&e);
+    return rc < 0 ? api_fail(r, &err) : api_empty(r, 200);
+}

@@ -523,6 +523,10 @@ static int dispatch(struct api_req *r)
         return api_networks_create(r);
     if (is(r, "GET", 2, "networks", NULL, NULL))
         return api_network_inspect(r, r->seg[1]);
+    if (is(r, "POST", 3, "networks", NULL, "connect"))
+        return api_network_attach(r, r->seg[1], true);
+    if (is(r, "POST", 3, "networks", NULL, "disconnect"))
+        return api_network_attach(r, r->seg[1], false);
     if (is(r, "DELETE", 2, "networks", NULL, NULL))
         return api_network_delete(r, r->seg[1]);
     return api_error(r, 404, "page not found");

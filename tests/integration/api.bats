@@ -523,6 +523,35 @@ assert_no_containers() {
     [ "${lines[-1]}" = 400 ]
 }
 
+@test "api: network connect/disconnect of a running container; inspect lists every network" {
+    run d network create --subnet 10.91.8.0/24 hullapiconn
+    assert_success
+    run d run -d --name nconn --network none busybox sleep 100
+    assert_success
+    run d network connect --ip 10.91.8.9 hullapiconn nconn
+    assert_success
+    run d inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}}={{$v.IPAddress}} {{end}}' nconn
+    assert_output_equals "hullapiconn=10.91.8.9 "
+    run d exec nconn ip -4 -o addr show eth1
+    assert_output_contains "10.91.8.9/24"
+    run d network connect hullapiconn nconn
+    assert_failure
+    run d network connect nosuchnet nconn
+    assert_failure
+    run api POST /v1.41/networks/hullapiconn/connect -d '{"Container": 7}'
+    [ "${lines[-1]}" = 400 ]
+    run d network disconnect hullapiconn nconn
+    assert_success
+    run d exec nconn ip -o link show eth1
+    assert_failure
+    run d network disconnect hullapiconn nconn
+    assert_failure
+    run d rm -f nconn
+    assert_success
+    run d network rm hullapiconn
+    assert_success
+}
+
 @test "api: attach relays stdin through the monitor: echo hi | docker run -i ... cat" {
     run d run -i --rm --network none busybox cat <<<hi
     assert_success
