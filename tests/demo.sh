@@ -32,7 +32,7 @@ cleanup() {
         wait "$run_pid" 2>/dev/null || true
     fi
     "$runtime" --root "$state" delete --force "$id" >/dev/null 2>&1 || true
-    [ -x "$hull" ] && "$hull" --root "$tmp/lib" --runroot "$tmp/run" rm -f hull-demo >/dev/null 2>&1
+    [ -x "$hull" ] && "$hull" --root "$tmp/lib" --runroot "$tmp/run" rm -f hull-demo >/dev/null 2>&1 || true
     rm -rf "$tmp"
     exit "$rc"
 }
