@@ -513,12 +513,9 @@ int hull_cmd_inspect(struct hull_ctx *ctx, int argc, char **argv)
 int hull_cmd_logs(struct hull_ctx *ctx, int argc, char **argv)
 {
     static const struct option lo[] = {
-        {"follow", no_argument, NULL, 'f'},
-        {"timestamps", no_argument, NULL, 't'},
-        {"tail", required_argument, NULL, 'n'},
-        {"since", required_argument, NULL, 's'},
-        {"until", required_argument, NULL, 'u'},
-        {NULL, 0, NULL, 0},
+        {"follow", no_argument, NULL, 'f'},      {"timestamps", no_argument, NULL, 't'},
+        {"tail", required_argument, NULL, 'n'},  {"since", required_argument, NULL, 's'},
+        {"until", required_argument, NULL, 'u'}, {NULL, 0, NULL, 0},
     };
     struct hull_logs_opts o = {.tail = -1};
     struct hull_engine e;
@@ -534,8 +531,7 @@ int hull_cmd_logs(struct hull_ctx *ctx, int argc, char **argv)
         else if (c == 'n')
             o.tail = strcmp(optarg, "all") == 0 ? -1 : atol(optarg);
         else if (c == 's' || c == 'u') {
-            if (hull_parse_time(optarg, 0, c == 's' ? &o.since_ns : &o.until_ns,
-                                &err) < 0) {
+            if (hull_parse_time(optarg, 0, c == 's' ? &o.since_ns : &o.until_ns, &err) < 0) {
                 hull_error_prefix(&err, "logs: --%s", c == 's' ? "since" : "until");
                 return hull_cmd_fail(&err);
             }

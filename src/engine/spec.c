@@ -398,7 +398,8 @@ int hull_engine_build_spec(const struct hull_run_opts *o, json_t *image_config, 
             eq ? strndup(o->labels[i], (size_t)(eq - o->labels[i])) : xstrdup(o->labels[i]);
         if (json_object_get(spec, "annotations") == NULL)
             json_object_set_new(spec, "annotations", json_object());
-        json_object_set_new(json_object_get(spec, "annotations"), key, json_string(eq ? eq + 1 : ""));
+        json_object_set_new(json_object_get(spec, "annotations"), key,
+                            json_string(eq ? eq + 1 : ""));
     }
     *out = spec;
     return 0;

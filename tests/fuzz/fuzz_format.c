@@ -1,8 +1,8 @@
 /* libFuzzer target: --format templates (src/engine/format.c), ps --filter
- * strings (src/engine/filter.c) and images --filter strings (src/image/filter.c). Both come from users and, through the API
- * server, from remote clients. Input: "FILTER\nTEMPLATE". Whatever parses is
- * rendered (as a table too) against a container-shaped object; nothing may
- * crash, leak or read out of bounds, and errors must carry a message. */
+ * strings (src/engine/filter.c) and images --filter strings (src/image/filter.c). Both come from
+ * users and, through the API server, from remote clients. Input: "FILTER\nTEMPLATE". Whatever
+ * parses is rendered (as a table too) against a container-shaped object; nothing may crash, leak or
+ * read out of bounds, and errors must carry a message. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
