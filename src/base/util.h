@@ -27,6 +27,14 @@ int hull_write_file_at(int dirfd, const char *path, const char *data, size_t len
 int hull_write_file_atomic(const char *path, const char *data, size_t len, mode_t mode,
                            hull_error *err);
 
+/* The same replace without the fsyncs, for state that does not outlive a boot (the
+ * run root: runtime state.json, bundles, pid files). kill -9 cannot lose what is
+ * in the page cache and rename keeps readers from seeing half a file; only a power
+ * loss could, and then the containers that state describes are gone too. Readers
+ * must treat an empty or unparsable file as "gone". */
+int hull_write_file_volatile(const char *path, const char *data, size_t len, mode_t mode,
+                             hull_error *err);
+
 /* mkdir -p with mode; existing directories are fine. */
 int hull_mkdir_p(const char *path, mode_t mode, hull_error *err);
 

@@ -527,7 +527,7 @@ int hull_engine_run(struct hull_engine *e, const struct hull_run_opts *o, bool c
         goto fail;
     cfg = json_dumps(spec, JSON_COMPACT);
     cfgpath = xasprintf("%s/config.json", bundle);
-    if (hull_write_file_atomic(cfgpath, cfg, strlen(cfg), 0600, err) < 0)
+    if (hull_write_file_volatile(cfgpath, cfg, strlen(cfg), 0600, err) < 0)
         goto fail;
     hull_db_event(e->db, "create", id, name, o->image ? o->image : o->rootfs, 0, 0, false, NULL);
     *id_out = xstrdup(id);

@@ -10,6 +10,8 @@
 static const char schema[] =
     "PRAGMA journal_mode=WAL;"
     "PRAGMA synchronous=NORMAL;"
+    "PRAGMA wal_autocheckpoint=128;"
+    "PRAGMA journal_size_limit=1048576;"
     "CREATE TABLE IF NOT EXISTS containers ("
     " id TEXT PRIMARY KEY, name TEXT UNIQUE NOT NULL, image TEXT, command TEXT,"
     " created INTEGER NOT NULL, state TEXT NOT NULL, pid INTEGER DEFAULT 0,"
@@ -99,6 +101,11 @@ int hull_db_open(const char *path, sqlite3 **out, hull_error *err)
     }
     /* Concurrent hull processes (50 `run -d` at once) wait for each other. */
     sqlite3_busy_timeout(db, 30000);
+    /* Every hull command is a short-lived process, usually the last one on the
+     * database: by default its close checkpoints (two fdatasyncs) and deletes the
+     * WAL and -shm files, which the next command creates again. Keep them; the
+     * WAL is checkpointed every 128 pages by whichever commit crosses that. */
+    sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
     if (sqlite3_exec(db, schema, NULL, NULL, &msg) != SQLITE_OK) {
         hull_error_msg(err, EIO, "database %s: %s", path, msg ? msg : "schema");
         sqlite3_free(msg);

@@ -330,7 +330,7 @@ static int rejoin_netns(struct hull_engine *e, const char *id, const char *peer,
     r = hull_engine_join_netns(e, peer, spec, &peer_id, err);
     if (r == 0) {
         data = json_dumps(spec, JSON_COMPACT);
-        r = hull_write_file_atomic(cfgpath, data, strlen(data), 0600, err);
+        r = hull_write_file_volatile(cfgpath, data, strlen(data), 0600, err);
     }
     json_decref(spec);
     return r;

@@ -410,7 +410,7 @@ static int create_internal(struct hull_runtime *rt, const struct hull_create_opt
     if (o->pid_file) {
         char buf[32];
         int n = snprintf(buf, sizeof(buf), "%d", out->init_pid);
-        if (hull_write_file_atomic(o->pid_file, buf, (size_t)n, 0644, err) < 0)
+        if (hull_write_file_volatile(o->pid_file, buf, (size_t)n, 0644, err) < 0)
             goto fail;
     }
     ret = 0;

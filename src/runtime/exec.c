@@ -304,7 +304,7 @@ int hull_container_exec(struct hull_runtime *rt, const struct hull_exec_opts *o,
     if (o->pid_file) {
         char buf[32];
         int n = snprintf(buf, sizeof(buf), "%d", b);
-        if (hull_write_file_atomic(o->pid_file, buf, (size_t)n, 0644, err) < 0)
+        if (hull_write_file_volatile(o->pid_file, buf, (size_t)n, 0644, err) < 0)
             goto out;
     }
     ret = 0;

@@ -83,7 +83,7 @@ int hull_state_save(const char *root, const struct hull_state *st, hull_error *e
     json_decref(o);
     if (data == NULL)
         return hull_error_msg(err, ENOMEM, "container %s: serialize state", st->id);
-    return hull_write_file_atomic(path, data, strlen(data), 0600, err);
+    return hull_write_file_volatile(path, data, strlen(data), 0600, err);
 }
 
 int hull_state_load(const char *root, const char *id, struct hull_state **out, hull_error *err)
