@@ -9,7 +9,7 @@ ASAN_BUILD ?= build-asan
 MESON ?= meson
 
 DEPS = build-essential pkg-config meson ninja-build clang \
-	libjansson-dev libseccomp-dev libcap-dev libmd-dev libssl-dev libsqlite3-dev libcmocka-dev libarchive-dev libisal-dev \
+	libjansson-dev libseccomp-dev libcap-dev libmd-dev libssl-dev libsqlite3-dev libcmocka-dev libarchive-dev libzstd-dev libacl1-dev nettle-dev libisal-dev \
 	libcurl4-openssl-dev apache2-utils curl openssl \
 	bats busybox-static jq python3 iproute2 uidmap procps util-linux \
 	crun runc podman hyperfine time \

@@ -47,6 +47,9 @@ export DOCKER_CONFIG=$work/docker-client # the docker client's config, not ~/.do
 mkdir -p "$work"/{samples,err,hull,podman,docker,ctd/fifo,ctd/runc,cni/net.d,cni/ipam} \
     "$DOCKER_CONFIG"
 touch "$work/hull-ids" "$work/hull-pids"
+# Every engine's volatile state (run roots, exec roots, shim state, fifos) on a tmpfs, as
+# it is under /run on a standard host (see bench_enter_private_ns); the stores stay on disk.
+bench_volatile "$work/run" "$work/docker/exec" "$work/ctd/state" "$work/ctd/fifo" "$work/ctd/runc"
 # podman reads DOCKER_CONFIG too (for registry auth) and wants the file to exist.
 echo '{}' >"$DOCKER_CONFIG/config.json"
 # The engines of each table; a -bridge name is the same engine on its default bridge.
@@ -62,10 +65,10 @@ note_host_dirs "$work" /run/docker/plugins /run/docker /run/containerd/s \
 
 to() { timeout --kill-after=10 "$CMD_TIMEOUT" "$@" </dev/null; }
 
-H=("$hull_bin" --root "$work/hull/lib" --runroot "$work/hull/run")
+H=("$hull_bin" --root "$work/hull/lib" --runroot "$work/run/hull")
 hdb=$work/hull/lib/hull.db
-P0=(podman --root "$work/podman/root" --runroot "$work/podman/runroot"
-    --tmpdir "$work/podman/tmp" --cgroup-manager cgroupfs --events-backend file)
+P0=(podman --root "$work/podman/root" --runroot "$work/run/podman"
+    --tmpdir "$work/run/podman-tmp" --cgroup-manager cgroupfs --events-backend file)
 pod_driver=
 P=("${P0[@]}" --storage-driver vfs) # set once the driver is known
 D=("$DOCKER" -H "unix://$work/docker/docker.sock")
@@ -205,8 +208,8 @@ version[hull-bridge]=${version[hull]}
 pod_img=
 pod_load() { # pod_load DRIVER: fresh store with the image; sets pod_img
     local drv=$1
-    rm -rf "$work/podman"/{root,runroot,tmp}
-    mkdir -p "$work/podman"/{root,runroot,tmp}
+    rm -rf "$work/podman/root" "$work/run"/{podman,podman-tmp}
+    mkdir -p "$work/podman/root" "$work/run"/{podman,podman-tmp}
     if [ -n "$image_tar" ] && to "${P0[@]}" --storage-driver "$drv" load -q -i "$image_tar" \
         >>"$work/err/podman-setup" 2>&1; then
         pod_img=docker.io/library/busybox:latest

@@ -19,19 +19,17 @@ note() { echo "bench: $*" >&2; }
 # and daemon included so the comparison stays fair, runs where that cgroup2 mount is gone.
 # A network namespace keeps the bridges, veths, addresses and firewall rules the engines
 # make off the host: they all vanish with the namespace. The host's mounts are untouched,
-# and every mount made during the bench stays in the private namespace.
+# and every mount made during the bench stays in the private namespace (always entered,
+# whatever the cgroup mode: the /run tmpfs below needs it).
 bench_enter_private_ns() {
     local net=$1 mode=plain
     local -a flags=(--mount --propagation private)
     shift
     if [ -z "${HULL_BENCH_INNER:-}" ]; then
         [ "$(stat -fc %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ] && mode=hybrid
-        export HULL_BENCH_INNER=$mode
-        if [ "$mode" = hybrid ] || [ "$net" = 1 ]; then
-            export HULL_BENCH_NETNS=$net
-            [ "$net" = 1 ] && flags+=(--net)
-            exec unshare "${flags[@]}" "$0" "$@"
-        fi
+        export HULL_BENCH_INNER=$mode HULL_BENCH_NETNS=$net
+        [ "$net" = 1 ] && flags+=(--net)
+        exec unshare "${flags[@]}" "$0" "$@"
     fi
     if [ "$HULL_BENCH_INNER" = hybrid ]; then
         umount /sys/fs/cgroup/unified || die "cannot unmount /sys/fs/cgroup/unified"
@@ -41,6 +39,24 @@ bench_enter_private_ns() {
     fi
     # Measure the real hot path: the sealed-binary copy (CVE-2019-5736) is part of it.
     unset HULL_NO_SEALED_EXE
+    # /run is a tmpfs on a standard Linux host, where every engine keeps its volatile
+    # state (runtime state.json, shim sockets, /run/netns, /run/libpod...). This VM's /run
+    # is on the root ext4 (no journal, so every inode allocation scans past recently
+    # deleted ones): give every engine the usual tmpfs, in our mount namespace only.
+    if [ "$(stat -fc %T /run)" != tmpfs ]; then
+        mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run || die "cannot mount a tmpfs on /run"
+    fi
+}
+
+# bench_volatile DIR...: make each DIR (created if missing) a tmpfs of its own: for the
+# run roots the bench gives each engine explicitly (they would default to /run). Only
+# in the private mount namespace; the mounts vanish with it.
+bench_volatile() {
+    local d
+    for d in "$@"; do
+        mkdir -p "$d" && mount -t tmpfs -o mode=0700,nosuid,nodev tmpfs "$d" ||
+            die "cannot mount a tmpfs on $d"
+    done
 }
 
 # bench_commit REPO: the commit measured, "(uncommitted changes)" if the tree has any.

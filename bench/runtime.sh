@@ -50,6 +50,7 @@ cleanup() {
     # cgroups a failed run may have left behind (deepest first).
     find /sys/fs/cgroup -mindepth 2 -maxdepth 6 -depth -type d -name "$prefix-*" \
         -exec rmdir {} + 2>/dev/null || true
+    umount "$work/state" 2>/dev/null # the tmpfs (private mount namespace)
     if [ -n "${KEEP:-}" ]; then
         echo "bench: work directory kept: $work" >&2
     else
@@ -71,6 +72,8 @@ bin_of() {
 
 # --- the bundle: one config for every runtime -------------------------------------------
 bundle=$work/bundle
+# The runtimes' state roots on a tmpfs, as under /run on a standard host (bench/lib.sh).
+bench_volatile "$work/state"
 mkdir -p "$bundle/rootfs" "$work/state"/{hull,crun,runc} "$work/err"
 cp -a "$image/." "$bundle/rootfs/"
 (cd "$bundle" && "$hull" spec)

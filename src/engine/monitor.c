@@ -40,8 +40,8 @@
 #define MAX_PASSED_CLIENTS 32
 
 /* The directory of hull's binaries (hull, hull-monitor, hull-registry...).
- * Running from a sealed memfd copy, /proc/self/exe names the memfd; the CLI
- * put the real directory in $HULL_BINDIR before sealing. */
+ * Running sealed, /proc/self/exe names a memfd or a path in a detached overlay;
+ * the CLI put the real directory in $HULL_BINDIR before sealing. */
 char *hull_engine_bindir(void)
 {
     char self[PATH_MAX];
@@ -49,7 +49,7 @@ char *hull_engine_bindir(void)
     const char *env = getenv("HULL_BINDIR");
     char *slash;
 
-    if (n > 0 && self[0] == '/' && strncmp(self, "/memfd:", 7) != 0) {
+    if (n > 0 && self[0] == '/' && !hull_running_sealed()) {
         self[n] = '\0';
         slash = strrchr(self, '/');
         *slash = '\0';

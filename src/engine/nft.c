@@ -19,34 +19,79 @@
 #include "internal.h"
 #include "../base/util.h"
 
+#include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <nftables/libnftables.h>
 
+/* libnftables is loaded on first use: it and what it links (libnftnl,
+ * libmnl, libxtables, libgmp) would otherwise cost every exec of hull its
+ * relocations, and most commands (and `run --network none`) never touch
+ * nftables. */
+static struct {
+    struct nft_ctx *(*ctx_new)(uint32_t flags);
+    void (*ctx_free)(struct nft_ctx *ctx);
+    int (*buffer_output)(struct nft_ctx *ctx);
+    int (*buffer_error)(struct nft_ctx *ctx);
+    const char *(*get_output)(struct nft_ctx *ctx);
+    const char *(*get_error)(struct nft_ctx *ctx);
+    int (*run_buffer)(struct nft_ctx *nft, const char *buf);
+} lib;
+static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
+static char lib_error[256];
+
+static void lib_load(void)
+{
+    void *h = dlopen("libnftables.so.1", RTLD_NOW | RTLD_LOCAL);
+    const char *e;
+
+    if (h == NULL) {
+        snprintf(lib_error, sizeof(lib_error), "%s", (e = dlerror()) ? e : "dlopen failed");
+        return;
+    }
+    *(void **)&lib.ctx_new = dlsym(h, "nft_ctx_new");
+    *(void **)&lib.ctx_free = dlsym(h, "nft_ctx_free");
+    *(void **)&lib.buffer_output = dlsym(h, "nft_ctx_buffer_output");
+    *(void **)&lib.buffer_error = dlsym(h, "nft_ctx_buffer_error");
+    *(void **)&lib.get_output = dlsym(h, "nft_ctx_get_output_buffer");
+    *(void **)&lib.get_error = dlsym(h, "nft_ctx_get_error_buffer");
+    *(void **)&lib.run_buffer = dlsym(h, "nft_run_cmd_from_buffer");
+    if (!lib.ctx_new || !lib.ctx_free || !lib.buffer_output || !lib.buffer_error ||
+        !lib.get_output || !lib.get_error || !lib.run_buffer) {
+        snprintf(lib_error, sizeof(lib_error), "libnftables.so.1 lacks a symbol");
+        lib.ctx_new = NULL;
+    }
+}
+
 static void nft_ctx_freep(struct nft_ctx **c)
 {
     if (*c)
-        nft_ctx_free(*c);
+        lib.ctx_free(*c);
 }
 #define _cleanup_nft_ __attribute__((cleanup(nft_ctx_freep)))
 
 /* Run a batch; on failure the message names `what` and nft's own error. */
 static int nft_run(const char *batch, const char *what, char **output, hull_error *err)
 {
-    _cleanup_nft_ struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+    _cleanup_nft_ struct nft_ctx *ctx = NULL;
     const char *msg;
 
+    pthread_once(&lib_once, lib_load);
+    if (lib.ctx_new == NULL)
+        return hull_error_msg(err, ENOSYS, "nftables: %s: %s", what, lib_error);
+    ctx = lib.ctx_new(NFT_CTX_DEFAULT);
     if (ctx == NULL)
         return hull_error_msg(err, ENOMEM, "nftables: %s: no context", what);
-    nft_ctx_buffer_output(ctx);
-    nft_ctx_buffer_error(ctx);
-    if (nft_run_cmd_from_buffer(ctx, batch) != 0) {
-        msg = nft_ctx_get_error_buffer(ctx);
+    lib.buffer_output(ctx);
+    lib.buffer_error(ctx);
+    if (lib.run_buffer(ctx, batch) != 0) {
+        msg = lib.get_error(ctx);
         return hull_error_msg(err, EIO, "nftables: %s: %s", what, msg && *msg ? msg : "failed");
     }
     if (output)
-        *output = xstrdup(nft_ctx_get_output_buffer(ctx));
+        *output = xstrdup(lib.get_output(ctx));
     return 0;
 }
 

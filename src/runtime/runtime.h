@@ -71,8 +71,12 @@ json_t *hull_spec_default(bool rootless);
 /* `features`: runc's features JSON. */
 json_t *hull_features(void);
 
-/* CVE-2019-5736: make sure the running binary is a sealed memfd copy, re-exec
- * into one if not. Returns only on success (the re-exec'ed image) or error. */
+/* CVE-2019-5736: make sure the running binary cannot be opened for writing
+ * (a read-only overlay view of it, or a sealed memfd copy), re-exec into one if
+ * not. Returns only on success (the re-exec'ed image) or error. */
 int hull_ensure_sealed_exe(int argc, char **argv, char **envp, hull_error *err);
+/* Whether we run from such a view: /proc/self/exe then does not name the
+ * installed binary's path. */
+bool hull_running_sealed(void);
 
 #endif
