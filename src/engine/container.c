@@ -1,6 +1,7 @@
 /* Engine verbs on containers. Each opens the database, repairs what a crash
  * may have left, does one transaction's worth of work and returns. */
 #include "internal.h"
+#include "../runtime/cgroup/cgroup.h"
 #include "../runtime/runtime.h"
 #include "../runtime/state.h"
 #include "../base/util.h"
@@ -363,8 +364,8 @@ static json_t *opts_json(const struct hull_run_opts *o)
     return j;
 }
 
-int hull_engine_run(struct hull_engine *e, const struct hull_run_opts *o, bool create_only,
-                    char **id_out, int *exit_status, hull_error *err)
+static int run_container(struct hull_engine *e, const struct hull_run_opts *o, bool create_only,
+                         char **id_out, int *exit_status, hull_error *err)
 {
     _cleanup_free_ char *id = new_id();
     _cleanup_free_ char *name = o->name ? xstrdup(o->name) : new_name();
@@ -550,6 +551,7 @@ int hull_engine_run(struct hull_engine *e, const struct hull_run_opts *o, bool c
     spec = NULL;
     hull_image_free(img);
     img = NULL;
+    hull_cgroup_prewarm_wait(); /* no thread may cross the fork */
     mon = hull_monitor_spawn(e, &ma, exit_status, err);
     if (mon < 0)
         goto fail;
@@ -563,5 +565,21 @@ fail:
     hull_rm_rf(bundle);
     hull_rm_rf(dir);
     hull_db_exec(e->db, NULL, "DELETE FROM containers WHERE id=?", "s", id);
+    return r;
+}
+
+int hull_engine_run(struct hull_engine *e, const struct hull_run_opts *o, bool create_only,
+                    char **id_out, int *exit_status, hull_error *err)
+{
+    int r;
+
+    /* The first cgroup migration waits for an RCU grace period (10-20 ms
+     * here, see runtime/cgroup/prewarm.c): start it now, in a thread, so it
+     * overlaps the image, rootfs and database work below instead of the
+     * monitor's container setup. */
+    if (!create_only)
+        hull_cgroup_prewarm();
+    r = run_container(e, o, create_only, id_out, exit_status, err);
+    hull_cgroup_prewarm_wait();
     return r;
 }
