@@ -146,8 +146,8 @@ int hull_write_file_at(int dirfd, const char *path, const char *data, size_t len
     return 0;
 }
 
-static int write_file_replace(const char *path, const char *data, size_t len, mode_t mode,
-                              bool durable, hull_error *err)
+int hull_write_file_replace(const char *path, const char *data, size_t len, mode_t mode,
+                            unsigned flags, hull_error *err)
 {
     _cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, getpid());
     _cleanup_free_ char *dir = xstrdup(path);
@@ -157,7 +157,7 @@ static int write_file_replace(const char *path, const char *data, size_t len, mo
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
     if (fd < 0)
         return hull_error_set(err, errno, "create %s", tmp);
-    if (hull_write_all(fd, data, len) < 0 || (durable && fsync(fd) < 0)) {
+    if (hull_write_all(fd, data, len) < 0 || ((flags & HULL_WRITE_SYNC) && fsync(fd) < 0)) {
         int e = errno;
         unlink(tmp);
         return hull_error_set(err, e, "write %s", tmp);
@@ -168,7 +168,7 @@ static int write_file_replace(const char *path, const char *data, size_t len, mo
         return hull_error_set(err, e, "rename %s", path);
     }
     slash = strrchr(dir, '/');
-    if (durable && slash) {
+    if ((flags & HULL_WRITE_SYNC_DIR) && slash) {
         *(slash == dir ? slash + 1 : slash) = '\0';
         dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd >= 0)
@@ -180,13 +180,14 @@ static int write_file_replace(const char *path, const char *data, size_t len, mo
 int hull_write_file_atomic(const char *path, const char *data, size_t len, mode_t mode,
                            hull_error *err)
 {
-    return write_file_replace(path, data, len, mode, true, err);
+    return hull_write_file_replace(path, data, len, mode, HULL_WRITE_SYNC | HULL_WRITE_SYNC_DIR,
+                                   err);
 }
 
 int hull_write_file_volatile(const char *path, const char *data, size_t len, mode_t mode,
                              hull_error *err)
 {
-    return write_file_replace(path, data, len, mode, false, err);
+    return hull_write_file_replace(path, data, len, mode, 0, err);
 }
 
 int hull_mkdir_p(const char *path, mode_t mode, hull_error *err)

@@ -34,6 +34,13 @@ int hull_write_file_atomic(const char *path, const char *data, size_t len, mode_
  * must treat an empty or unparsable file as "gone". */
 int hull_write_file_volatile(const char *path, const char *data, size_t len, mode_t mode,
                              hull_error *err);
+/* Both of the above, with the syncs chosen: HULL_WRITE_SYNC fsyncs the file
+ * before the rename, HULL_WRITE_SYNC_DIR the directory after it (several files
+ * replaced in one directory need only the last one to sync it). */
+#define HULL_WRITE_SYNC     1u
+#define HULL_WRITE_SYNC_DIR 2u
+int hull_write_file_replace(const char *path, const char *data, size_t len, mode_t mode,
+                            unsigned flags, hull_error *err);
 
 /* mkdir -p with mode; existing directories are fine. */
 int hull_mkdir_p(const char *path, mode_t mode, hull_error *err);

@@ -278,7 +278,9 @@ static int add_etc_files(struct hull_engine *e, const char *id, const char *name
         if (access(hosts, F_OK) < 0 || access(resolv, F_OK) < 0)
             return 0; /* a host-network peer: the image's own files */
     } else {
-        if (hull_write_file_atomic(hosts, content, strlen(content), 0644, err) < 0)
+        /* Same directory as resolv.conf: its write syncs the directory. */
+        if (hull_write_file_replace(hosts, content, strlen(content), 0644, HULL_WRITE_SYNC, err) <
+            0)
             return -1;
         if (hull_read_file("/etc/resolv.conf", 65536, &rc, NULL, NULL) < 0 ||
             strstr(rc, "127.0.0."))
