@@ -8,11 +8,14 @@
 #include <time.h>
 #include <unistd.h>
 
+static const char pragmas[] = "PRAGMA journal_mode=WAL;"
+                              "PRAGMA synchronous=NORMAL;"
+                              "PRAGMA wal_autocheckpoint=128;"
+                              "PRAGMA journal_size_limit=1048576;";
+
+/* The first version; run only on a database older than the latest migration
+ * (a new one has user_version 0), so a current database skips parsing it. */
 static const char schema[] =
-    "PRAGMA journal_mode=WAL;"
-    "PRAGMA synchronous=NORMAL;"
-    "PRAGMA wal_autocheckpoint=128;"
-    "PRAGMA journal_size_limit=1048576;"
     "CREATE TABLE IF NOT EXISTS containers ("
     " id TEXT PRIMARY KEY, name TEXT UNIQUE NOT NULL, image TEXT, command TEXT,"
     " created INTEGER NOT NULL, state TEXT NOT NULL, pid INTEGER DEFAULT 0,"
@@ -68,6 +71,11 @@ static int migrate(sqlite3 *db, hull_error *err)
         return -1;
     if (v >= latest)
         return 0;
+    if (sqlite3_exec(db, schema, NULL, NULL, &msg) != SQLITE_OK) {
+        hull_error_msg(err, EIO, "schema: %s", msg ? msg : "failed");
+        sqlite3_free(msg);
+        return -1;
+    }
     if (hull_db_begin(db, err) < 0)
         return -1;
     if (user_version(db, &v, err) < 0)
@@ -123,8 +131,8 @@ int hull_db_open(const char *path, sqlite3 **out, hull_error *err)
      * WAL and -shm files, which the next command creates again. Keep them; the
      * WAL is checkpointed every 128 pages by whichever commit crosses that. */
     sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
-    if (sqlite3_exec(db, schema, NULL, NULL, &msg) != SQLITE_OK) {
-        hull_error_msg(err, EIO, "database %s: %s", path, msg ? msg : "schema");
+    if (sqlite3_exec(db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
+        hull_error_msg(err, EIO, "database %s: %s", path, msg ? msg : "pragmas");
         sqlite3_free(msg);
         sqlite3_close(db);
         return -1;
