@@ -109,6 +109,30 @@ teardown() { engine_teardown; }
     assert_success
 }
 
+@test "engine: after a simulated power loss (processes, cgroups gone, state.json truncated) ps repairs and rm leaves nothing" {
+    run hrun -d --name torn sh -c 'sleep 1000'
+    assert_success
+    id=$(h inspect -f '{{.Id}}' torn)
+    init=$(h inspect torn | jq -r '.[0].State.Pid')
+    mon=$(sqlite3 "$HROOT/lib/hull.db" "select monitor_pid from containers where id='$id'")
+    # What a reboot takes away: every process and cgroup. What it can leave:
+    # a run-root file renamed but never synced, truncated (run-root writes
+    # are volatile by design: /run is a tmpfs on a standard host).
+    kill -9 "$mon" "$init"
+    poll 5 sh -c "! kill -0 $init 2>/dev/null"
+    for d in /sys/fs/cgroup/*/hull/"$id" /sys/fs/cgroup/unified/hull/"$id"; do
+        [ -d "$d" ] && rmdir "$d"
+    done
+    : >"$HROOT/run/runtime/$id/state.json"
+    run h ps -a --format json
+    assert_success
+    [ "$(echo "$output" | jq -r 'select(.Names=="torn") | .State')" = exited ]
+    run h rm torn
+    assert_success
+    assert_no_container_dirs
+    [ -z "$(ls "$HROOT/run/runtime" 2>/dev/null | grep -v '^\.')" ]
+}
+
 @test "engine: repair takes a zombie init for an exited one" {
     # Under a subreaper that does not reap, the init of a container whose
     # monitor was killed stays a zombie after it is killed too.
