@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/mount.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -95,6 +96,7 @@ int hull_engine_repair(struct hull_engine *e, hull_error *err)
         if (init > 0 && hull_proc_start_time(init) != 0)
             continue;
         hull_network_release(e, id);
+        hull_engine_umount_rootfs(e, id);
         hull_db_exec(e->db, NULL,
                      "UPDATE containers SET state='exited', exit_code=-1, abnormal=1, "
                      "finished_at=?, reason='monitor died; exit status unknown' "
@@ -136,6 +138,61 @@ void hull_engine_umount_rootfs(struct hull_engine *e, const char *id)
     _cleanup_free_ char *bundle = hull_engine_bundle(e, id);
     _cleanup_free_ char *rootfs = xasprintf("%s/rootfs", bundle);
     umount2(rootfs, MNT_DETACH);
+}
+
+bool hull_engine_rootfs_mounted(struct hull_engine *e, const char *id)
+{
+    _cleanup_free_ char *bundle = hull_engine_bundle(e, id);
+    _cleanup_free_ char *rootfs = xasprintf("%s/rootfs", bundle);
+    struct statx stx;
+
+    return statx(AT_FDCWD, rootfs, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) == 0 &&
+           (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+           (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+
+/* Mount the container's root filesystem again if it is not: containers that
+ * exited hold no mount (docker unmounts at stop too), and a reboot takes them
+ * all. Serialised per container with an flock on its directory under --root
+ * (two `start`s, or `cp` into a stopped container while it starts). Returns
+ * the fd holding the lock (close it to release) or -1. */
+int hull_engine_ensure_rootfs(struct hull_engine *e, const char *id, hull_error *err)
+{
+    _cleanup_free_ char *dir = hull_engine_dir(e, id);
+    _cleanup_free_ char *bundle = hull_engine_bundle(e, id);
+    _cleanup_free_ char *rootfs = xasprintf("%s/rootfs", bundle);
+    _cleanup_close_ int lock = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    struct hull_image_store *store = e->images;
+    json_t *rows = NULL, *opts = NULL, *r;
+    const char *lower;
+    char *mounted_at = NULL;
+    int ret = -1;
+
+    if (lock < 0)
+        return hull_error_set(err, errno, "container %s: open %s", id, dir);
+    while (flock(lock, LOCK_EX) < 0)
+        if (errno != EINTR)
+            return hull_error_set(err, errno, "container %s: lock %s", id, dir);
+    if (hull_engine_rootfs_mounted(e, id))
+        return steal_fd(&lock);
+    if (hull_mkdir_p(rootfs, 0755, err) < 0 ||
+        hull_db_query(e->db, &rows, err, "SELECT rootfs, opts FROM containers WHERE id=?", "s",
+                      id) < 0)
+        return -1;
+    r = json_array_get(rows, 0);
+    opts = json_loads(json_string_value(json_object_get(r, "opts")) ?: "{}", 0, NULL);
+    lower = json_string_value(json_object_get(r, "rootfs"));
+    if (json_is_string(json_object_get(opts, "rootfs")) && lower) {
+        ret = hull_engine_mount_rootfs(e, id, lower, &mounted_at, err);
+        free(mounted_at);
+    } else if (store || hull_image_store_open(e->root, NULL, &store, err) == 0) {
+        ret = hull_image_remount_rootfs(store, id, rootfs, err);
+        if (store != e->images)
+            hull_image_store_free(store);
+    }
+    json_decref(opts);
+    json_decref(rows);
+    return ret < 0 ? -1 : steal_fd(&lock);
 }
 
 static char *new_id(void)

@@ -25,9 +25,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -85,7 +87,6 @@ static int open_container_root(struct hull_engine *e, const char *ref, int *root
     _cleanup_free_ char *id = NULL, *rtroot = hull_engine_runtime_root(e);
     _cleanup_free_ char *bundle = NULL, *rootfs = NULL;
     struct hull_runtime rt = {.root = rtroot};
-    struct stat a, b;
     pid_t pid;
     int fd;
 
@@ -94,12 +95,23 @@ static int open_container_root(struct hull_engine *e, const char *ref, int *root
     pid = running_init(&rt, id);
     if (pid > 0)
         return open_init_root(&rt, id, pid, ref, rootfd, err);
-    /* Stopped or created: the overlay stays mounted until rm. It must be a
-     * mount (another device than the bundle), or we would copy into /run. */
+    /* Stopped or created: exited containers hold no mount, so mount it again
+     * in a mount namespace of our own (it vanishes with this process), holding
+     * the container's lock so that a `start` waits for the copy. */
+    if (!hull_engine_rootfs_mounted(e, id)) {
+        static int held = -1; /* this one-shot process's lock, until exit */
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+            return hull_error_set(err, errno, "cp: container %s: private mount namespace", ref);
+        if (held >= 0)
+            close(held);
+        held = hull_engine_ensure_rootfs(e, id, err);
+        if (held < 0)
+            return hull_error_prefix(err, "cp");
+    }
     bundle = hull_engine_bundle(e, id);
     rootfs = xasprintf("%s/rootfs", bundle);
     fd = open(rootfs, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0 || fstat(fd, &a) < 0 || stat(bundle, &b) < 0 || a.st_dev == b.st_dev) {
+    if (fd < 0 || !hull_engine_rootfs_mounted(e, id)) {
         if (fd >= 0)
             close(fd);
         return hull_error_msg(err, EIO, "cp: container %s: its root filesystem is not mounted",

@@ -18,6 +18,11 @@ char *hull_engine_runtime_root(struct hull_engine *e);           /* <runroot>/ru
 int hull_engine_mount_rootfs(struct hull_engine *e, const char *id, const char *lower,
                              char **rootfs_out, hull_error *err);
 void hull_engine_umount_rootfs(struct hull_engine *e, const char *id);
+/* Is <bundle>/rootfs mounted? */
+bool hull_engine_rootfs_mounted(struct hull_engine *e, const char *id);
+/* Mount it again if not (see container.c); returns an fd holding the
+ * container's lock, to close once the mount is in use, or -1. */
+int hull_engine_ensure_rootfs(struct hull_engine *e, const char *id, hull_error *err);
 
 /* --network container:REF: point the spec's network namespace at the running
  * container REF's and take its hostname; *peer_id (caller frees) names it.

@@ -593,6 +593,10 @@ static int record_exit(struct hull_engine *e, const struct hull_monitor_args *a,
      * container (no-op when nothing is owed). */
     hull_network_release(e, a->id);
     *restart = allow_restart && should_restart(a->restart, code, reason, restarts);
+    /* Like docker: a stopped container holds no mount; start mounts it again.
+     * Before the state says "exited", so no start can race this. */
+    if (!*restart)
+        hull_engine_umount_rootfs(e, a->id);
     /* One write: a waiter must never see "exited" for a container that is
      * about to be restarted. */
     if (hull_db_exec(e->db, &err,

@@ -362,8 +362,16 @@ int hull_engine_start_client(struct hull_engine *e, const char *ref, bool attach
         json_decref(r);
         return -1;
     }
-    /* An exited container runs again from its bundle (the rootfs stays
-     * mounted until rm); the last run's reason must not describe this one. */
+    /* Its root filesystem was unmounted when it exited (or by a reboot). */
+    {
+        int lock = hull_engine_ensure_rootfs(e, id, err);
+        if (lock < 0) {
+            json_decref(r);
+            return -1;
+        }
+        close(lock);
+    }
+    /* The last run's reason must not describe this one. */
     if (strcmp(state, "exited") == 0)
         hull_db_exec(e->db, NULL, "UPDATE containers SET reason=NULL, abnormal=0 WHERE id=?", "s",
                      id);
@@ -478,9 +486,10 @@ static char *upper_dir(struct hull_engine *e, const char *id)
 int hull_engine_size(struct hull_engine *e, const char *id, int64_t *rw, hull_error *err)
 {
     _cleanup_free_ char *upper = upper_dir(e, id);
-
-    if (upper == NULL)
-        return hull_error_msg(err, ENOENT, "container %s: no writable layer mounted", id);
+    if (upper == NULL) { /* not mounted (exited): where both kinds keep it */
+        _cleanup_free_ char *dir = hull_engine_dir(e, id);
+        upper = xasprintf("%s/upper", dir);
+    }
     char *paths[] = {upper, NULL};
     FTS *fts = fts_open(paths, FTS_PHYSICAL | FTS_XDEV | FTS_NOCHDIR, NULL);
     FTSENT *ent;

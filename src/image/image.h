@@ -386,6 +386,11 @@ int hull_image_save(struct hull_image_store *s, char *const *names, size_t n, co
  * records the snapshots used, so prune keeps them. */
 int hull_image_mount_rootfs(struct hull_image_store *s, const struct hull_image *img,
                             const char *container_id, const char *target_dir, hull_error *err);
+/* Mount a container's root filesystem again on target_dir (after an unmount at
+ * exit, or a reboot), as its rootfs.json records it: the same snapshots under
+ * its existing upper layer, or its copy. */
+int hull_image_remount_rootfs(struct hull_image_store *s, const char *container_id,
+                              const char *target_dir, hull_error *err);
 /* Unmount target_dir (may be NULL) and, with remove, delete the container's upper,
  * work dir and rootfs.json (never the image's snapshots). */
 int hull_image_unmount_rootfs(struct hull_image_store *s, const char *container_id,

@@ -504,6 +504,67 @@ out:
     return r;
 }
 
+int hull_image_remount_rootfs(struct hull_image_store *s, const char *container_id,
+                              const char *target_dir, hull_error *err)
+{
+    _cleanup_free_ char *cdir = NULL, *record_path = NULL, *data = NULL;
+    _cleanup_free_ char *upper = NULL, *work = NULL;
+    _cleanup_strv_ char **lowers = NULL;
+    json_t *record = NULL, *snaps;
+    const char *mode;
+    size_t len = 0, n;
+    int r = -1;
+
+    if (check_id(container_id, err) < 0)
+        return -1;
+    cdir = xasprintf("%s/%s", s->containers_dir, container_id);
+    record_path = xasprintf("%s/rootfs.json", cdir);
+    upper = xasprintf("%s/upper", cdir);
+    work = xasprintf("%s/work", cdir);
+    if (hull_read_file(record_path, 1u << 20, &data, &len, err) < 0)
+        return hull_error_prefix(err, "container %s has no image root filesystem", container_id);
+    record = json_loadb(data, len, 0, NULL);
+    mode = json_string_value(json_object_get(record, "mode"));
+    snaps = json_object_get(record, "snapshots");
+    n = json_array_size(snaps);
+    if (mode == NULL || n == 0) {
+        hull_error_msg(err, EINVAL, "container %s: %s: no mode or snapshots", container_id,
+                       record_path);
+        goto out;
+    }
+    if (strcmp(mode, "copy") == 0) {
+        if (mount(upper, target_dir, NULL, MS_BIND | MS_REC, NULL) < 0)
+            hull_error_set(err, errno, "container %s: bind %s on %s", container_id, upper,
+                           target_dir);
+        else
+            r = 0;
+        goto out;
+    }
+    /* The record lists the chain ids bottom first; overlay wants the top first.
+     * Each must be a valid digest naming a snapshot that still exists (prune
+     * keeps the ones a container's record names). */
+    lowers = xmalloc0((n + 1) * sizeof(char *));
+    for (size_t i = 0; i < n; i++) {
+        const char *chain = json_string_value(json_array_get(snaps, n - 1 - i));
+        struct stat st;
+        if (chain == NULL || hull_image_digest_validate(chain, err) < 0) {
+            hull_error_prefix(err, "container %s: %s", container_id, record_path);
+            goto out;
+        }
+        lowers[i] = xasprintf("%s/%s/fs", s->snapshots_dir, digest_hex(chain));
+        if (stat(lowers[i], &st) < 0) {
+            hull_error_set(err, errno, "container %s: snapshot %s", container_id, chain);
+            goto out;
+        }
+    }
+    r = mount_overlay(lowers, n, upper, work, target_dir, err);
+    if (r < 0)
+        hull_error_prefix(err, "container %s", container_id);
+out:
+    json_decref(record);
+    return r;
+}
+
 int hull_image_unmount_rootfs(struct hull_image_store *s, const char *container_id,
                               const char *target_dir, bool remove, hull_error *err)
 {

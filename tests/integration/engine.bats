@@ -308,6 +308,51 @@ teardown() { engine_teardown; }
     assert_output_contains "no such image"
 }
 
+@test "engine: an exited container holds no mount; start mounts it again with its changes; cp and ps -s while stopped" {
+    for image in busybox "--rootfs $HULL_ROOTFS"; do
+        h rm -f keep >/dev/null 2>&1 || true
+        # shellcheck disable=SC2086 # $image is one or two words on purpose
+        run h run --network none --name keep $image sh -c 'echo kept >/data.txt; exit 3'
+        assert_status 3
+        id=$(h inspect -f '{{.Id}}' keep)
+        # Like docker: nothing mounted for a stopped container.
+        [ -z "$(findmnt -rn -o TARGET | grep -F "$id")" ]
+        run h ps -a -s --filter name=keep --format '{{.Size}}'
+        assert_success
+        [ "$output" != "0B" ]
+        # cp out of and into it mounts it in cp's own mount namespace only.
+        run h cp keep:/data.txt "$RUN_TMP/out.txt"
+        assert_success
+        [ "$(cat "$RUN_TMP/out.txt")" = kept ]
+        echo copied-in >"$RUN_TMP/in.txt"
+        run h cp "$RUN_TMP/in.txt" keep:/in.txt
+        assert_success
+        [ -z "$(findmnt -rn -o TARGET | grep -F "$id")" ]
+        # start mounts it again: the earlier write and the copy are there.
+        run h start -a keep
+        assert_status 3
+        run h exec keep true
+        [ -z "$(findmnt -rn -o TARGET | grep -F "$id")" ]
+        if [ "$image" = busybox ]; then # commit wants an image's layers
+            run h commit keep keep-img
+            assert_success
+            run h run --rm --network none keep-img cat /data.txt /in.txt
+            assert_success
+            assert_output_contains kept
+            assert_output_contains copied-in
+            run h rmi keep-img
+        else
+            run h start -a keep
+            assert_status 3
+            run h cp keep:/in.txt -
+            assert_success
+            assert_output_contains copied-in
+        fi
+        run h rm keep
+        assert_success
+    done
+}
+
 @test "engine: hull bench judges containers started through hull (privileged, seccomp, nnp)" {
     run h run --network none -d --name good busybox sleep 1000
     assert_success
