@@ -95,7 +95,7 @@ int hull_engine_repair(struct hull_engine *e, hull_error *err)
             continue;
         hull_network_release(e, id);
         hull_db_exec(e->db, NULL,
-                     "UPDATE containers SET state='exited', exit_code=-1, abnormal=1, "
+                     "UPDATE containers SET state='exited', ip=NULL, exit_code=-1, abnormal=1, "
                      "finished_at=?, reason='monitor died; exit status unknown' "
                      "WHERE id=? AND state IN ('running','starting','restarting')",
                      "is", hull_now_ns(), id);

@@ -219,10 +219,11 @@ exec_monitor(struct hull_engine *e, const char *id, pid_t init, bool tty, bool m
             hull_db_open(dbpath, &e->db, NULL);
     }
     hull_network_release(e, id);
-    hull_db_exec(e->db, NULL,
-                 "UPDATE containers SET state='exited', exit_code=125, abnormal=1, reason=? "
-                 "WHERE id=?",
-                 "ss", err.msg, id);
+    hull_db_exec(
+        e->db, NULL,
+        "UPDATE containers SET state='exited', ip=NULL, exit_code=125, abnormal=1, reason=? "
+        "WHERE id=?",
+        "ss", err.msg, id);
     report(ready, "\nERR %s", err.msg);
     _exit(125);
 }
@@ -252,6 +253,8 @@ static int setup(struct hull_engine *e, const struct hull_monitor_args *a, int l
     pid_t init = 0;
     bool host_net = a->network && strcmp(a->network, "host") == 0;
     bool bridged = a->network && strcmp(a->network, "none") != 0 && !host_net;
+    /* Networks it was connected to (network connect) come back at every start. */
+    bool connected = a->network && !host_net && hull_network_has_connected(e, a->id);
 
     /* A foreground client's terminal size, set before the container starts
      * (its resize message may come later than the first `stty size`). */
@@ -310,8 +313,8 @@ static int setup(struct hull_engine *e, const struct hull_monitor_args *a, int l
     /* Between create and start the network namespace exists and nothing runs
      * in it yet: the moment to plug it in. */
     if (!host_net) {
-        _cleanup_free_ char *netns =
-            bridged ? hull_network_pin(e, a->id, init, err) : xasprintf("/proc/%d/ns/net", init);
+        _cleanup_free_ char *netns = bridged || connected ? hull_network_pin(e, a->id, init, err)
+                                                          : xasprintf("/proc/%d/ns/net", init);
         _cleanup_free_ char *ip = NULL;
         if (netns == NULL)
             goto failed;
@@ -327,6 +330,8 @@ static int setup(struct hull_engine *e, const struct hull_monitor_args *a, int l
             hull_db_exec(e->db, NULL, "UPDATE containers SET ip=? WHERE id=?", "ss", ip, a->id);
             hull_network_update_hosts(e, a->network, a->id);
         }
+        if (connected && hull_network_attach_connected(e, a->id, netns, bridged, err) < 0)
+            goto failed;
     }
     if (hull_container_start(&rt, a->id, err) < 0)
         goto failed;
@@ -345,12 +350,11 @@ static int setup(struct hull_engine *e, const struct hull_monitor_args *a, int l
     exec_monitor(e, a->id, init, a->tty, a->restart && strcmp(a->restart, "no") != 0, &f, ready);
 
 failed:
-    if (bridged)
-        hull_network_release(e, a->id);
+    hull_network_release(e, a->id); /* no-op unless an ADD was made */
     if (init > 0)
         hull_container_delete(&rt, a->id, true, NULL);
     hull_db_exec(e->db, NULL,
-                 "UPDATE containers SET state='exited', exit_code=125, "
+                 "UPDATE containers SET state='exited', ip=NULL, exit_code=125, "
                  "abnormal=1, reason=? WHERE id=?",
                  "ss", err->msg, a->id);
     report(ready, "ERR %s", err->msg);
