@@ -485,6 +485,12 @@ all_leftovers() {
     [ -z "$(leases "$NET")" ]
 }
 
+# create container $1 on NET (never started) and connect it to NET2 with --ip $2
+created_connected() {
+    h create --rootfs "$HULL_ROOTFS" --name "$1" --network "$NET" sleep 1000 >/dev/null &&
+        h network connect --ip "$2" "$NET2" "$1"
+}
+
 # ip -4 address of interface $2 in container $1 (empty when it has none)
 addr_of() { h exec "$1" ip -4 -o addr show "$2" 2>/dev/null | awk '{print $4}'; }
 
@@ -551,9 +557,7 @@ addr_of() { h exec "$1" ip -4 -o addr show "$2" 2>/dev/null | awk '{print $4}'; 
 @test "network connect: a created container is connected at start; disconnected while stopped it starts without" {
     net2_setup
     ip_c="${SUBNET2%.0/24}.90"
-    run h create --rootfs "$HULL_ROOTFS" --name "c$$" --network "$NET" sleep 1000
-    assert_success
-    run h network connect --ip "$ip_c" "$NET2" "c$$"
+    run created_connected "c$$" "$ip_c"
     assert_success
     # recorded only: nothing attached yet
     [ -z "$(connected_leftovers)" ]
@@ -684,9 +688,7 @@ addr_of() { h exec "$1" ip -4 -o addr show "$2" 2>/dev/null | awk '{print $4}'; 
 @test "network connect: kill -9 of monitor and init with connections: repair releases all, start restores them" {
     net2_setup
     ip_k="${SUBNET2%.0/24}.55"
-    run h create --rootfs "$HULL_ROOTFS" --name "k$$" --network "$NET" sleep 1000
-    assert_success
-    run h network connect --ip "$ip_k" "$NET2" "k$$"
+    run created_connected "k$$" "$ip_k"
     assert_success
     run h start "k$$"
     assert_success
