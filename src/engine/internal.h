@@ -93,6 +93,9 @@ int hull_network_add_connected(struct hull_engine *e, const char *id, const char
                                hull_error *err);
 void hull_network_del_connected(struct hull_engine *e, const char *id, const char *network,
                                 const char *netns);
+/* Whether a cached attachment of `id` uses `ifname` (also one a connect
+ * killed mid-ADD left without a container_networks row). */
+bool hull_network_ifname_cached(struct hull_engine *e, const char *id, const char *ifname);
 /* netconnect.c: docker's NetworkSettings ({IPAddress, Networks: {NAME: {IPAddress,
  * IfName}}}) of container row `r` (a containers row). */
 json_t *hull_network_settings(struct hull_engine *e, json_t *r);

@@ -74,7 +74,9 @@ static char *connected_ifname(struct hull_engine *e, const char *id, const char 
     return r;
 }
 
-/* The first of eth1, eth2, ... that no attachment of `id` uses. */
+/* The first of eth1, eth2, ... that no connection of `id` uses, nor an
+ * attachment a killed connect left behind (still in its namespace until
+ * the teardown's DEL). */
 static char *next_ifname(struct hull_engine *e, const char *id)
 {
     for (int n = 1;; n++) {
@@ -87,7 +89,7 @@ static char *next_ifname(struct hull_engine *e, const char *id)
             used = json_array_size(rows);
             json_decref(rows);
         }
-        if (!used)
+        if (!used && !hull_network_ifname_cached(e, id, name))
             return name;
         free(name);
     }
@@ -168,6 +170,9 @@ static int connect_running(struct hull_engine *e, json_t *row, const char *netwo
 
     if ((netns = connect_netns(e, row, &pinned_now, err)) == NULL)
         return -1;
+    /* A connect of this network killed mid-ADD (kill -9 of hull) left its
+     * cache and no row: its DEL comes first (no-op without a cache). */
+    hull_network_del_connected(e, id, network, netns);
     ifname = next_ifname(e, id);
     if (hull_network_add_connected(e, id, network, netns, ifname, ip, &addr, err) < 0)
         goto undo;

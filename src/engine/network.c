@@ -444,6 +444,26 @@ int hull_network_add_connected(struct hull_engine *e, const char *id, const char
     return 0;
 }
 
+bool hull_network_ifname_cached(struct hull_engine *e, const char *id, const char *ifname)
+{
+    _cleanup_free_ char *dir = connected_dir(e, id);
+    _cleanup_closedir_ DIR *d = opendir(dir);
+    struct dirent *de;
+    bool found = false;
+
+    while (d && !found && (de = readdir(d)) != NULL) {
+        _cleanup_free_ char *p = NULL;
+        json_t *cache;
+        if (de->d_name[0] == '.')
+            continue;
+        p = xasprintf("%s/%s", dir, de->d_name);
+        cache = json_load_file(p, 0, NULL);
+        found = strcmp(json_string_value(json_object_get(cache, "ifname")) ?: "", ifname) == 0;
+        json_decref(cache);
+    }
+    return found;
+}
+
 void hull_network_del_connected(struct hull_engine *e, const char *id, const char *network,
                                 const char *netns)
 {

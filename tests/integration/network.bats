@@ -18,6 +18,8 @@ setup() {
 }
 
 teardown() {
+    # the flock that held host-local's lock (kill -9 mid-connect test)
+    [ -z "${LOCKER:-}" ] || kill "$LOCKER" 2>/dev/null || true
     if [ -n "${OUTSIDE:-}" ]; then
         # the httpd this test started there (by pid)
         for p in $(ip netns pids "$OUTSIDE" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
@@ -710,5 +712,40 @@ addr_of() { h exec "$1" ip -4 -o addr show "$2" 2>/dev/null | awk '{print $4}'; 
     run h rm -f "k$$"
     assert_success
     [ -z "$(all_leftovers)" ]
+    [ -z "$(connections)" ]
+}
+
+@test "network connect: kill -9 of hull mid-connect: not recorded; the next connect and the exit release what it left" {
+    net2_setup
+    run hrun -d --name "a$$" --network "$NET" sleep 1000
+    assert_success
+    # hull is killed while the bridge plugin's ADD waits for host-local's
+    # lock (held here), after the cache was written; the ADD then completes
+    lock=$HROOT/lib/cni/ipam/$NET2/lock
+    mkdir -p "${lock%/lock}"
+    flock -o "$lock" sleep 60 &
+    LOCKER=$!
+    poll 10 sh -c "! flock -n '$lock' true"
+    "$HULL" --root "$HROOT/lib" --runroot "$HROOT/run" network connect "$NET2" "a$$" &
+    pid=$!
+    poll 10 pgrep -P "$pid" -x bridge
+    plugin=$(pgrep -P "$pid" -x bridge)
+    kill -9 "$pid"
+    wait "$pid" || true
+    kill "$LOCKER"
+    poll 10 sh -c "! kill -0 $plugin 2>/dev/null"
+    [ -z "$(connections)" ]
+    [ -n "$(find "$HROOT/lib/cni/results/" -path "*/$NET2.json")" ]
+    # a new connect DELs the left attachment first: one lease, one interface
+    run h network connect "$NET2" "a$$"
+    assert_success
+    [ "$(leases "$NET2" | wc -l)" -eq 1 ]
+    case $(addr_of "a$$" eth1) in "${SUBNET2%.0/24}".*) ;; *) false ;; esac
+    [ "$(h exec "a$$" ip -o link | grep -vc -e ': lo:' -e ': eth0@' -e ': eth1@')" -eq 0 ]
+    run h stop -t 1 "a$$"
+    assert_success
+    [ -z "$(all_leftovers)" ]
+    run h rm "a$$"
+    assert_success
     [ -z "$(connections)" ]
 }
