@@ -103,6 +103,10 @@ json_t *hull_network_settings(struct hull_engine *e, json_t *r);
  * them all at start into netns as eth1, eth2, ... (eth0, ... without
  * has_eth0), with their requested addresses (netconnect.c). */
 bool hull_network_has_connected(struct hull_engine *e, const char *id);
+/* Take container `id`'s network lock (flock on <dir>/network.lock; the fd,
+ * close-on-exec, is returned): connect and disconnect hold it throughout, a
+ * start from reading the connections until it is recorded running. */
+int hull_network_lock(struct hull_engine *e, const char *id, hull_error *err);
 int hull_network_attach_connected(struct hull_engine *e, const char *id, const char *netns,
                                   bool has_eth0, hull_error *err);
 /* nft.c: per-network NAT/forward rules in nftables table ip hull */

@@ -253,7 +253,10 @@ static int setup(struct hull_engine *e, const struct hull_monitor_args *a, int l
     pid_t init = 0;
     bool host_net = a->network && strcmp(a->network, "host") == 0;
     bool bridged = a->network && strcmp(a->network, "none") != 0 && !host_net;
-    /* Networks it was connected to (network connect) come back at every start. */
+    /* Networks it was connected to (network connect) come back at every
+     * start. A connect or disconnect meanwhile waits for the lock, then
+     * sees the container running. */
+    _cleanup_close_ int netlock = host_net ? -1 : hull_network_lock(e, a->id, err);
     bool connected = a->network && !host_net && hull_network_has_connected(e, a->id);
 
     /* A foreground client's terminal size, set before the container starts
@@ -261,6 +264,8 @@ static int setup(struct hull_engine *e, const struct hull_monitor_args *a, int l
     struct winsize ws;
     bool have_ws = a->tty && !a->detach && ioctl(0, TIOCGWINSZ, &ws) == 0;
 
+    if (!host_net && netlock < 0)
+        goto failed;
     if (f.listen < 0 &&
         (f.listen = listen_unix(bundle, HULL_ATTACH_SOCKET, SOCK_SEQPACKET, NULL, NULL, err)) < 0)
         goto failed;
@@ -344,6 +349,8 @@ static int setup(struct hull_engine *e, const struct hull_monitor_args *a, int l
                  "monitor_start=? WHERE id=?",
                  "iiiis", (int64_t)init, hull_now_ns(), (int64_t)getpid(),
                  (int64_t)hull_proc_start_time(getpid()), a->id);
+    if (netlock >= 0)
+        close(steal_fd(&netlock));
     hull_db_event(e->db, "start", a->id, a->name, a->image, 0, 0, false, NULL);
     sqlite3_close(e->db);
     e->db = NULL;
@@ -564,6 +571,7 @@ static int record_exit(struct hull_engine *e, const struct hull_monitor_args *a,
     _cleanup_free_ char *rtroot = hull_engine_runtime_root(e);
     struct hull_runtime rt = {.root = rtroot};
     bool bridged = a->network && strcmp(a->network, "none") != 0 && strcmp(a->network, "host") != 0;
+    _cleanup_close_ int netlock = -1;
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
     int restarts = (int)json_integer_value(json_object_get(row, "restart_count"));
@@ -591,7 +599,9 @@ static int record_exit(struct hull_engine *e, const struct hull_monitor_args *a,
     }
     hull_container_delete(&rt, a->id, true, NULL);
     /* Every attachment, also the networks connected to a --network none
-     * container (no-op when nothing is owed). */
+     * container (no-op when nothing is owed); a connect or disconnect under
+     * way finishes first, and one after sees the new state. */
+    netlock = hull_network_lock(e, a->id, NULL);
     hull_network_release(e, a->id);
     *restart = allow_restart && should_restart(a->restart, code, reason, restarts);
     /* One write: a waiter must never see "exited" for a container that is
@@ -611,6 +621,8 @@ static int record_exit(struct hull_engine *e, const struct hull_monitor_args *a,
         }
         hull_error_clear(&err);
     }
+    if (netlock >= 0)
+        close(steal_fd(&netlock));
     hull_db_event(e->db, "die", a->id, a->name, a->image, code, sig, abnormal,
                   reason[0] ? reason : NULL);
     if (bridged)

@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <arpa/inet.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
@@ -51,6 +53,24 @@ static int connect_target(struct hull_engine *e, const char *verb, const char *r
         return -1;
     }
     return 0;
+}
+
+int hull_network_lock(struct hull_engine *e, const char *id, hull_error *err)
+{
+    _cleanup_free_ char *dir = hull_engine_dir(e, id);
+    _cleanup_free_ char *path = xasprintf("%s/network.lock", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+    if (fd < 0)
+        return hull_error_set(err, errno, "container %s: open %s", id, path);
+    while (flock(fd, LOCK_EX) < 0) {
+        if (errno != EINTR) {
+            hull_error_set(err, errno, "container %s: lock %s", id, path);
+            close(fd);
+            return -1;
+        }
+    }
+    return fd;
 }
 
 static bool row_running(json_t *row)
@@ -159,6 +179,23 @@ static int check_ip_in_subnet(const char *ip, const char *network, json_t *list,
     return 0;
 }
 
+/* connect_target under the container's network lock (*lock): the row is
+ * read again once it is held, so a start that held it is seen running. */
+static int locked_target(struct hull_engine *e, const char *verb, const char *ref, json_t **row_out,
+                         int *lock, hull_error *err)
+{
+    _cleanup_free_ char *id = NULL;
+
+    if (connect_target(e, verb, ref, row_out, err) < 0)
+        return -1;
+    id = xstrdup(json_string_value(json_object_get(*row_out, "id")));
+    json_decref(*row_out);
+    *row_out = NULL;
+    if ((*lock = hull_network_lock(e, id, err)) < 0)
+        return -1;
+    return connect_target(e, verb, id, row_out, err);
+}
+
 /* The live half of a connect: ADD `network` to running container `row` as
  * its next interface, then record the connection with its address. */
 static int connect_running(struct hull_engine *e, json_t *row, const char *network, const char *ip,
@@ -218,6 +255,7 @@ undo:
 int hull_network_connect(struct hull_engine *e, const char *network, const char *ref,
                          const char *ip, hull_error *err)
 {
+    _cleanup_close_ int lock = -1;
     _cleanup_free_ char *ifname = NULL;
     json_t *row = NULL, *list = NULL;
     const char *id, *primary;
@@ -235,7 +273,7 @@ int hull_network_connect(struct hull_engine *e, const char *network, const char 
     json_decref(list);
     if (r < 0)
         return -1;
-    if (connect_target(e, "connect", ref, &row, err) < 0)
+    if (locked_target(e, "connect", ref, &row, &lock, err) < 0)
         return -1;
     id = json_string_value(json_object_get(row, "id"));
     primary = json_string_value(json_object_get(row, "network")) ?: "none";
@@ -264,6 +302,7 @@ out:
 int hull_network_disconnect(struct hull_engine *e, const char *network, const char *ref, bool force,
                             hull_error *err)
 {
+    _cleanup_close_ int lock = -1;
     _cleanup_free_ char *ifname = NULL, *bundle = NULL, *pin = NULL;
     json_t *row = NULL, *list = NULL;
     const char *id, *primary, *netns;
@@ -281,7 +320,7 @@ int hull_network_disconnect(struct hull_engine *e, const char *network, const ch
         hull_error_clear(err);
     }
     json_decref(list);
-    if (connect_target(e, "disconnect", ref, &row, err) < 0)
+    if (locked_target(e, "disconnect", ref, &row, &lock, err) < 0)
         return -1;
     id = json_string_value(json_object_get(row, "id"));
     primary = json_string_value(json_object_get(row, "network")) ?: "none";

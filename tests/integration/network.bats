@@ -749,3 +749,21 @@ addr_of() { h exec "$1" ip -4 -o addr show "$2" 2>/dev/null | awk '{print $4}'; 
     assert_success
     [ -z "$(connections)" ]
 }
+
+@test "network connect: a connect racing a start is applied either way (the container's network lock)" {
+    net2_setup
+    for i in 1 2 3; do
+        run h create --rootfs "$HULL_ROOTFS" --name "c$i$$" --network "$NET" sleep 1000
+        assert_success
+        h start "c$i$$" >/dev/null &
+        starter=$!
+        run h network connect "$NET2" "c$i$$"
+        assert_success
+        wait "$starter"
+        case $(addr_of "c$i$$" eth1) in "${SUBNET2%.0/24}".*) ;; *) false ;; esac
+        [ "$(leases "$NET2" | wc -l)" -eq "$i" ]
+    done
+    run h rm -f "c1$$" "c2$$" "c3$$"
+    assert_success
+    [ -z "$(all_leftovers)" ]
+}
