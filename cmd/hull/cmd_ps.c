@@ -107,12 +107,27 @@ static char *ports_text(json_t *r)
     return out;
 }
 
+/* docker's Networks column: every network the container is on, its first
+ * one and those it was connected to, comma-separated ("none" alone only
+ * when it is on no other). */
+static char *networks_text(json_t *r)
+{
+    const char *first = col_str(r, "network"), *more = col_str(r, "networks");
+
+    if (*more == '\0')
+        return xstrdup(first);
+    if (*first == '\0' || strcmp(first, "none") == 0)
+        return xstrdup(more);
+    return xasprintf("%s,%s", first, more);
+}
+
 /* The object of docker ps --format: {{.ID}} {{.Names}} ... */
 static json_t *ps_object(json_t *r, bool no_trunc, int64_t now)
 {
     json_t *opts = json_loads(col_str(r, "opts"), 0, NULL);
     json_t *labels = json_object_get(opts, "labels"), *v;
     _cleanup_free_ char *status = status_text(r, now), *ports = ports_text(r);
+    _cleanup_free_ char *networks = networks_text(r);
     _cleanup_free_ char *ago = human_duration(now - col_int(r, "created"));
     _cleanup_free_ char *running_for = xasprintf("%s ago", ago);
     _cleanup_free_ char *cmd = xasprintf("\"%s\"", col_str(r, "command"));
@@ -137,11 +152,10 @@ static json_t *ps_object(json_t *r, bool no_trunc, int64_t now)
                   col_str(r, "name"), "Image", col_str(r, "image"), "Command", cmd, "CreatedAt",
                   created, "RunningFor", running_for, "State",
                   json_is_true(json_object_get(r, "paused")) ? "paused" : col_str(r, "state"),
-                  "Status", status, "Ports", ports, "Labels", lstr, "Networks",
-                  col_str(r, "network"), "Mounts", "", "Size", size, "Label",
-                  labels ? labels : json_object(), "ExitCode", (json_int_t)col_int(r, "exit_code"),
-                  "Abnormal", col_int(r, "abnormal") != 0, "Reason",
-                  json_string_value(json_object_get(r, "reason")));
+                  "Status", status, "Ports", ports, "Labels", lstr, "Networks", networks, "Mounts",
+                  "", "Size", size, "Label", labels ? labels : json_object(), "ExitCode",
+                  (json_int_t)col_int(r, "exit_code"), "Abnormal", col_int(r, "abnormal") != 0,
+                  "Reason", json_string_value(json_object_get(r, "reason")));
     {
         json_t *vols = json_loads(col_str(r, "volumes"), 0, NULL), *x;
         size_t i;

@@ -95,10 +95,17 @@ int hull_engine_repair(struct hull_engine *e, hull_error *err)
          * (orphaned to a parent that does not reap) has exited. */
         if (init > 0 && hull_proc_start_time(init) != 0)
             continue;
+        /* The runtime's state and cgroup of the dead init go too, or the
+         * next start's create finds them ("already exists"). */
+        {
+            _cleanup_free_ char *rtroot = hull_engine_runtime_root(e);
+            struct hull_runtime rt = {.root = rtroot};
+            hull_container_delete(&rt, id, true, NULL);
+        }
         hull_network_release(e, id);
         hull_engine_umount_rootfs(e, id);
         hull_db_exec(e->db, NULL,
-                     "UPDATE containers SET state='exited', exit_code=-1, abnormal=1, "
+                     "UPDATE containers SET state='exited', ip=NULL, exit_code=-1, abnormal=1, "
                      "finished_at=?, reason='monitor died; exit status unknown' "
                      "WHERE id=? AND state IN ('running','starting','restarting')",
                      "is", hull_now_ns(), id);

@@ -41,7 +41,11 @@ int64_t hull_now_ns(void)
  * concurrent hull that got there first is seen under the write lock.
  * 1: container_networks, the networks a running container was connected to
  *    after start (`hull network connect`); container_nets, every network
- *    attachment with an address (its first network is eth0 in containers). */
+ *    attachment with an address (its first network is eth0 in containers).
+ * 2: container_networks keeps a container's connections across stop/start
+ *    (ip is the address while attached, NULL otherwise; ip_req the --ip
+ *    asked for), so container_nets lists only attached ones; the rows go
+ *    with the container's row. */
 static const char *const migrations[] = {
     "CREATE TABLE IF NOT EXISTS container_networks ("
     " id TEXT NOT NULL, network TEXT NOT NULL, ifname TEXT NOT NULL, ip TEXT,"
@@ -49,6 +53,13 @@ static const char *const migrations[] = {
     "CREATE VIEW IF NOT EXISTS container_nets AS"
     " SELECT id, network, 'eth0' AS ifname, ip FROM containers WHERE ip IS NOT NULL"
     " UNION ALL SELECT id, network, ifname, ip FROM container_networks;",
+    "ALTER TABLE container_networks ADD COLUMN ip_req TEXT;"
+    "DROP VIEW IF EXISTS container_nets;"
+    "CREATE VIEW container_nets AS"
+    " SELECT id, network, 'eth0' AS ifname, ip FROM containers WHERE ip IS NOT NULL"
+    " UNION ALL SELECT id, network, ifname, ip FROM container_networks WHERE ip IS NOT NULL;"
+    "CREATE TRIGGER IF NOT EXISTS container_networks_gc AFTER DELETE ON containers"
+    " BEGIN DELETE FROM container_networks WHERE id=old.id; END;",
 };
 
 static int user_version(sqlite3 *db, int *v, hull_error *err)

@@ -180,10 +180,11 @@ int hull_network_create(struct hull_engine *e, const char *name, const char *sub
 int hull_network_load(struct hull_engine *e, const char *name, json_t **out, hull_error *err);
 int hull_network_list(struct hull_engine *e, json_t **out, hull_error *err);
 int hull_network_remove(struct hull_engine *e, const char *name, hull_error *err);
-/* Connect running container `ref` to bridge network `network` as its next
- * interface (eth1, eth2, ...; address `ip` if not NULL); disconnect it
- * (force: also a stopped container's leftovers). The attachment lasts
- * until disconnect or the container's exit, whose teardown releases it. */
+/* Connect container `ref` to bridge network `network` as its next
+ * interface (eth1, eth2, ...; address `ip` if not NULL): at once when it
+ * runs, and at every start until disconnect or rm (a created or stopped
+ * container is connected by the record alone). Disconnect it from any
+ * network, its first one too (force: also from a network removed since). */
 int hull_network_connect(struct hull_engine *e, const char *network, const char *ref,
                          const char *ip, hull_error *err);
 int hull_network_disconnect(struct hull_engine *e, const char *network, const char *ref, bool force,

@@ -91,16 +91,29 @@ int hull_network_update_hosts_of(struct hull_engine *e, const char *id);
 /* Rewrite container `id`'s /etc/hosts: every running container (or
  * `joining`) sharing one of its networks. */
 void hull_network_write_hosts(struct hull_engine *e, const char *id, const char *joining);
-/* ADD/DEL of a network connected after start as `ifname`, cached at
+/* ADD/DEL of a network connected with `network connect` as `ifname`, cached at
  * <root>/cni/results/<id>/<network>.json (netconnect.c). */
 int hull_network_add_connected(struct hull_engine *e, const char *id, const char *network,
                                const char *netns, const char *ifname, const char *ip, char **ip_out,
                                hull_error *err);
 void hull_network_del_connected(struct hull_engine *e, const char *id, const char *network,
                                 const char *netns);
+/* Whether a cached attachment of `id` uses `ifname` (also one a connect
+ * killed mid-ADD left without a container_networks row). */
+bool hull_network_ifname_cached(struct hull_engine *e, const char *id, const char *ifname);
 /* netconnect.c: docker's NetworkSettings ({IPAddress, Networks: {NAME: {IPAddress,
  * IfName}}}) of container row `r` (a containers row). */
 json_t *hull_network_settings(struct hull_engine *e, json_t *r);
+/* Whether container `id` has connections besides its first network; ADD
+ * them all at start into netns as eth1, eth2, ... (eth0, ... without
+ * has_eth0), with their requested addresses (netconnect.c). */
+bool hull_network_has_connected(struct hull_engine *e, const char *id);
+/* Take container `id`'s network lock (flock on <dir>/network.lock; the fd,
+ * close-on-exec, is returned): connect and disconnect hold it throughout, a
+ * start from reading the connections until it is recorded running. */
+int hull_network_lock(struct hull_engine *e, const char *id, hull_error *err);
+int hull_network_attach_connected(struct hull_engine *e, const char *id, const char *netns,
+                                  bool has_eth0, hull_error *err);
 /* nft.c: per-network NAT/forward rules in nftables table ip hull */
 int hull_nft_network_ensure(const char *network, const char *bridge, const char *subnet,
                             hull_error *err);

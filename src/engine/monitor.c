@@ -219,10 +219,11 @@ exec_monitor(struct hull_engine *e, const char *id, pid_t init, bool tty, bool m
             hull_db_open(dbpath, &e->db, NULL);
     }
     hull_network_release(e, id);
-    hull_db_exec(e->db, NULL,
-                 "UPDATE containers SET state='exited', exit_code=125, abnormal=1, reason=? "
-                 "WHERE id=?",
-                 "ss", err.msg, id);
+    hull_db_exec(
+        e->db, NULL,
+        "UPDATE containers SET state='exited', ip=NULL, exit_code=125, abnormal=1, reason=? "
+        "WHERE id=?",
+        "ss", err.msg, id);
     report(ready, "\nERR %s", err.msg);
     _exit(125);
 }
@@ -252,12 +253,19 @@ static int setup(struct hull_engine *e, const struct hull_monitor_args *a, int l
     pid_t init = 0;
     bool host_net = a->network && strcmp(a->network, "host") == 0;
     bool bridged = a->network && strcmp(a->network, "none") != 0 && !host_net;
+    /* Networks it was connected to (network connect) come back at every
+     * start. A connect or disconnect meanwhile waits for the lock, then
+     * sees the container running. */
+    _cleanup_close_ int netlock = host_net ? -1 : hull_network_lock(e, a->id, err);
+    bool connected = a->network && !host_net && hull_network_has_connected(e, a->id);
 
     /* A foreground client's terminal size, set before the container starts
      * (its resize message may come later than the first `stty size`). */
     struct winsize ws;
     bool have_ws = a->tty && !a->detach && ioctl(0, TIOCGWINSZ, &ws) == 0;
 
+    if (!host_net && netlock < 0)
+        goto failed;
     if (f.listen < 0 &&
         (f.listen = listen_unix(bundle, HULL_ATTACH_SOCKET, SOCK_SEQPACKET, NULL, NULL, err)) < 0)
         goto failed;
@@ -310,8 +318,8 @@ static int setup(struct hull_engine *e, const struct hull_monitor_args *a, int l
     /* Between create and start the network namespace exists and nothing runs
      * in it yet: the moment to plug it in. */
     if (!host_net) {
-        _cleanup_free_ char *netns =
-            bridged ? hull_network_pin(e, a->id, init, err) : xasprintf("/proc/%d/ns/net", init);
+        _cleanup_free_ char *netns = bridged || connected ? hull_network_pin(e, a->id, init, err)
+                                                          : xasprintf("/proc/%d/ns/net", init);
         _cleanup_free_ char *ip = NULL;
         if (netns == NULL)
             goto failed;
@@ -327,6 +335,8 @@ static int setup(struct hull_engine *e, const struct hull_monitor_args *a, int l
             hull_db_exec(e->db, NULL, "UPDATE containers SET ip=? WHERE id=?", "ss", ip, a->id);
             hull_network_update_hosts(e, a->network, a->id);
         }
+        if (connected && hull_network_attach_connected(e, a->id, netns, bridged, err) < 0)
+            goto failed;
     }
     if (hull_container_start(&rt, a->id, err) < 0)
         goto failed;
@@ -339,18 +349,19 @@ static int setup(struct hull_engine *e, const struct hull_monitor_args *a, int l
                  "monitor_start=? WHERE id=?",
                  "iiiis", (int64_t)init, hull_now_ns(), (int64_t)getpid(),
                  (int64_t)hull_proc_start_time(getpid()), a->id);
+    if (netlock >= 0)
+        close(steal_fd(&netlock));
     hull_db_event(e->db, "start", a->id, a->name, a->image, 0, 0, false, NULL);
     sqlite3_close(e->db);
     e->db = NULL;
     exec_monitor(e, a->id, init, a->tty, a->restart && strcmp(a->restart, "no") != 0, &f, ready);
 
 failed:
-    if (bridged)
-        hull_network_release(e, a->id);
+    hull_network_release(e, a->id); /* no-op unless an ADD was made */
     if (init > 0)
         hull_container_delete(&rt, a->id, true, NULL);
     hull_db_exec(e->db, NULL,
-                 "UPDATE containers SET state='exited', exit_code=125, "
+                 "UPDATE containers SET state='exited', ip=NULL, exit_code=125, "
                  "abnormal=1, reason=? WHERE id=?",
                  "ss", err->msg, a->id);
     report(ready, "ERR %s", err->msg);
@@ -563,6 +574,7 @@ static int record_exit(struct hull_engine *e, const struct hull_monitor_args *a,
     _cleanup_free_ char *rtroot = hull_engine_runtime_root(e);
     struct hull_runtime rt = {.root = rtroot};
     bool bridged = a->network && strcmp(a->network, "none") != 0 && strcmp(a->network, "host") != 0;
+    _cleanup_close_ int netlock = -1;
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
     int restarts = (int)json_integer_value(json_object_get(row, "restart_count"));
@@ -590,7 +602,9 @@ static int record_exit(struct hull_engine *e, const struct hull_monitor_args *a,
     }
     hull_container_delete(&rt, a->id, true, NULL);
     /* Every attachment, also the networks connected to a --network none
-     * container (no-op when nothing is owed). */
+     * container (no-op when nothing is owed); a connect or disconnect under
+     * way finishes first, and one after sees the new state. */
+    netlock = hull_network_lock(e, a->id, NULL);
     hull_network_release(e, a->id);
     *restart = allow_restart && should_restart(a->restart, code, reason, restarts);
     /* Like docker: a stopped container holds no mount; start mounts it again.
@@ -614,6 +628,8 @@ static int record_exit(struct hull_engine *e, const struct hull_monitor_args *a,
         }
         hull_error_clear(&err);
     }
+    if (netlock >= 0)
+        close(steal_fd(&netlock));
     hull_db_event(e->db, "die", a->id, a->name, a->image, code, sig, abnormal,
                   reason[0] ? reason : NULL);
     if (bridged)

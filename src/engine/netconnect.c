@@ -1,8 +1,12 @@
-/* `hull network connect/disconnect`: a running container's further
- * networks. Each is one CNI ADD (network.c) as the container's next
- * interface (eth1, eth2, ...) into its pinned network namespace, cached per
- * (container, network) and recorded in container_networks; every teardown
- * path's hull_network_release DELs them all. */
+/* `hull network connect/disconnect`: a container's further networks, as
+ * docker keeps them. A connection is a container_networks row (network,
+ * interface, requested --ip) that lasts until disconnect or rm; while the
+ * container runs it is also a CNI ADD (network.c) as the container's next
+ * interface (eth1, eth2, ...) in its pinned network namespace, cached per
+ * (container, network), with its address in the row. Every teardown path's
+ * hull_network_release DELs them all and forgets the addresses; every start
+ * ADDs them again (hull_network_attach_connected). A created or stopped
+ * container is connected by the row alone. */
 #include "internal.h"
 #include "../base/util.h"
 
@@ -10,18 +14,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <arpa/inet.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
-/* The container `ref` for connect/disconnect: its row (*row_out) and
- * whether it may change networks: running (unless `stopped_ok`), with a
- * network namespace of its own. */
-static int connect_target(struct hull_engine *e, const char *verb, const char *ref, bool stopped_ok,
+/* The container `ref` for connect/disconnect: its row (*row_out), if it
+ * may change networks (a network namespace of its own). Any state: a
+ * created or stopped container's connections apply at its next start. */
+static int connect_target(struct hull_engine *e, const char *verb, const char *ref,
                           json_t **row_out, hull_error *err)
 {
     _cleanup_free_ char *id = NULL;
-    const char *net, *state;
+    const char *net;
     json_t *rows;
 
     if (hull_engine_lookup(e, ref, &id, err) < 0)
@@ -37,26 +43,39 @@ static int connect_target(struct hull_engine *e, const char *verb, const char *r
     *row_out = json_incref(json_array_get(rows, 0));
     json_decref(rows);
     net = json_string_value(json_object_get(*row_out, "network")) ?: "none";
-    state = json_string_value(json_object_get(*row_out, "state")) ?: "";
     if (strcmp(net, "host") == 0 || hull_str_has_prefix(net, HULL_NET_CONTAINER)) {
         hull_error_msg(err, EINVAL,
                        "network %s: container %s uses --network %s: it has no network "
                        "namespace of its own",
                        verb, ref, net);
-        goto fail;
-    }
-    if (!stopped_ok && strcmp(state, "running") != 0) {
-        hull_error_msg(err, EINVAL,
-                       "network %s: container %s is %s: hull connects and disconnects running "
-                       "containers only",
-                       verb, ref, state);
-        goto fail;
+        json_decref(*row_out);
+        *row_out = NULL;
+        return -1;
     }
     return 0;
-fail:
-    json_decref(*row_out);
-    *row_out = NULL;
-    return -1;
+}
+
+int hull_network_lock(struct hull_engine *e, const char *id, hull_error *err)
+{
+    _cleanup_free_ char *dir = hull_engine_dir(e, id);
+    _cleanup_free_ char *path = xasprintf("%s/network.lock", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+    if (fd < 0)
+        return hull_error_set(err, errno, "container %s: open %s", id, path);
+    while (flock(fd, LOCK_EX) < 0) {
+        if (errno != EINTR) {
+            hull_error_set(err, errno, "container %s: lock %s", id, path);
+            close(fd);
+            return -1;
+        }
+    }
+    return fd;
+}
+
+static bool row_running(json_t *row)
+{
+    return strcmp(json_string_value(json_object_get(row, "state")) ?: "", "running") == 0;
 }
 
 /* The interface name of container `id`'s attachment to `network`
@@ -75,7 +94,9 @@ static char *connected_ifname(struct hull_engine *e, const char *id, const char 
     return r;
 }
 
-/* The first of eth1, eth2, ... that no attachment of `id` uses. */
+/* The first of eth1, eth2, ... that no connection of `id` uses, nor an
+ * attachment a killed connect left behind (still in its namespace until
+ * the teardown's DEL). */
 static char *next_ifname(struct hull_engine *e, const char *id)
 {
     for (int n = 1;; n++) {
@@ -88,7 +109,7 @@ static char *next_ifname(struct hull_engine *e, const char *id)
             used = json_array_size(rows);
             json_decref(rows);
         }
-        if (!used)
+        if (!used && !hull_network_ifname_cached(e, id, name))
             return name;
         free(name);
     }
@@ -158,13 +179,86 @@ static int check_ip_in_subnet(const char *ip, const char *network, json_t *list,
     return 0;
 }
 
+/* connect_target under the container's network lock (*lock): the row is
+ * read again once it is held, so a start that held it is seen running. */
+static int locked_target(struct hull_engine *e, const char *verb, const char *ref, json_t **row_out,
+                         int *lock, hull_error *err)
+{
+    _cleanup_free_ char *id = NULL;
+
+    if (connect_target(e, verb, ref, row_out, err) < 0)
+        return -1;
+    id = xstrdup(json_string_value(json_object_get(*row_out, "id")));
+    json_decref(*row_out);
+    *row_out = NULL;
+    if ((*lock = hull_network_lock(e, id, err)) < 0)
+        return -1;
+    return connect_target(e, verb, id, row_out, err);
+}
+
+/* The live half of a connect: ADD `network` to running container `row` as
+ * its next interface, then record the connection with its address. */
+static int connect_running(struct hull_engine *e, json_t *row, const char *network, const char *ip,
+                           hull_error *err)
+{
+    const char *id = json_string_value(json_object_get(row, "id"));
+    _cleanup_free_ char *ifname = NULL, *netns = NULL, *addr = NULL;
+    bool pinned_now = false;
+
+    if ((netns = connect_netns(e, row, &pinned_now, err)) == NULL)
+        return -1;
+    /* A connect of this network killed mid-ADD (kill -9 of hull) left its
+     * cache and no row: its DEL comes first (no-op without a cache). */
+    hull_network_del_connected(e, id, network, netns);
+    ifname = next_ifname(e, id);
+    if (hull_network_add_connected(e, id, network, netns, ifname, ip, &addr, err) < 0)
+        goto undo;
+    if (hull_db_exec(e->db, err,
+                     "INSERT INTO container_networks(id, network, ifname, ip, ip_req) "
+                     "VALUES(?,?,?,?,?)",
+                     "sssss", id, network, ifname, addr, ip) < 0) {
+        hull_network_del_connected(e, id, network, netns);
+        goto undo;
+    }
+    /* The container may have exited meanwhile and its teardown not seen this
+     * attachment: then it is released here, and stays recorded (as for a
+     * stopped container) for the next start. */
+    {
+        json_t *rows = NULL;
+        bool still = hull_db_query(e->db, &rows, NULL,
+                                   "SELECT 1 FROM containers WHERE id=? AND state='running'", "s",
+                                   id) == 0 &&
+                     json_array_size(rows) == 1;
+        json_decref(rows);
+        if (!still) {
+            hull_network_del_connected(e, id, network, netns);
+            hull_db_exec(e->db, NULL,
+                         "UPDATE container_networks SET ip=NULL WHERE id=? AND network=?", "ss", id,
+                         network);
+            if (pinned_now) {
+                umount2(netns, MNT_DETACH);
+                unlink(netns);
+            }
+            return 0;
+        }
+    }
+    hull_network_update_hosts(e, network, NULL);
+    return 0;
+undo:
+    if (pinned_now) {
+        umount2(netns, MNT_DETACH);
+        unlink(netns);
+    }
+    return -1;
+}
+
 int hull_network_connect(struct hull_engine *e, const char *network, const char *ref,
                          const char *ip, hull_error *err)
 {
-    _cleanup_free_ char *ifname = NULL, *netns = NULL, *addr = NULL;
+    _cleanup_close_ int lock = -1;
+    _cleanup_free_ char *ifname = NULL;
     json_t *row = NULL, *list = NULL;
     const char *id, *primary;
-    bool pinned_now = false, still;
     int ret = -1, r;
 
     if (check_ip(ip, err) < 0)
@@ -179,7 +273,7 @@ int hull_network_connect(struct hull_engine *e, const char *network, const char 
     json_decref(list);
     if (r < 0)
         return -1;
-    if (connect_target(e, "connect", ref, false, &row, err) < 0)
+    if (locked_target(e, "connect", ref, &row, &lock, err) < 0)
         return -1;
     id = json_string_value(json_object_get(row, "id"));
     primary = json_string_value(json_object_get(row, "network")) ?: "none";
@@ -190,40 +284,16 @@ int hull_network_connect(struct hull_engine *e, const char *network, const char 
                        ref, network);
         goto out;
     }
-    if ((netns = connect_netns(e, row, &pinned_now, err)) == NULL)
+    if (row_running(row)) {
+        ret = connect_running(e, row, network, ip, err);
         goto out;
+    }
+    /* Created or stopped: recorded, attached by the next start. */
     ifname = next_ifname(e, id);
-    if (hull_network_add_connected(e, id, network, netns, ifname, ip, &addr, err) < 0)
-        goto undo;
-    if (hull_db_exec(e->db, err,
-                     "INSERT INTO container_networks(id, network, ifname, ip) VALUES(?,?,?,?)",
-                     "ssss", id, network, ifname, addr) < 0) {
-        hull_network_del_connected(e, id, network, netns);
-        goto undo;
-    }
-    /* The container may have exited meanwhile and its teardown not seen
-     * this attachment: then it is released here. */
-    {
-        json_t *rows = NULL;
-        still = hull_db_query(e->db, &rows, NULL,
-                              "SELECT 1 FROM containers WHERE id=? AND state='running'", "s",
-                              id) == 0 &&
-                json_array_size(rows) == 1;
-        json_decref(rows);
-    }
-    if (!still) {
-        hull_network_release(e, id);
-        hull_error_msg(err, ESRCH, "network connect: container %s exited meanwhile", ref);
-        goto out;
-    }
-    hull_network_update_hosts(e, network, NULL);
-    ret = 0;
-    goto out;
-undo:
-    if (pinned_now) {
-        umount2(netns, MNT_DETACH);
-        unlink(netns);
-    }
+    ret = hull_db_exec(e->db, err,
+                       "INSERT INTO container_networks(id, network, ifname, ip, ip_req) "
+                       "VALUES(?,?,?,NULL,?)",
+                       "ssss", id, network, ifname, ip);
 out:
     json_decref(row);
     return ret;
@@ -232,40 +302,50 @@ out:
 int hull_network_disconnect(struct hull_engine *e, const char *network, const char *ref, bool force,
                             hull_error *err)
 {
+    _cleanup_close_ int lock = -1;
     _cleanup_free_ char *ifname = NULL, *bundle = NULL, *pin = NULL;
     json_t *row = NULL, *list = NULL;
-    const char *id, *primary;
+    const char *id, *primary, *netns;
     int ret = -1;
 
-    if (strcmp(network, "none") != 0 && strcmp(network, "host") != 0) {
-        if (hull_network_load(e, network, &list, err) < 0)
+    if (strcmp(network, "none") == 0 || strcmp(network, "host") == 0)
+        return hull_error_msg(
+            err, EINVAL, "network disconnect: network %s: only bridge networks can be disconnected",
+            network);
+    /* -f: also from a network removed meanwhile (its connection is only
+     * forgotten). */
+    if (hull_network_load(e, network, &list, err) < 0) {
+        if (!force || err->errnum != ENOENT)
             return hull_error_prefix(err, "network disconnect");
-        json_decref(list);
+        hull_error_clear(err);
     }
-    if (connect_target(e, "disconnect", ref, force, &row, err) < 0)
+    json_decref(list);
+    if (locked_target(e, "disconnect", ref, &row, &lock, err) < 0)
         return -1;
     id = json_string_value(json_object_get(row, "id"));
     primary = json_string_value(json_object_get(row, "network")) ?: "none";
+    bundle = hull_engine_bundle(e, id);
+    pin = xasprintf("%s/netns", bundle);
+    netns = access(pin, F_OK) == 0 ? pin : NULL;
     if (strcmp(primary, network) == 0) {
-        hull_error_msg(err, EINVAL,
-                       "network disconnect: network %s is container %s's first network (eth0, "
-                       "from run/create): hull disconnects only networks added with network "
-                       "connect",
-                       network, ref);
-        goto out;
-    }
-    if ((ifname = connected_ifname(e, id, network)) == NULL) {
+        /* Its first network (eth0) too, as docker allows: without one it is
+         * left with what it was connected to later, or with lo alone, and
+         * starts so from now on (--network none). */
+        hull_network_detach(e, id, netns);
+        if (hull_db_exec(e->db, err, "UPDATE containers SET network='none', ip=NULL WHERE id=?",
+                         "s", id) < 0)
+            goto out;
+    } else if ((ifname = connected_ifname(e, id, network)) == NULL) {
         hull_error_msg(err, ENOENT,
                        "network disconnect: container %s is not connected to network %s", ref,
                        network);
         goto out;
+    } else {
+        hull_network_del_connected(e, id, network, netns);
+        if (hull_db_exec(e->db, err, "DELETE FROM container_networks WHERE id=? AND network=?",
+                         "ss", id, network) < 0)
+            goto out;
     }
-    bundle = hull_engine_bundle(e, id);
-    pin = xasprintf("%s/netns", bundle);
-    hull_network_del_connected(e, id, network, access(pin, F_OK) == 0 ? pin : NULL);
-    if (hull_db_exec(e->db, err, "DELETE FROM container_networks WHERE id=? AND network=?", "ss",
-                     id, network) < 0)
-        goto out;
     /* The network's members lose its name, and it loses theirs. */
     hull_network_update_hosts(e, network, NULL);
     hull_network_write_hosts(e, id, NULL);
@@ -275,30 +355,106 @@ out:
     return ret;
 }
 
+/* The connections of container `id` (network, requested --ip) in the order
+ * they were made. */
+static json_t *connections(struct hull_engine *e, const char *id)
+{
+    json_t *rows = NULL;
+    if (hull_db_query(e->db, &rows, NULL,
+                      "SELECT network, ip_req FROM container_networks WHERE id=? ORDER BY rowid",
+                      "s", id) < 0)
+        return json_array();
+    return rows;
+}
+
+bool hull_network_has_connected(struct hull_engine *e, const char *id)
+{
+    json_t *rows = connections(e, id);
+    bool r = json_array_size(rows) > 0;
+    json_decref(rows);
+    return r;
+}
+
+/* Name the interfaces of the connections of `id` in order, after eth0 when
+ * its first network has it (else from eth0), as docker numbers them at
+ * start: one transaction. */
+static int number_interfaces(struct hull_engine *e, const char *id, json_t *conns, bool has_eth0,
+                             hull_error *err)
+{
+    json_t *c;
+    size_t i;
+
+    if (hull_db_begin(e->db, err) < 0)
+        return -1;
+    json_array_foreach (conns, i, c) {
+        _cleanup_free_ char *ifname = xasprintf("eth%zu", i + (has_eth0 ? 1 : 0));
+        if (hull_db_exec(e->db, err,
+                         "UPDATE container_networks SET ifname=? WHERE id=? AND network=?", "sss",
+                         ifname, id, json_string_value(json_object_get(c, "network"))) < 0) {
+            hull_db_rollback(e->db);
+            return -1;
+        }
+        json_object_set_new(c, "ifname", json_string(ifname));
+    }
+    return hull_db_commit(e->db, err);
+}
+
+int hull_network_attach_connected(struct hull_engine *e, const char *id, const char *netns,
+                                  bool has_eth0, hull_error *err)
+{
+    json_t *conns = connections(e, id), *c;
+    int ret = -1;
+    size_t i;
+
+    if (number_interfaces(e, id, conns, has_eth0, err) < 0)
+        goto out;
+    json_array_foreach (conns, i, c) {
+        const char *network = json_string_value(json_object_get(c, "network"));
+        _cleanup_free_ char *addr = NULL;
+        if (hull_network_add_connected(
+                e, id, network, netns, json_string_value(json_object_get(c, "ifname")),
+                json_string_value(json_object_get(c, "ip_req")), &addr, err) < 0) {
+            hull_error_prefix(err, "connected network %s", network);
+            goto out;
+        }
+        if (hull_db_exec(e->db, err, "UPDATE container_networks SET ip=? WHERE id=? AND network=?",
+                         "sss", addr, id, network) < 0)
+            goto out;
+    }
+    json_array_foreach (conns, i, c)
+        hull_network_update_hosts(e, json_string_value(json_object_get(c, "network")), id);
+    ret = 0;
+out:
+    json_decref(conns);
+    return ret;
+}
+
 /* Docker's NetworkSettings.Networks of container row `r`: its first network
- * and those connected after start, each with its address. */
+ * and those it was connected to, each with its address (empty while it does
+ * not run). "none" only when it is on no network at all. */
 json_t *hull_network_settings(struct hull_engine *e, json_t *r)
 {
     const char *net = json_string_value(json_object_get(r, "network"));
     json_t *nets = json_object(), *rows = NULL, *c;
     size_t i;
 
-    if (net && !hull_str_has_prefix(net, HULL_NET_CONTAINER))
+    if (hull_db_query(e->db, &rows, NULL,
+                      "SELECT network, ifname, ip FROM container_networks WHERE id=? ORDER BY "
+                      "ifname",
+                      "s", json_string_value(json_object_get(r, "id"))) < 0)
+        rows = json_array();
+    if (net && !hull_str_has_prefix(net, HULL_NET_CONTAINER) &&
+        !(strcmp(net, "none") == 0 && json_array_size(rows) > 0))
         json_object_set_new(
             nets, net,
             json_pack("{s:s, s:s}", "IPAddress", json_string_value(json_object_get(r, "ip")) ?: "",
                       "IfName",
                       strcmp(net, "host") == 0 || strcmp(net, "none") == 0 ? "" : "eth0"));
-    if (hull_db_query(e->db, &rows, NULL,
-                      "SELECT network, ifname, ip FROM container_networks WHERE id=? ORDER BY "
-                      "ifname",
-                      "s", json_string_value(json_object_get(r, "id"))) == 0)
-        json_array_foreach (rows, i, c)
-            json_object_set_new(nets, json_string_value(json_object_get(c, "network")),
-                                json_pack("{s:s, s:s}", "IPAddress",
-                                          json_string_value(json_object_get(c, "ip")) ?: "",
-                                          "IfName",
-                                          json_string_value(json_object_get(c, "ifname"))));
+    json_array_foreach (rows, i, c)
+        json_object_set_new(nets, json_string_value(json_object_get(c, "network")),
+                            json_pack("{s:s, s:s}", "IPAddress",
+                                      json_string_value(json_object_get(c, "ip")) ?: "", "IfName",
+                                      json_string_value(json_object_get(c, "ifname"))));
     json_decref(rows);
     return json_pack("{s:s, s:o}", "IPAddress", json_string_value(json_object_get(r, "ip")) ?: "",
                      "Networks", nets);

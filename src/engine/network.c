@@ -341,17 +341,18 @@ static void cni_del(const char *rpath, const char *id, const char *netns)
     unlink(rpath);
 }
 
-/* A network connected after start (ifname not eth0): no routes from IPAM
- * (the default route stays with the first network, as with docker; the
- * subnet's route comes with the address) and, with a requested address
- * (--ip), host-local takes it from the bridge plugin's args.cni.ips (it
- * must lie in the network's range). */
-static void connected_conflist(json_t *list, const char *ip)
+/* An attachment that is not the container's gateway (any but eth0) gets no
+ * routes from IPAM: the default route stays with the first network, as with
+ * docker; the subnet's route comes with the address. With a requested
+ * address (--ip), host-local takes it from the bridge plugin's
+ * args.cni.ips (it must lie in the network's range). */
+static void attachment_conflist(json_t *list, const char *ip, bool gateway)
 {
     json_t *br = bridge_plugin(list);
     if (br == NULL)
         return;
-    json_object_del(json_object_get(br, "ipam"), "routes");
+    if (!gateway)
+        json_object_del(json_object_get(br, "ipam"), "routes");
     if (ip)
         json_object_set_new(br, "args", json_pack("{s:{s:[s]}}", "cni", "ips", ip));
 }
@@ -374,8 +375,7 @@ static int cni_add(struct hull_engine *e, const char *id, const char *network, c
     list = container_conflist(all, ports != NULL);
     json_decref(all);
     repair_bridge(list);
-    if (strcmp(ifname, "eth0") != 0)
-        connected_conflist(list, ip_req);
+    attachment_conflist(list, ip_req, strcmp(ifname, "eth0") == 0);
     cache = json_pack("{s:s, s:s, s:O, s:O}", "network", network, "ifname", ifname, "conf", list,
                       "ports", ports ? ports : json_null());
     data = json_dumps(cache, JSON_COMPACT);
@@ -442,6 +442,26 @@ int hull_network_add_connected(struct hull_engine *e, const char *id, const char
         return -1;
     }
     return 0;
+}
+
+bool hull_network_ifname_cached(struct hull_engine *e, const char *id, const char *ifname)
+{
+    _cleanup_free_ char *dir = connected_dir(e, id);
+    _cleanup_closedir_ DIR *d = opendir(dir);
+    struct dirent *de;
+    bool found = false;
+
+    while (d && !found && (de = readdir(d)) != NULL) {
+        _cleanup_free_ char *p = NULL;
+        json_t *cache;
+        if (de->d_name[0] == '.')
+            continue;
+        p = xasprintf("%s/%s", dir, de->d_name);
+        cache = json_load_file(p, 0, NULL);
+        found = strcmp(json_string_value(json_object_get(cache, "ifname")) ?: "", ifname) == 0;
+        json_decref(cache);
+    }
+    return found;
 }
 
 void hull_network_del_connected(struct hull_engine *e, const char *id, const char *network,
@@ -637,8 +657,9 @@ char *hull_network_pin(struct hull_engine *e, const char *id, pid_t pid, hull_er
 }
 
 /* The networks connected after start: DEL each (against the pinned
- * namespace), forget them, and take the container's name out of their
- * members' /etc/hosts. */
+ * namespace), forget their addresses (the connections stay recorded for
+ * the next start), and take the container's name out of their members'
+ * /etc/hosts. */
 static void release_connected(struct hull_engine *e, const char *id, const char *netns)
 {
     _cleanup_free_ char *dir = connected_dir(e, id);
@@ -658,11 +679,12 @@ static void release_connected(struct hull_engine *e, const char *id, const char 
     if (d)
         rmdir(dir);
     if (e->db == NULL ||
-        hull_db_query(e->db, &rows, NULL, "SELECT network FROM container_networks WHERE id=?", "s",
+        hull_db_query(e->db, &rows, NULL,
+                      "SELECT network FROM container_networks WHERE id=? AND ip IS NOT NULL", "s",
                       id) < 0)
         return;
     if (json_array_size(rows) &&
-        hull_db_exec(e->db, NULL, "DELETE FROM container_networks WHERE id=?", "s", id) == 0)
+        hull_db_exec(e->db, NULL, "UPDATE container_networks SET ip=NULL WHERE id=?", "s", id) == 0)
         json_array_foreach (rows, i, r)
             hull_network_update_hosts(e, json_string_value(json_object_get(r, "network")), NULL);
     json_decref(rows);

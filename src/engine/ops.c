@@ -218,12 +218,14 @@ int hull_engine_rm(struct hull_engine *e, const char *ref, bool force, bool volu
 }
 
 #define CONNECTED_NETWORKS                                                                         \
-    "(SELECT group_concat(network, ',') FROM container_networks n WHERE n.id=containers.id) "      \
+    "(SELECT group_concat(network, ',') FROM (SELECT network FROM container_networks n "           \
+    "WHERE n.id=containers.id ORDER BY rowid)) "                                                   \
     "AS networks"
 
 int hull_engine_list(struct hull_engine *e, bool all, json_t **out, hull_error *err)
 {
-    /* "networks": those connected after start, for ps --filter network=. */
+    /* "networks": those connected with network connect, in that order (ps
+     * Networks and --filter network=). */
     return hull_db_query(e->db, out, err,
                          all ? "SELECT *, " CONNECTED_NETWORKS " FROM containers ORDER BY created "
                                "DESC"

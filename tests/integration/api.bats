@@ -552,6 +552,45 @@ assert_no_containers() {
     assert_success
 }
 
+@test "api: network connect of a created container applies at start and lasts across restart; disconnect of its first network" {
+    run d network create --subnet 10.91.9.0/24 hullapicr1
+    assert_success
+    run d network create --subnet 10.91.10.0/24 hullapicr2
+    assert_success
+    run d create --name ncr --network hullapicr1 busybox sleep 100
+    assert_success
+    run d network connect --ip 10.91.10.9 hullapicr2 ncr
+    assert_success
+    run d network connect hullapicr2 ncr
+    assert_failure
+    run d network connect hullapicr2 nosuchctr
+    assert_failure
+    assert_output_contains nosuchctr
+    run d start ncr
+    assert_success
+    run d exec ncr ip -4 -o addr show eth1
+    assert_output_contains "10.91.10.9/24"
+    run d restart -t 1 ncr
+    assert_success
+    run d exec ncr ip -4 -o addr show eth1
+    assert_output_contains "10.91.10.9/24"
+    run d inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' ncr
+    assert_output_contains "hullapicr1"
+    assert_output_contains "hullapicr2"
+    # its first network goes too; eth1 stays
+    run d network disconnect hullapicr1 ncr
+    assert_success
+    run d exec ncr ip -o link show eth0
+    assert_failure
+    run d exec ncr ip -4 -o addr show eth1
+    assert_output_contains "10.91.10.9/24"
+    run d rm -f ncr
+    assert_success
+    [ -z "$(ls "$API_DIR/lib/cni/ipam/hullapicr1" "$API_DIR/lib/cni/ipam/hullapicr2" | grep -e '^10\.')" ]
+    run d network rm hullapicr1 hullapicr2
+    assert_success
+}
+
 @test "api: attach relays stdin through the monitor: echo hi | docker run -i ... cat" {
     run d run -i --rm --network none busybox cat <<<hi
     assert_success
