@@ -147,6 +147,34 @@ void hull_engine_umount_rootfs(struct hull_engine *e, const char *id)
     umount2(rootfs, MNT_DETACH);
 }
 
+/* The bundle's config.json from the database, if the run root lost it (a
+ * reboot: it is volatile state, see hull_write_file_volatile). */
+int hull_engine_restore_bundle(struct hull_engine *e, const char *id, hull_error *err)
+{
+    _cleanup_free_ char *bundle = hull_engine_bundle(e, id);
+    _cleanup_free_ char *cfgpath = xasprintf("%s/config.json", bundle);
+    json_t *rows = NULL;
+    const char *spec;
+    int r;
+
+    if (access(cfgpath, F_OK) == 0)
+        return 0;
+    if (hull_db_query(e->db, &rows, err, "SELECT spec FROM containers WHERE id=?", "s", id) < 0)
+        return -1;
+    spec = json_string_value(json_object_get(json_array_get(rows, 0), "spec"));
+    if (spec == NULL)
+        r = hull_error_msg(err, ENOENT,
+                           "container %s: its bundle %s is gone and no copy of its config was "
+                           "kept (created by an older hull): remove it",
+                           id, bundle);
+    else
+        r = hull_mkdir_p(bundle, 0700, err) < 0
+                ? -1
+                : hull_write_file_volatile(cfgpath, spec, strlen(spec), 0600, err);
+    json_decref(rows);
+    return r;
+}
+
 bool hull_engine_rootfs_mounted(struct hull_engine *e, const char *id)
 {
     _cleanup_free_ char *bundle = hull_engine_bundle(e, id);
@@ -594,7 +622,8 @@ static int run_container(struct hull_engine *e, const struct hull_run_opts *o, b
         goto fail;
     cfg = json_dumps(spec, JSON_COMPACT);
     cfgpath = xasprintf("%s/config.json", bundle);
-    if (hull_write_file_volatile(cfgpath, cfg, strlen(cfg), 0600, err) < 0)
+    if (hull_write_file_volatile(cfgpath, cfg, strlen(cfg), 0600, err) < 0 ||
+        hull_db_exec(e->db, err, "UPDATE containers SET spec=? WHERE id=?", "ss", cfg, id) < 0)
         goto fail;
     hull_db_event(e->db, "create", id, name, o->image ? o->image : o->rootfs, 0, 0, false, NULL);
     *id_out = xstrdup(id);

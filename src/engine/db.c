@@ -45,7 +45,9 @@ int64_t hull_now_ns(void)
  * 2: container_networks keeps a container's connections across stop/start
  *    (ip is the address while attached, NULL otherwise; ip_req the --ip
  *    asked for), so container_nets lists only attached ones; the rows go
- *    with the container's row. */
+ *    with the container's row.
+ * 3: containers.spec, the OCI config of the container: its bundle lives in
+ *    the volatile run root, and `start` after a reboot writes it again. */
 static const char *const migrations[] = {
     "CREATE TABLE IF NOT EXISTS container_networks ("
     " id TEXT NOT NULL, network TEXT NOT NULL, ifname TEXT NOT NULL, ip TEXT,"
@@ -60,6 +62,7 @@ static const char *const migrations[] = {
     " UNION ALL SELECT id, network, ifname, ip FROM container_networks WHERE ip IS NOT NULL;"
     "CREATE TRIGGER IF NOT EXISTS container_networks_gc AFTER DELETE ON containers"
     " BEGIN DELETE FROM container_networks WHERE id=old.id; END;",
+    "ALTER TABLE containers ADD COLUMN spec TEXT;",
 };
 
 static int user_version(sqlite3 *db, int *v, hull_error *err)

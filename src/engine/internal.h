@@ -18,6 +18,8 @@ char *hull_engine_runtime_root(struct hull_engine *e);           /* <runroot>/ru
 int hull_engine_mount_rootfs(struct hull_engine *e, const char *id, const char *lower,
                              char **rootfs_out, hull_error *err);
 void hull_engine_umount_rootfs(struct hull_engine *e, const char *id);
+/* Write <bundle>/config.json again from the database if it is gone. */
+int hull_engine_restore_bundle(struct hull_engine *e, const char *id, hull_error *err);
 /* Is <bundle>/rootfs mounted? */
 bool hull_engine_rootfs_mounted(struct hull_engine *e, const char *id);
 /* Mount it again if not (see container.c); returns an fd holding the

@@ -364,9 +364,11 @@ int hull_engine_start_client(struct hull_engine *e, const char *ref, bool attach
         json_decref(r);
         return -1;
     }
-    /* Its root filesystem was unmounted when it exited (or by a reboot). */
+    /* Its root filesystem was unmounted when it exited (or by a reboot, which
+     * also took its bundle from the run root). */
     {
-        int lock = hull_engine_ensure_rootfs(e, id, err);
+        int lock =
+            hull_engine_restore_bundle(e, id, err) < 0 ? -1 : hull_engine_ensure_rootfs(e, id, err);
         if (lock < 0) {
             json_decref(r);
             return -1;

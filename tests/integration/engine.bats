@@ -353,6 +353,60 @@ teardown() { engine_teardown; }
     done
 }
 
+@test "engine: after a simulated reboot (run root, processes, mounts and cgroups gone) containers start again" {
+    run h run --network none -d --name up busybox sh -c 'echo one >>/log; sleep 1000'
+    assert_success
+    up=$(h inspect -f '{{.Id}}' up)
+    run h run --network none --name down --rootfs "$HULL_ROOTFS" sh -c 'echo one >>/log'
+    assert_success
+    mon=$(sqlite3 "$HROOT/lib/hull.db" "select monitor_pid from containers where id='$up'")
+    init=$(h inspect -f '{{.State.Pid}}' up)
+    # What a reboot takes: every process, mount, cgroup and the run root
+    # (a tmpfs on a standard host). The database and the layers stay.
+    kill -9 "$mon" "$init"
+    poll 5 sh -c "! kill -0 $init 2>/dev/null"
+    umount "$HROOT/run/containers/$up/rootfs"
+    for d in /sys/fs/cgroup/*/hull/"$up" /sys/fs/cgroup/unified/hull/"$up"; do
+        [ -d "$d" ] && rmdir "$d"
+    done
+    rm -rf "$HROOT/run"
+    run h ps -a --format '{{.Names}} {{.State}}'
+    assert_success
+    assert_output_contains "up exited"
+    assert_output_contains "down exited"
+    for c in up down; do
+        run h start "$c"
+        assert_success
+    done
+    run h wait down
+    assert_success
+    run h exec up cat /log
+    assert_success
+    [ "$(echo "$output" | grep -c one)" = 2 ] # the same upper layer as before
+    run h cp down:/log -
+    assert_success
+    [ "$(echo "$output" | grep -c one)" = 2 ]
+    run h rm -f up down
+    assert_success
+    assert_no_container_dirs
+}
+
+@test "engine: a container whose bundle is gone and whose config was not kept gets a clear error on start; rm still works" {
+    run hrun --name old true
+    assert_success
+    id=$(h inspect -f '{{.Id}}' old)
+    # As a database from before containers.spec existed, after a reboot.
+    sqlite3 "$HROOT/lib/hull.db" "update containers set spec=NULL where id='$id'"
+    rm -rf "$HROOT/run/containers/$id"
+    run h start old
+    assert_failure
+    assert_output_contains "no copy of its config was kept"
+    [ -z "$(findmnt -rn -o TARGET | grep -F "$id")" ]
+    run h rm old
+    assert_success
+    assert_no_container_dirs
+}
+
 @test "engine: hull bench judges containers started through hull (privileged, seccomp, nnp)" {
     run h run --network none -d --name good busybox sleep 1000
     assert_success

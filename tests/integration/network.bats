@@ -472,12 +472,14 @@ all_leftovers() {
     net2_setup
     run hrun -d --name "old$$" --network "$NET" sleep 1000
     assert_success
-    # what an older hull left: no container_networks, user_version 0
-    sqlite3 "$HROOT/lib/hull.db" "DROP VIEW container_nets; DROP TABLE container_networks; PRAGMA user_version=0"
+    # what an older hull left: no container_networks, no containers.spec,
+    # user_version 0
+    sqlite3 "$HROOT/lib/hull.db" "DROP TRIGGER container_networks_gc; DROP VIEW container_nets; DROP TABLE container_networks;
+        ALTER TABLE containers DROP COLUMN spec; PRAGMA user_version=0"
     run h ps --format '{{.Names}}'
     assert_success
     assert_output_equals "old$$"
-    [ "$(sqlite3 "$HROOT/lib/hull.db" "PRAGMA user_version")" = 2 ]
+    [ "$(sqlite3 "$HROOT/lib/hull.db" "PRAGMA user_version")" = 3 ]
     run h network connect "$NET2" "old$$"
     assert_success
     [ "$(sqlite3 "$HROOT/lib/hull.db" "select ifname from container_networks")" = eth1 ]
