@@ -442,6 +442,22 @@ int api_container_inspect(struct api_req *r, const char *ref)
     return out ? api_json(r, 200, out) : api_error(r, 500, "inspect %s: cannot build", ref);
 }
 
+int api_inspect(struct api_server *s, const char *ref, json_t **out, hull_error *err)
+{
+    struct hull_engine e;
+    int ret;
+
+    if (api_open(s, &e, false, err) < 0)
+        return -1;
+    ret = hull_engine_inspect(&e, ref, out, err);
+    api_close(&e);
+    if (ret < 0 && err->errnum == ENOENT) {
+        hull_error_clear(err);
+        hull_error_msg(err, ENOENT, "No such container: %s", ref);
+    }
+    return ret;
+}
+
 /* The state of `ref`: 0 and *state (caller frees), or -1 with a 404 error. */
 static int lookup_state(struct hull_engine *e, const char *ref, char **id, char **state,
                         hull_error *err)

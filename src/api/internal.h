@@ -73,6 +73,9 @@ int api_write_frame(int fd, int stream, const void *buf, size_t len);
 /* The engine (and image store) for one request or stream. */
 int api_open(struct api_server *s, struct hull_engine *e, bool images, hull_error *err);
 void api_close(struct hull_engine *e);
+/* hull_engine_inspect of ref with an engine of its own; an unknown container
+ * is docker's "No such container: REF" (ENOENT, so 404). */
+int api_inspect(struct api_server *s, const char *ref, json_t **out, hull_error *err);
 
 /* spawner.c: workers that start monitors and exec processes are forked by a
  * process that has no thread and no SQLite connection (see there). */
@@ -106,6 +109,8 @@ int api_container_wait(struct api_req *r, const char *ref);
 int api_container_logs(struct api_req *r, const char *ref);
 int api_container_attach(struct api_req *r, const char *ref);
 int api_container_resize(struct api_req *r, const char *ref);
+int api_container_stats(struct api_req *r, const char *ref);
+int api_container_top(struct api_req *r, const char *ref);
 int api_exec_create(struct api_req *r, const char *ref);
 int api_exec_start(struct api_req *r, const char *id);
 int api_exec_inspect(struct api_req *r, const char *id);

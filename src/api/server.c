@@ -487,6 +487,10 @@ static int dispatch(struct api_req *r)
             return api_container_inspect(r, ref);
         if (strcmp(m, "GET") == 0 && strcmp(verb, "logs") == 0)
             return api_container_logs(r, ref);
+        if (strcmp(m, "GET") == 0 && strcmp(verb, "stats") == 0)
+            return api_container_stats(r, ref);
+        if (strcmp(m, "GET") == 0 && strcmp(verb, "top") == 0)
+            return api_container_top(r, ref);
         if (strcmp(m, "POST") == 0 && strcmp(verb, "attach") == 0)
             return api_container_attach(r, ref);
         if (strcmp(m, "POST") == 0 && strcmp(verb, "resize") == 0)

@@ -637,3 +637,101 @@ assert_no_containers() {
     run d rm -f lk lk2
     assert_success
 }
+
+@test "api: docker stats --no-stream shows CPU %, memory usage / limit and pids from the cgroup counters" {
+    run d run -d --name st -m 64m --network none busybox sh -c 'sleep 1000 & while :; do :; done'
+    assert_success
+    d create --name st-created --network none busybox true
+    run d stats --no-stream --format '{{.Name}}|{{.CPUPerc}}|{{.MemUsage}}|{{.PIDs}}' st st-created
+    assert_success
+    echo "$output"
+    local cpu mem pids
+    IFS='|' read -r _ cpu mem pids <<<"${lines[0]}"
+    # a busy loop: clearly above zero (the cores are shared, so no exact value)
+    cpu=${cpu%\%}
+    awk -v c="$cpu" 'BEGIN { exit !(c > 5 && c < 250) }'
+    # usage of a few hundred KiB of the 64 MiB limit; the shell and its sleep
+    [[ "$mem" =~ ^[0-9.]+(KiB|MiB)\ /\ 64MiB$ ]]
+    [ "$pids" = 2 ]
+    # a container that does not run: zeros, as docker shows them
+    [ "${lines[1]}" = "st-created|0.00%|0B / 0B|0" ]
+    # without a limit, the host's memory is the limit (as dockerd shows it)
+    run d run -d --name st2 --network none busybox sleep 1000
+    run d stats --no-stream --format '{{.MemUsage}}' st2
+    assert_success
+    local host_kib
+    host_kib=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)
+    [[ "$output" =~ /\ ([0-9.]+)GiB$ ]]
+    awk -v g="${BASH_REMATCH[1]}" -v k="$host_kib" 'BEGIN { d = g * 1048576 - k; exit !(d < k / 100 && d > -k / 100) }'
+    # unknown container
+    run d stats --no-stream nosuch
+    assert_failure
+    assert_output_contains "No such container: nosuch"
+}
+
+@test "api: stats streams one sample a second with precpu_stats; one-shot and bad queries" {
+    run d run -d --name st --network none busybox sleep 1000
+    assert_success
+    # streaming: a line a second, each with the previous sample as precpu
+    run timeout 3.5 curl -sN --unix-socket "$API_SOCK" "http://hull/v1.41/containers/st/stats"
+    [ "${#lines[@]}" -ge 2 ]
+    echo "${lines[0]}" | jq -e '.precpu_stats == {} and .pids_stats.current == 1 and .name == "/st"'
+    echo "${lines[1]}" | jq -e '.precpu_stats.system_cpu_usage > 0 and .cpu_stats.system_cpu_usage > .precpu_stats.system_cpu_usage'
+    echo "${lines[1]}" | jq -e '.cpu_stats.online_cpus >= 1 and .memory_stats.usage > 0 and .memory_stats.limit > 0'
+    # stream=false: one sample, primed (precpu set); one-shot: at once, unprimed
+    run api GET '/v1.41/containers/st/stats?stream=false'
+    [ "${lines[-1]}" = 200 ]
+    echo "${lines[0]}" | jq -e '.precpu_stats.cpu_usage.total_usage >= 0 and .precpu_stats.system_cpu_usage > 0'
+    run api GET '/v1.41/containers/st/stats?stream=false&one-shot=true'
+    [ "${lines[-1]}" = 200 ]
+    echo "${lines[0]}" | jq -e '.precpu_stats == {}'
+    run api GET '/v1.41/containers/st/stats?stream=true&one-shot=true'
+    [ "${lines[-1]}" = 400 ]
+    run api GET '/v1.41/containers/st/stats?stream=maybe'
+    [ "${lines[-1]}" = 400 ]
+    echo "${lines[0]}" | jq -e '.message | test("stream")'
+    run api GET '/v1.41/containers/nosuch/stats?stream=false'
+    [ "${lines[-1]}" = 404 ]
+    echo "${lines[0]}" | jq -e '.message == "No such container: nosuch"'
+    # a stream ends (with an empty sample) when the container stops
+    (sleep 1.5; d kill st >/dev/null) &
+    run timeout 20 curl -sN --unix-socket "$API_SOCK" "http://hull/v1.41/containers/st/stats"
+    assert_success
+    echo "${lines[-1]}" | jq -e '.read == "0001-01-01T00:00:00Z"'
+    wait
+}
+
+@test "api: docker top lists the container's processes (ps -ef and ps_args); not running is 409" {
+    run d run -d --name tp --network none busybox sh -c 'sleep 1001 & sleep 1002; exit 0'
+    assert_success
+    local pid
+    pid=$(d inspect -f '{{.State.Pid}}' tp)
+    run d top tp
+    assert_success
+    echo "$output"
+    [[ "${lines[0]}" =~ ^UID\ +PID\ +PPID\ +C\ +STIME\ +TTY\ +TIME\ +CMD ]]
+    assert_output_contains "sleep 1001"
+    assert_output_contains "sleep 1002"
+    [ "${#lines[@]}" = 4 ] # the header, sh and two sleeps; nothing of the host
+    run d top tp -o pid,comm
+    assert_success
+    [[ "${lines[0]}" =~ ^PID\ +COMMAND ]]
+    [[ "$output" =~ (^|$'\n')$pid\ +sh ]]
+    # the rest of the host's processes are not the container's
+    ! echo "$output" | grep -q -w "$$"
+    run api GET '/v1.41/containers/tp/top?ps_args=-o%20comm'
+    [ "${lines[-1]}" = 500 ]
+    echo "${lines[0]}" | jq -e '.message == "Couldn'"'"'t find PID field in ps output"'
+    run api GET '/v1.41/containers/tp/top?ps_args=--no-such-option'
+    [ "${lines[-1]}" = 500 ]
+    echo "${lines[0]}" | jq -e '.message | startswith("Error running ps")'
+    d create --name tp-created --network none busybox true
+    run d top tp-created
+    assert_failure
+    assert_output_contains "Container tp-created is not running"
+    run api GET '/v1.41/containers/tp-created/top'
+    [ "${lines[-1]}" = 409 ]
+    run d top nosuch
+    assert_failure
+    assert_output_contains "No such container: nosuch"
+}
