@@ -45,6 +45,8 @@ const char *api_query(struct api_req *r, const char *key);
 /* "1"/"true" are true, "0"/"false"/absent false, anything else: *bad. */
 bool api_query_bool(struct api_req *r, const char *key, bool *bad);
 bool api_wants_upgrade(struct api_req *r);
+/* Every query parameter in order, as key, value, ..., NULL (keys may repeat). */
+char **api_query_pairs(struct api_req *r);
 /* A since/until query parameter (hull_parse_time's forms); absent, "" or
  * docker's "0" leave *ns alone. Errors are prefixed with the key. */
 int api_query_time(struct api_req *r, const char *key, int64_t *ns, hull_error *err);
@@ -118,6 +120,7 @@ int api_images_list(struct api_req *r);
 int api_image_inspect(struct api_req *r, const char *name);
 int api_image_delete(struct api_req *r, const char *name);
 int api_images_create(struct api_req *r);
+int api_commit(struct api_req *r);
 int api_volumes_list(struct api_req *r);
 int api_volume_inspect(struct api_req *r, const char *name);
 int api_volumes_create(struct api_req *r);

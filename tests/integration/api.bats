@@ -735,3 +735,93 @@ assert_no_containers() {
     assert_failure
     assert_output_contains "No such container: nosuch"
 }
+
+@test "api: docker commit of a running container; the committed image runs with its changes" {
+    run d run -d --name cm --network none busybox sh -c 'echo committed >/data.txt; rm /bin/vi; echo ready; exec sleep 1000'
+    assert_success
+    poll 10 sh -c "DOCKER_HOST=unix://$API_SOCK $DOCKER logs cm | grep -q ready"
+    run d commit -c 'CMD ["cat", "/data.txt"]' -c 'ENV FOO bar baz' -a 'Jane <jane@example.org>' -m 'a message' cm cm-img:v1
+    assert_success
+    [[ "$output" =~ ^sha256:[0-9a-f]{64}$ ]]
+    local img=$output
+    # frozen for the snapshot, then thawed: it runs on and answers an exec
+    run d inspect -f '{{.State.Status}}' cm
+    assert_output_equals running
+    run d exec cm cat /data.txt
+    assert_output_equals committed
+    run d images --format '{{.Repository}}:{{.Tag}} {{.ID}}'
+    assert_output_contains "cm-img:v1 ${img:7:12}"
+    run d image inspect -f '{{.Author}} {{json .Config.Cmd}}' cm-img:v1
+    assert_output_equals 'Jane <jane@example.org> ["cat","/data.txt"]'
+    run d run --rm --network none cm-img:v1
+    assert_success
+    assert_output_equals committed
+    # the deletion is a whiteout; ENV kept its blanks
+    run d run --rm --network none cm-img:v1 sh -c 'echo "$FOO"; test ! -e /bin/vi && echo no-vi'
+    assert_output_equals "bar baz
+no-vi"
+    # a container the user paused stays paused; --pause=false leaves it alone too
+    h pause cm
+    run d commit cm cm-img:v2
+    assert_success
+    run d inspect -f '{{.State.Status}}' cm
+    assert_output_equals paused
+    h unpause cm
+    run d commit --pause=false cm
+    assert_success
+    [[ "$output" =~ ^sha256: ]]
+    # a stopped container commits too; the body's config is applied under the changes
+    d rm -f cm
+    d run --name cm2 --network none busybox sh -c 'echo two >/two.txt'
+    run api POST '/v1.41/commit?container=cm2&repo=cm-img&tag=cfg&changes=WORKDIR%20/tmp' \
+        -H 'Content-Type: application/json' \
+        -d '{"Cmd":["sh","-c","cat /two.txt; pwd; echo $A"],"Env":["A=1 2=3"],"WorkingDir":"/etc","Labels":{"l":"v w"},"Hostname":"ignored"}'
+    [ "${lines[-1]}" = 201 ]
+    echo "${lines[0]}" | jq -e '.Id | startswith("sha256:")'
+    run d run --rm --network none cm-img:cfg
+    assert_output_equals "two
+/tmp
+1 2=3"
+    run d image inspect -f '{{json .Config.Labels}}' cm-img:cfg
+    assert_output_equals '{"l":"v w"}'
+    d rm cm2
+    d rmi cm-img:v1 cm-img:v2 cm-img:cfg >/dev/null
+}
+
+@test "api: commit errors: unknown container, bad reference, bad change, bad body; no image is left" {
+    d create --name ce --network none busybox true
+    local before
+    before=$(d images -q | sort | tr '\n' ' ')
+    run d commit nosuch x:1
+    assert_failure
+    assert_output_contains "No such container: nosuch"
+    run api POST '/v1.41/commit?container=nosuch&repo=x'
+    [ "${lines[-1]}" = 404 ]
+    run d commit -c 'FROBNICATE x' ce bad:1
+    assert_failure
+    assert_output_contains 'FROBNICATE x'
+    assert_output_contains "unsupported instruction"
+    run api POST '/v1.41/commit?container=ce&repo=Bad%20Ref'
+    [ "${lines[-1]}" = 400 ]
+    echo "${lines[0]}" | jq -e '.message | startswith("repo")'
+    run api POST '/v1.41/commit?repo=x'
+    [ "${lines[-1]}" = 400 ]
+    echo "${lines[0]}" | jq -e '.message | startswith("container")'
+    run api POST '/v1.41/commit?container=ce&pause=perhaps'
+    [ "${lines[-1]}" = 400 ]
+    echo "${lines[0]}" | jq -e '.message | startswith("pause")'
+    run api POST '/v1.41/commit?container=ce' -H 'Content-Type: application/json' -d '{"Env":["NOEQUALS"]}'
+    [ "${lines[-1]}" = 400 ]
+    echo "${lines[0]}" | jq -e '.message | startswith("config.Env[0]")'
+    run api POST '/v1.41/commit?container=ce' -H 'Content-Type: application/json' -d '{"Cmd":5}'
+    [ "${lines[-1]}" = 400 ]
+    echo "${lines[0]}" | jq -e '.message | startswith("config.Cmd")'
+    run api POST '/v1.41/commit?container=ce' -H 'Content-Type: application/json' -d '{"User":"a\nRUN x"}'
+    [ "${lines[-1]}" = 400 ]
+    echo "${lines[0]}" | jq -e '.message | contains("line break")'
+    run api POST '/v1.41/commit?container=ce' -H 'Content-Type: application/json' -d '[1'
+    [ "${lines[-1]}" = 400 ]
+    [ "$(d images -q | sort | tr '\n' ' ')" = "$before" ]
+    [ -z "$(ls -A "$API_DIR/lib/images/tmp" 2>/dev/null)" ]
+    d rm ce
+}
