@@ -83,7 +83,8 @@ int api_inspect(struct api_server *s, const char *ref, json_t **out, hull_error 
  * process that has no thread and no SQLite connection (see there). */
 int api_spawner_start(const struct hull_api_opts *o, int *sock_out, hull_error *err);
 /* Send req ({"op": "start", "id": ID} or {"op": "exec", "container", "cmd",
- * "env", "user", "workdir", "tty", "detach"}) with the worker's stdio (-1:
+ * "env", "user", "workdir", "tty", "detach", "console", "rows", "cols"}; with
+ * "console", in is a socket that gets the pty master) with the worker's stdio (-1:
  * /dev/null); *reply_out is read by api_spawn_wait. */
 int api_spawn(struct api_server *s, json_t *req, int in, int out, int errfd, int *reply_out,
               hull_error *err);
@@ -111,11 +112,15 @@ int api_container_wait(struct api_req *r, const char *ref);
 int api_container_logs(struct api_req *r, const char *ref);
 int api_container_attach(struct api_req *r, const char *ref);
 int api_container_resize(struct api_req *r, const char *ref);
+/* The h and w (rows, columns) of a resize request; EINVAL naming them. */
+int api_resize_query(struct api_req *r, unsigned short *rows, unsigned short *cols,
+                     hull_error *err);
 int api_container_stats(struct api_req *r, const char *ref);
 int api_container_top(struct api_req *r, const char *ref);
 int api_exec_create(struct api_req *r, const char *ref);
 int api_exec_start(struct api_req *r, const char *id);
 int api_exec_inspect(struct api_req *r, const char *id);
+int api_exec_resize(struct api_req *r, const char *id);
 int api_images_list(struct api_req *r);
 int api_image_inspect(struct api_req *r, const char *name);
 int api_image_delete(struct api_req *r, const char *name);

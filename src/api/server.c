@@ -142,7 +142,7 @@ int api_query_time(struct api_req *r, const char *key, int64_t *ns, hull_error *
 }
 
 static enum MHD_Result add_pair(void *cls, enum MHD_ValueKind kind, const char *key,
-                               const char *value)
+                                const char *value)
 {
     char ***v = cls;
     size_t n = hull_strv_len(*v);
@@ -527,6 +527,8 @@ static int dispatch(struct api_req *r)
         return api_exec_start(r, r->seg[1]);
     if (is(r, "GET", 3, "exec", NULL, "json"))
         return api_exec_inspect(r, r->seg[1]);
+    if (is(r, "POST", 3, "exec", NULL, "resize"))
+        return api_exec_resize(r, r->seg[1]);
     if (is(r, "GET", 2, "images", "json", NULL))
         return api_images_list(r);
     if (is(r, "POST", 2, "images", "create", NULL))

@@ -292,28 +292,48 @@ int hull_engine_inspect(struct hull_engine *e, const char *ref, json_t **out, hu
     return 0;
 }
 
-int hull_engine_exec(struct hull_engine *e, const char *ref, char **cmd, char **env,
-                     const char *user, const char *workdir, bool detach, bool tty, int *exit_status,
-                     hull_error *err)
+/* The process o describes (all but its id) in running container ref. */
+static int exec_in(struct hull_engine *e, const char *ref, struct hull_exec_opts *o,
+                   int *exit_status, hull_error *err)
 {
     _cleanup_free_ char *id = NULL, *rtroot = hull_engine_runtime_root(e);
     struct hull_runtime rt = {.root = rtroot};
-    struct hull_exec_opts o = {0};
     int ret;
 
     if (lookup_running(e, ref, &id, err) < 0)
         return -1;
-    o.id = id;
-    o.args = cmd;
-    o.env = env;
-    o.user = user;
-    o.cwd = workdir;
-    o.detach = detach;
-    o.tty = tty;
-    ret = hull_container_exec(&rt, &o, exit_status, err);
+    o->id = id;
+    ret = hull_container_exec(&rt, o, exit_status, err);
     if (ret == 0)
         hull_db_event(e->db, "exec", id, NULL, NULL, *exit_status, 0, false, NULL);
     return ret;
+}
+
+int hull_engine_exec(struct hull_engine *e, const char *ref, char **cmd, char **env,
+                     const char *user, const char *workdir, bool detach, bool tty, int *exit_status,
+                     hull_error *err)
+{
+    struct hull_exec_opts o = {
+        .args = cmd, .env = env, .user = user, .cwd = workdir, .detach = detach, .tty = tty};
+    return exec_in(e, ref, &o, exit_status, err);
+}
+
+int hull_engine_exec_console(struct hull_engine *e, const char *ref, char **cmd, char **env,
+                             const char *user, const char *workdir, int console_fd,
+                             unsigned short rows, unsigned short cols, int *exit_status,
+                             hull_error *err)
+{
+    struct hull_exec_opts o = {.args = cmd,
+                               .env = env,
+                               .user = user,
+                               .cwd = workdir,
+                               .tty = true,
+                               .console_fd = console_fd,
+                               .console_rows = rows,
+                               .console_cols = cols};
+    if (console_fd <= 0)
+        return hull_error_msg(err, EINVAL, "exec %s: no console socket", ref);
+    return exec_in(e, ref, &o, exit_status, err);
 }
 
 /* A created container that joins another's network: that container's init

@@ -825,3 +825,66 @@ no-vi"
     [ -z "$(ls -A "$API_DIR/lib/images/tmp" 2>/dev/null)" ]
     d rm ce
 }
+
+@test "api: docker exec -it gets its terminal's size and follows a resize; exec resize errors" {
+    run d run -d --name rz --network none busybox sleep 1000
+    assert_success
+    # the CLI's first resize sets 24x80; a SIGWINCH of its terminal sends 30x100
+    run timeout 60 python3 "$BATS_TEST_DIRNAME/../helpers/ptyrun.py" expect:'# ' \
+        send:'stty size\r' expect:'24 80' winsize:30,100 sleep:0.5 send:'stty size\r' \
+        expect:'30 100' send:'tty; exit 5\r' -- \
+        env DOCKER_HOST="unix://$API_SOCK" "$DOCKER" exec -it rz sh
+    assert_status 5
+    assert_output_contains "30 100"
+    assert_output_contains /dev/pts/
+    # -t without -i: a terminal that gets the CLI's size, output through it.
+    # API 1.41 sends the size after the start (dockerd's race too): wait for it.
+    run timeout 60 python3 "$BATS_TEST_DIRNAME/../helpers/ptyrun.py" -- \
+        env DOCKER_HOST="unix://$API_SOCK" "$DOCKER" exec -t rz sh -c \
+        'for i in $(seq 100); do s=$(stty size 2>/dev/null) && break; sleep 0.1; done; echo "size $s $i"'
+    assert_success
+    assert_output_contains "size 24 80"
+    # a command that cannot start: hull's reason and 126, through the terminal too
+    run timeout 60 python3 "$BATS_TEST_DIRNAME/../helpers/ptyrun.py" -- \
+        env DOCKER_HOST="unix://$API_SOCK" "$DOCKER" exec -it rz nosuchcmd
+    assert_status 126
+    assert_output_contains '"nosuchcmd" not found'
+    # a size asked for before the start is applied when the terminal exists
+    local id
+    id=$(api POST /v1.41/containers/rz/exec -H 'Content-Type: application/json' \
+        -d '{"Cmd": ["stty", "size"], "Tty": true, "AttachStdout": true}' | head -1 | jq -r .Id)
+    run api POST "/v1.41/exec/$id/resize?h=41&w=132"
+    [ "${lines[-1]}" = 200 ]
+    run api POST "/v1.41/exec/$id/start" -H 'Content-Type: application/json' -d '{"Tty": true}'
+    [ "${lines[-1]}" = 200 ]
+    assert_output_contains "41 132"
+    # ended: nothing to resize
+    run api POST "/v1.41/exec/$id/resize?h=10&w=10"
+    [ "${lines[-1]}" = 409 ]
+    # errors: unknown exec, bad size, an exec without a terminal
+    run api POST '/v1.41/exec/nosuch/resize?h=10&w=10'
+    [ "${lines[-1]}" = 404 ]
+    echo "${lines[0]}" | jq -e '.message == "No such exec instance: nosuch"'
+    id=$(api POST /v1.41/containers/rz/exec -H 'Content-Type: application/json' \
+        -d '{"Cmd": ["true"]}' | head -1 | jq -r .Id)
+    run api POST "/v1.41/exec/$id/resize?h=x&w=10"
+    [ "${lines[-1]}" = 400 ]
+    echo "${lines[0]}" | jq -e '.message | contains("h and w")'
+    run api POST "/v1.41/exec/$id/resize?h=10&w=10"
+    [ "${lines[-1]}" = 400 ]
+    echo "${lines[0]}" | jq -e '.message | contains("no terminal")'
+    # the container stopped: 409, for an exec's resize and the container's
+    id=$(api POST /v1.41/containers/rz/exec -H 'Content-Type: application/json' \
+        -d '{"Cmd": ["sh"], "Tty": true}' | head -1 | jq -r .Id)
+    d kill rz
+    d wait rz
+    run api POST "/v1.41/exec/$id/resize?h=10&w=10"
+    [ "${lines[-1]}" = 409 ]
+    echo "${lines[0]}" | jq -e '.message | endswith("is not running")'
+    run api POST '/v1.41/containers/rz/resize?h=10&w=10'
+    [ "${lines[-1]}" = 409 ]
+    echo "${lines[0]}" | jq -e '.message == "Container rz is not running"'
+    run api POST '/v1.41/containers/nosuch/resize?h=10&w=10'
+    [ "${lines[-1]}" = 404 ]
+    echo "${lines[0]}" | jq -e '.message == "No such container: nosuch"'
+}
