@@ -282,17 +282,10 @@ int api_container_resize(struct api_req *r, const char *ref)
     unsigned short rows, cols;
     struct hull_engine e;
     hull_error err = {0};
-    json_t *ins = NULL;
-    bool running;
     int ret;
 
-    if (api_resize_query(r, &rows, &cols, &err) < 0 || api_inspect(r->srv, ref, &ins, &err) < 0)
-        return api_fail(r, &err);
-    running = json_is_true(json_object_get(json_object_get(ins, "State"), "Running"));
-    json_decref(ins);
-    if (!running)
-        return api_error(r, 409, "Container %s is not running", ref);
-    if (api_open(r->srv, &e, false, &err) < 0)
+    if (api_resize_query(r, &rows, &cols, &err) < 0 || api_require_running(r->srv, ref, &err) < 0 ||
+        api_open(r->srv, &e, false, &err) < 0)
         return api_fail(r, &err);
     ret = hull_engine_resize(&e, ref, rows, cols, &err);
     api_close(&e);

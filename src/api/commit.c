@@ -106,8 +106,8 @@ static int exec_field(struct hull_api_commit *c, json_t *cfg, const char *field,
     return 0;
 }
 
-static int string_field(struct hull_api_commit *c, json_t *cfg, const char *field,
-                        const char *word, hull_error *err)
+static int string_field(struct hull_api_commit *c, json_t *cfg, const char *field, const char *word,
+                        hull_error *err)
 {
     json_t *v = json_object_get(cfg, field);
 
@@ -139,8 +139,8 @@ static int env_field(struct hull_api_commit *c, json_t *cfg, hull_error *err)
             return hull_error_msg(err, EINVAL, "config.Env[%zu]: expected a string", i);
         eq = strchr(s, '=');
         if (eq == NULL || eq == s)
-            return hull_error_msg(err, EINVAL, "config.Env[%zu]: \"%.100s\": expected KEY=VALUE",
-                                  i, s);
+            return hull_error_msg(err, EINVAL, "config.Env[%zu]: \"%.100s\": expected KEY=VALUE", i,
+                                  s);
         key = xasprintf("%.*s", (int)(eq - s), s);
         if (check_text("Env", key, strlen(key), true, err) < 0 ||
             check_text("Env", s, json_string_length(x), false, err) < 0)
@@ -152,8 +152,8 @@ static int env_field(struct hull_api_commit *c, json_t *cfg, hull_error *err)
 
 /* Labels {"k": "v"} as "LABEL k v"; ExposedPorts/Volumes {"k": {}} as
  * "EXPOSE k" / "VOLUME k". */
-static int object_field(struct hull_api_commit *c, json_t *cfg, const char *field,
-                        const char *word, bool values, hull_error *err)
+static int object_field(struct hull_api_commit *c, json_t *cfg, const char *field, const char *word,
+                        bool values, hull_error *err)
 {
     json_t *v = json_object_get(cfg, field), *x;
     const char *k;

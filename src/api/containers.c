@@ -458,6 +458,20 @@ int api_inspect(struct api_server *s, const char *ref, json_t **out, hull_error 
     return ret;
 }
 
+int api_require_running(struct api_server *s, const char *ref, hull_error *err)
+{
+    json_t *ins = NULL;
+    bool running;
+
+    if (api_inspect(s, ref, &ins, err) < 0)
+        return -1;
+    running = json_is_true(json_object_get(json_object_get(ins, "State"), "Running"));
+    json_decref(ins);
+    if (!running)
+        return hull_error_msg(err, EBUSY, "Container %s is not running", ref);
+    return 0;
+}
+
 /* The state of `ref`: 0 and *state (caller frees), or -1 with a 404 error. */
 static int lookup_state(struct hull_engine *e, const char *ref, char **id, char **state,
                         hull_error *err)

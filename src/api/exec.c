@@ -607,22 +607,14 @@ int api_exec_resize(struct api_req *r, const char *id)
     struct api_exec *x = exec_find(r->srv, id);
     unsigned short rows, cols;
     hull_error err = {0};
-    json_t *ins = NULL;
-    bool running, done = false;
+    bool done = false;
 
     if (x == NULL)
         return api_error(r, 404, "No such exec instance: %s", id);
     if (api_resize_query(r, &rows, &cols, &err) < 0 ||
-        api_inspect(r->srv, x->container, &ins, &err) < 0) {
+        api_require_running(r->srv, x->container, &err) < 0) {
         exec_free(x);
         return api_fail(r, &err);
-    }
-    running = json_is_true(json_object_get(json_object_get(ins, "State"), "Running"));
-    json_decref(ins);
-    if (!running) {
-        int ret = api_error(r, 409, "Container %s is not running", x->container);
-        exec_free(x);
-        return ret;
     }
     if (!x->tty) {
         exec_free(x);

@@ -78,6 +78,9 @@ void api_close(struct hull_engine *e);
 /* hull_engine_inspect of ref with an engine of its own; an unknown container
  * is docker's "No such container: REF" (ENOENT, so 404). */
 int api_inspect(struct api_server *s, const char *ref, json_t **out, hull_error *err);
+/* 0 if container ref is running; else -1 and that 404, or docker's 409
+ * "Container REF is not running" (EBUSY). */
+int api_require_running(struct api_server *s, const char *ref, hull_error *err);
 
 /* spawner.c: workers that start monitors and exec processes are forked by a
  * process that has no thread and no SQLite connection (see there). */

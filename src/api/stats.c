@@ -371,8 +371,7 @@ int api_container_top(struct api_req *r, const char *ref)
     size_t argc = 1, npids = 0;
     hull_error err = {0};
     struct hull_engine e;
-    json_t *ins = NULL, *out = NULL;
-    bool running;
+    json_t *out = NULL;
     int ret;
 
     for (char *t = strtok_r(copy, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
@@ -380,13 +379,7 @@ int api_container_top(struct api_req *r, const char *ref)
             return api_error(r, 400, "ps_args: more than %zu arguments", HULL_ARRAY_SIZE(argv) - 2);
         argv[argc++] = t;
     }
-    if (api_inspect(r->srv, ref, &ins, &err) < 0)
-        return api_fail(r, &err);
-    running = json_is_true(json_object_get(json_object_get(ins, "State"), "Running"));
-    json_decref(ins);
-    if (!running)
-        return api_error(r, 409, "Container %s is not running", ref);
-    if (api_open(r->srv, &e, false, &err) < 0)
+    if (api_require_running(r->srv, ref, &err) < 0 || api_open(r->srv, &e, false, &err) < 0)
         return api_fail(r, &err);
     ret = hull_engine_top(&e, ref, &pids, &npids, &err);
     api_close(&e);
