@@ -276,18 +276,26 @@ int api_resize_query(struct api_req *r, unsigned short *rows, unsigned short *co
     return 0;
 }
 
-/* Through the monitor, which holds the container's terminal. */
+/* Through the monitor, which holds the container's terminal. The docker CLI
+ * resizes right after the start, racing the shell's first prompt: no check
+ * before the resize itself; a failure is then explained as dockerd would
+ * (404 unknown, 409 not running), else with the engine's reason. */
 int api_container_resize(struct api_req *r, const char *ref)
 {
     unsigned short rows, cols;
     struct hull_engine e;
-    hull_error err = {0};
+    hull_error err = {0}, why = {0};
     int ret;
 
-    if (api_resize_query(r, &rows, &cols, &err) < 0 || api_require_running(r->srv, ref, &err) < 0 ||
-        api_open(r->srv, &e, false, &err) < 0)
+    if (api_resize_query(r, &rows, &cols, &err) < 0 || api_open(r->srv, &e, false, &err) < 0)
         return api_fail(r, &err);
     ret = hull_engine_resize(&e, ref, rows, cols, &err);
     api_close(&e);
-    return ret < 0 ? api_fail(r, &err) : api_empty(r, 200);
+    if (ret == 0)
+        return api_empty(r, 200);
+    if (api_require_running(r->srv, ref, &why) < 0) {
+        hull_error_clear(&err);
+        return api_fail(r, &why);
+    }
+    return api_fail(r, &err);
 }

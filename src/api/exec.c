@@ -599,38 +599,45 @@ int api_exec_inspect(struct api_req *r, const char *id)
     return api_json(r, 200, out);
 }
 
-/* POST /exec/{id}/resize: the size goes to the master we hold; asked before
- * the terminal exists (start is still setting it up), it is applied when the
- * master arrives. */
+/* POST /exec/{id}/resize: the size goes to the master we hold at once (the
+ * CLI's first resize races the process's start); asked before the terminal
+ * exists, it is given to the runtime at the start. A container that is not
+ * running, or an exec that ended, has nothing to resize (409). */
 int api_exec_resize(struct api_req *r, const char *id)
 {
-    struct api_exec *x = exec_find(r->srv, id);
     unsigned short rows, cols;
+    _cleanup_free_ char *container = NULL;
     hull_error err = {0};
-    bool done = false;
+    bool found = false, tty = false, applied = false, done = false;
 
-    if (x == NULL)
-        return api_error(r, 404, "No such exec instance: %s", id);
-    if (api_resize_query(r, &rows, &cols, &err) < 0 ||
-        api_require_running(r->srv, x->container, &err) < 0) {
-        exec_free(x);
+    if (api_resize_query(r, &rows, &cols, &err) < 0)
         return api_fail(r, &err);
-    }
-    if (!x->tty) {
-        exec_free(x);
-        return api_error(r, 400, "exec %s has no terminal to resize", id);
-    }
-    exec_free(x);
     pthread_mutex_lock(&r->srv->lock);
-    for (x = r->srv->execs; x; x = x->next)
-        if (strcmp(x->id, id) == 0) {
-            x->rows = rows;
-            x->cols = cols;
-            done = x->done;
-            if (x->pty >= 0)
-                apply_size(x->pty, rows, cols);
+    for (struct api_exec *x = r->srv->execs; x && !found; x = x->next) {
+        if (strcmp(x->id, id) != 0)
+            continue;
+        found = true;
+        tty = x->tty;
+        container = xstrdup(x->container);
+        if (!tty)
+            break;
+        x->rows = rows;
+        x->cols = cols;
+        done = x->done;
+        if (x->pty >= 0) {
+            apply_size(x->pty, rows, cols);
+            applied = true;
         }
+    }
     pthread_mutex_unlock(&r->srv->lock);
+    if (!found)
+        return api_error(r, 404, "No such exec instance: %s", id);
+    if (!tty)
+        return api_error(r, 400, "exec %s has no terminal to resize", id);
+    if (applied)
+        return api_empty(r, 200);
+    if (api_require_running(r->srv, container, &err) < 0)
+        return api_fail(r, &err);
     if (done)
         return api_error(r, 409, "exec %s is not running", id);
     return api_empty(r, 200);

@@ -96,6 +96,29 @@ static json_t *docker_memory(json_t *s)
                      num(s, "memory.usage.failcnt"), "limit", limit);
 }
 
+/* runc's network_interfaces → docker's networks {"eth0": {rx_bytes, ...}};
+ * NULL when there is none (docker leaves the key out). */
+static json_t *docker_networks(json_t *s)
+{
+    json_t *nets = json_object(), *i;
+    size_t k;
+
+    json_array_foreach (json_object_get(s, "network_interfaces"), k, i) {
+        json_t *c = json_deep_copy(i);
+        const char *name = json_string_value(json_object_get(i, "name"));
+        json_object_del(c, "name");
+        if (name)
+            json_object_set_new(nets, name, c);
+        else
+            json_decref(c);
+    }
+    if (json_object_size(nets) == 0) {
+        json_decref(nets);
+        return NULL;
+    }
+    return nets;
+}
+
 /* An empty sample: what dockerd sends for a container that is not running. */
 static json_t *docker_empty(const char *id, const char *name)
 {
@@ -150,6 +173,11 @@ static json_t *sample(struct api_server *srv, const struct stats_arg *a, json_t 
                     "cpu_stats", cpu, "precpu_stats",
                     *prev_cpu ? json_incref(*prev_cpu) : json_object(), "memory_stats",
                     docker_memory(s));
+    {
+        json_t *nets = docker_networks(s);
+        if (nets)
+            json_object_set_new(out, "networks", nets);
+    }
     json_decref(s);
     json_decref(*prev_cpu);
     *prev_cpu = cpu; /* the reference json_pack's "O" took stays in out */

@@ -128,7 +128,8 @@ int hull_engine_commit(struct hull_engine *e, const char *ref, const struct hull
                        char **image_id, hull_error *err);
 int hull_engine_pause(struct hull_engine *e, const char *ref, bool pause, hull_error *err);
 int hull_engine_rename(struct hull_engine *e, const char *ref, const char *name, hull_error *err);
-/* cgroup counters (runc's stats shape) of a running container. */
+/* cgroup counters (runc's stats shape, with runc 1.2's network_interfaces)
+ * of a running container. */
 int hull_engine_stats(struct hull_engine *e, const char *ref, json_t **out, hull_error *err);
 /* Bytes in the container's writable layer (ps -s); id is a full id. */
 int hull_engine_size(struct hull_engine *e, const char *id, int64_t *rw, hull_error *err);

@@ -439,6 +439,45 @@ int hull_engine_rename(struct hull_engine *e, const char *ref, const char *name,
     return 0;
 }
 
+/* runc 1.2's network_interfaces: the counters of the init's network
+ * namespace (/proc/PID/net/dev, loopback left out), if the init is still
+ * the one the state names. The file is opened before that check: an open
+ * /proc/PID file keeps to its process, so a reused pid cannot slip in. */
+static json_t *net_stats(const struct hull_state *st)
+{
+    char path[64], *line = NULL;
+    size_t cap = 0;
+    json_t *arr = json_array();
+    _cleanup_fclose_ FILE *f = NULL;
+
+    snprintf(path, sizeof(path), "/proc/%d/net/dev", (int)st->pid);
+    f = fopen(path, "re");
+    if (f == NULL || hull_proc_start_time(st->pid) != st->pid_start)
+        return arr;
+    while (getline(&line, &cap, f) > 0) {
+        static const char *const keys[] = {"rx_bytes", "rx_packets", "rx_errors", "rx_dropped",
+                                           "tx_bytes", "tx_packets", "tx_errors", "tx_dropped"};
+        unsigned long long v[16];
+        char name[32];
+        json_t *o;
+        if (sscanf(line,
+                   " %31[^:]: %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu "
+                   "%llu %llu %llu",
+                   name, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9],
+                   &v[10], &v[11], &v[12], &v[13], &v[14], &v[15]) != 17 ||
+            strcmp(name, "lo") == 0)
+            continue;
+        o = json_pack("{s:s}", "name", name);
+        /* receive: bytes packets errs drop (fields 0-3); transmit from 8 */
+        for (size_t i = 0; i < 8; i++)
+            json_object_set_new(o, keys[i],
+                                json_integer((json_int_t)(v[i < 4 ? i : i + 4] & INT64_MAX)));
+        json_array_append_new(arr, o);
+    }
+    free(line);
+    return arr;
+}
+
 int hull_engine_stats(struct hull_engine *e, const char *ref, json_t **out, hull_error *err)
 {
     _cleanup_free_ char *id = NULL, *rtroot = hull_engine_runtime_root(e);
@@ -453,6 +492,8 @@ int hull_engine_stats(struct hull_engine *e, const char *ref, json_t **out, hull
     r = hull_cgroup_from_json(st->cgroup, &cg, err);
     if (r == 0)
         r = hull_cgroup_stats(cg, out, err);
+    if (r == 0)
+        json_object_set_new(*out, "network_interfaces", net_stats(st));
     hull_cgroup_free(cg);
     hull_state_free(st);
     return r;

@@ -663,6 +663,22 @@ assert_no_containers() {
     host_kib=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)
     [[ "$output" =~ /\ ([0-9.]+)GiB$ ]]
     awk -v g="${BASH_REMATCH[1]}" -v k="$host_kib" 'BEGIN { d = g * 1048576 - k; exit !(d < k / 100 && d > -k / 100) }'
+    # NET I/O: the counters of the container's interfaces (none but lo here)
+    run api GET '/v1.41/containers/st2/stats?stream=false&one-shot=true'
+    echo "${lines[0]}" | jq -e '.networks == null'
+    # on the bridge: eth0's counters, after traffic to the host's end of it
+    run d run -d --name st3 busybox sleep 1000
+    assert_success
+    local ip
+    ip=$(d inspect -f '{{.NetworkSettings.IPAddress}}' st3)
+    d exec st3 sh -c "wget -T 1 -q -O /dev/null http://${ip%.*}.1:9/ 2>/dev/null; true"
+    run api GET '/v1.41/containers/st3/stats?stream=false&one-shot=true'
+    echo "${lines[0]}" | jq -e '.networks.eth0.tx_bytes > 0 and .networks.eth0.tx_packets > 0'
+    echo "${lines[0]}" | jq -e '.networks | has("lo") | not'
+    run d stats --no-stream --format '{{.NetIO}}' st3
+    assert_success
+    [[ "$output" =~ ^[0-9.]+k?B\ /\ [0-9.]+k?B$ ]]
+    [ "$output" != "0B / 0B" ]
     # unknown container
     run d stats --no-stream nosuch
     assert_failure
