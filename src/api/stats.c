@@ -292,7 +292,7 @@ static int run_ps(char **argv, char **out, hull_error *err)
     size_t len = 0;
 
     if (pipe2(p, O_CLOEXEC) < 0)
-        return hull_error_set(err, errno, "top: pipe");
+        return hull_error_msg(err, EIO, "top: pipe: %s", strerror(errno));
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&fa, p[1], 1);
@@ -311,7 +311,8 @@ static int run_ps(char **argv, char **out, hull_error *err)
     close(p[1]);
     if (rc != 0) {
         close(p[0]);
-        return hull_error_set(err, rc, "top: cannot run ps");
+        /* 500, not the 404 ENOENT would give: the container is there */
+        return hull_error_msg(err, EIO, "top: cannot run ps: %s", strerror(rc));
     }
     for (;;) {
         char chunk[16384];
