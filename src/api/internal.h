@@ -120,6 +120,10 @@ int api_resize_query(struct api_req *r, unsigned short *rows, unsigned short *co
                      hull_error *err);
 int api_container_stats(struct api_req *r, const char *ref);
 int api_container_top(struct api_req *r, const char *ref);
+/* ps output (text, modified) → docker's {"Titles": [...], "Processes":
+ * [[...]]} with the rows of pids only; the last column (the command, which
+ * a container names as it likes) keeps its blanks. EIO without a PID column. */
+int api_parse_ps(char *text, const pid_t *pids, size_t npids, json_t **out, hull_error *err);
 int api_exec_create(struct api_req *r, const char *ref);
 int api_exec_start(struct api_req *r, const char *id);
 int api_exec_inspect(struct api_req *r, const char *id);

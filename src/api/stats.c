@@ -353,9 +353,31 @@ static bool has_pid(const pid_t *pids, size_t n, const char *field)
     return false;
 }
 
-/* ps output → {"Titles": [...], "Processes": [[...]]}, keeping the rows of
- * the container's pids; the last column (the command) keeps its spaces. */
-static int parse_ps(char *text, const pid_t *pids, size_t npids, json_t **out, hull_error *err)
+/* A column as a JSON string. A process may call itself anything, also not
+ * UTF-8, which JSON cannot carry: such a column keeps its ASCII and gets
+ * U+FFFD for every other byte (Go's encoder, dockerd's, does much the same). */
+static json_t *column(const char *p, size_t n)
+{
+    json_t *s = json_stringn(p, n);
+    char *fixed, *q;
+
+    if (s)
+        return s;
+    fixed = q = xmalloc0(3 * n + 1);
+    for (size_t i = 0; i < n; i++) {
+        if ((unsigned char)p[i] < 0x80 && p[i] != '\0') {
+            *q++ = p[i];
+        } else {
+            memcpy(q, "\xEF\xBF\xBD", 3);
+            q += 3;
+        }
+    }
+    s = json_stringn(fixed, (size_t)(q - fixed));
+    free(fixed);
+    return s;
+}
+
+int api_parse_ps(char *text, const pid_t *pids, size_t npids, json_t **out, hull_error *err)
 {
     json_t *titles = json_array(), *procs = json_array();
     char *save = NULL, *line = strtok_r(text, "\n", &save), *f, *fs = NULL;
@@ -364,7 +386,7 @@ static int parse_ps(char *text, const pid_t *pids, size_t npids, json_t **out, h
     for (f = line ? strtok_r(line, " \t", &fs) : NULL; f; f = strtok_r(NULL, " \t", &fs)) {
         if (strcmp(f, "PID") == 0)
             pid_col = json_array_size(titles);
-        json_array_append_new(titles, json_string(f));
+        json_array_append_new(titles, column(f, strlen(f)));
     }
     ncol = json_array_size(titles);
     if (pid_col == SIZE_MAX) {
@@ -379,7 +401,7 @@ static int parse_ps(char *text, const pid_t *pids, size_t npids, json_t **out, h
             size_t n;
             p += strspn(p, " \t");
             n = c + 1 == ncol ? strlen(p) : strcspn(p, " \t");
-            json_array_append_new(row, json_stringn(p, n));
+            json_array_append_new(row, column(p, n));
             p += n;
         }
         if (has_pid(pids, npids, json_string_value(json_array_get(row, pid_col))))
@@ -412,7 +434,7 @@ int api_container_top(struct api_req *r, const char *ref)
         return api_fail(r, &err);
     ret = hull_engine_top(&e, ref, &pids, &npids, &err);
     api_close(&e);
-    if (ret < 0 || run_ps(argv, &text, &err) < 0 || parse_ps(text, pids, npids, &out, &err) < 0)
+    if (ret < 0 || run_ps(argv, &text, &err) < 0 || api_parse_ps(text, pids, npids, &out, &err) < 0)
         return api_fail(r, &err);
     return api_json(r, 200, out);
 }

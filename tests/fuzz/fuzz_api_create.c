@@ -1,7 +1,9 @@
 /* libFuzzer target: what an API client sends that hull parses: the body of
  * POST /containers/create (hull_api_parse_create), a filters query value
- * (api_parse_filters), a since/until value (hull_parse_time) and the query
- * and body of POST /commit (hull_api_parse_commit). The first byte picks the
+ * (api_parse_filters), a since/until value (hull_parse_time), the query
+ * and body of POST /commit (hull_api_parse_commit), and the ps output that
+ * GET /containers/{id}/top reads (api_parse_ps: its command column is what
+ * the container's processes call themselves). The first byte picks the
  * parser. Every input must parse or fail with an error naming
  * what was wrong; nothing leaks or overflows (ASan) either way. */
 #include "api/api.h"
@@ -82,6 +84,27 @@ static void commit(const char *s, size_t n)
     free(q);
 }
 
+/* Rows of pids 1 and 42 are kept; every kept row has as many columns as
+ * there are titles. */
+static void ps_output(char *s)
+{
+    static const pid_t pids[] = {1, 42};
+    json_t *out = NULL, *row;
+    hull_error err = {0};
+    size_t i;
+
+    if (api_parse_ps(s, pids, 2, &out, &err) == 0) {
+        size_t ncol = json_array_size(json_object_get(out, "Titles"));
+        json_array_foreach (json_object_get(out, "Processes"), i, row)
+            if (json_array_size(row) != ncol)
+                __builtin_trap();
+    } else if (err.msg == NULL) {
+        __builtin_trap();
+    }
+    json_decref(out);
+    hull_error_clear(&err);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *s;
@@ -91,7 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     s = malloc(size);
     memcpy(s, data + 1, size - 1);
     s[size - 1] = '\0'; /* query values arrive NUL-terminated */
-    switch (data[0] % 4) {
+    switch (data[0] % 5) {
     case 0:
         create(s, size - 1);
         break;
@@ -101,8 +124,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 2:
         time_value(s);
         break;
-    default:
+    case 3:
         commit(s, size - 1);
+        break;
+    default:
+        ps_output(s);
         break;
     }
     free(s);
