@@ -694,6 +694,11 @@ assert_no_containers() {
     echo "${lines[0]}" | jq -e '.precpu_stats == {} and .pids_stats.current == 1 and .name == "/st"'
     echo "${lines[1]}" | jq -e '.precpu_stats.system_cpu_usage > 0 and .cpu_stats.system_cpu_usage > .precpu_stats.system_cpu_usage'
     echo "${lines[1]}" | jq -e '.cpu_stats.online_cpus >= 1 and .memory_stats.usage > 0 and .memory_stats.limit > 0'
+    # docker stats without --no-stream redraws as samples come
+    run timeout 4.5 env DOCKER_HOST="unix://$API_SOCK" "$DOCKER" stats st
+    [ "$status" = 124 ]
+    [ "$(grep -c 'CONTAINER ID' <<<"$output")" -ge 2 ]
+    assert_output_contains " st "
     # stream=false: one sample, primed (precpu set); one-shot: at once, unprimed
     run api GET '/v1.41/containers/st/stats?stream=false'
     [ "${lines[-1]}" = 200 ]
