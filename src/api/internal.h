@@ -111,6 +111,8 @@ int api_containers_create(struct api_req *r);
 int api_container_inspect(struct api_req *r, const char *ref);
 int api_container_action(struct api_req *r, const char *ref, const char *action);
 int api_container_delete(struct api_req *r, const char *ref);
+int api_container_pause(struct api_req *r, const char *ref, bool pause);
+int api_container_rename(struct api_req *r, const char *ref);
 int api_container_wait(struct api_req *r, const char *ref);
 int api_container_logs(struct api_req *r, const char *ref);
 int api_container_attach(struct api_req *r, const char *ref);

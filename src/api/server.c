@@ -511,6 +511,10 @@ static int dispatch(struct api_req *r)
             return api_container_stats(r, ref);
         if (strcmp(m, "GET") == 0 && strcmp(verb, "top") == 0)
             return api_container_top(r, ref);
+        if (strcmp(m, "POST") == 0 && (strcmp(verb, "pause") == 0 || strcmp(verb, "unpause") == 0))
+            return api_container_pause(r, ref, verb[0] == 'p');
+        if (strcmp(m, "POST") == 0 && strcmp(verb, "rename") == 0)
+            return api_container_rename(r, ref);
         if (strcmp(m, "POST") == 0 && strcmp(verb, "attach") == 0)
             return api_container_attach(r, ref);
         if (strcmp(m, "POST") == 0 && strcmp(verb, "resize") == 0)

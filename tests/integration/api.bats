@@ -909,3 +909,51 @@ no-vi"
     [ "${lines[-1]}" = 404 ]
     echo "${lines[0]}" | jq -e '.message == "No such container: nosuch"'
 }
+
+@test "api: docker pause/unpause freeze the container (ps says Paused); rename; their 409s and 404s" {
+    run d run -d --name pz --network none busybox sh -c 'while :; do :; done'
+    assert_success
+    local pid
+    pid=$(d inspect -f '{{.State.Pid}}' pz)
+    run d pause pz
+    assert_success
+    # frozen: the busy loop is no longer running on a CPU
+    poll 10 sh -c "awk '{ print \$3 }' /proc/$pid/stat | grep -qv R"
+    run d ps --filter status=paused --format '{{.Names}} {{.State}} {{.Status}}'
+    [[ "$output" =~ ^pz\ paused\ Up\ .*\(Paused\)$ ]]
+    run d pause pz
+    assert_failure
+    assert_output_contains "Container pz is already paused"
+    run d unpause pz
+    assert_success
+    run d inspect -f '{{.State.Status}}' pz
+    assert_output_equals running
+    run d unpause pz
+    assert_failure
+    assert_output_contains "Container pz is not paused"
+    # rename: the new name works everywhere, the old one is gone
+    run d rename pz pz2
+    assert_success
+    run d inspect -f '{{.Name}}' pz2
+    assert_output_equals /pz2
+    run d inspect pz
+    assert_failure
+    d run -d --name taken --network none busybox sleep 100
+    run d rename pz2 taken
+    assert_failure
+    assert_output_contains 'already in use'
+    run d rename pz2 'bad/name'
+    assert_failure
+    assert_output_contains 'invalid container name'
+    run d rename nosuch x
+    assert_failure
+    assert_output_contains "No such container: nosuch"
+    run api POST '/v1.41/containers/pz2/rename'
+    [ "${lines[-1]}" = 400 ]
+    d create --name pc --network none busybox true
+    run d pause pc
+    assert_failure
+    assert_output_contains "Container pc is not running"
+    run api POST '/v1.41/containers/nosuch/pause'
+    [ "${lines[-1]}" = 404 ]
+}
