@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -439,10 +440,22 @@ int hull_engine_rename(struct hull_engine *e, const char *ref, const char *name,
     return 0;
 }
 
+/* Does pid share our network namespace (--network host)? */
+static bool host_netns(pid_t pid)
+{
+    char path[64];
+    struct stat a, b;
+    snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+    return stat(path, &a) == 0 && stat("/proc/self/ns/net", &b) == 0 && a.st_ino == b.st_ino &&
+           a.st_dev == b.st_dev;
+}
+
 /* runc 1.2's network_interfaces: the counters of the init's network
  * namespace (/proc/PID/net/dev, loopback left out), if the init is still
- * the one the state names. The file is opened before that check: an open
- * /proc/PID file keeps to its process, so a reused pid cannot slip in. */
+ * the one the state names and the namespace is its own (the host's
+ * interfaces are not the container's). The file is opened before that
+ * check: an open /proc/PID file keeps to its process, so a reused pid cannot
+ * slip in. */
 static json_t *net_stats(const struct hull_state *st)
 {
     char path[64], *line = NULL;
@@ -452,7 +465,7 @@ static json_t *net_stats(const struct hull_state *st)
 
     snprintf(path, sizeof(path), "/proc/%d/net/dev", (int)st->pid);
     f = fopen(path, "re");
-    if (f == NULL || hull_proc_start_time(st->pid) != st->pid_start)
+    if (f == NULL || host_netns(st->pid) || hull_proc_start_time(st->pid) != st->pid_start)
         return arr;
     while (getline(&line, &cap, f) > 0) {
         static const char *const keys[] = {"rx_bytes", "rx_packets", "rx_errors", "rx_dropped",

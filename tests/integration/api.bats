@@ -679,6 +679,11 @@ assert_no_containers() {
     assert_success
     [[ "$output" =~ ^[0-9.]+k?B\ /\ [0-9.]+k?B$ ]]
     [ "$output" != "0B / 0B" ]
+    # --network host: the host's interfaces are not the container's
+    run d run -d --name st4 --network host busybox sleep 1000
+    assert_success
+    run api GET '/v1.41/containers/st4/stats?stream=false&one-shot=true'
+    echo "${lines[0]}" | jq -e '.networks == null and .pids_stats.current == 1'
     # unknown container
     run d stats --no-stream nosuch
     assert_failure
