@@ -42,4 +42,18 @@ int hull_api_parse_create(const char *body, size_t len, struct hull_api_create *
                           hull_error *err);
 void hull_api_create_clear(struct hull_api_create *c);
 
+/* POST /commit: query (NULL-terminated key, value, key, value, ...; keys may
+ * repeat) and body (a container config, null or empty) mapped onto struct
+ * hull_commit_opts for `container`. Errors name the parameter or field
+ * ("config.Env[0]: expected KEY=VALUE"). */
+struct hull_api_commit {
+    struct hull_commit_opts opts;
+    char *container;
+    char **changes; /* opts.changes */
+    char **owned;   /* the single strings opts points to */
+};
+int hull_api_parse_commit(char *const *query, const char *body, size_t len,
+                          struct hull_api_commit *out, hull_error *err);
+void hull_api_commit_clear(struct hull_api_commit *c);
+
 #endif

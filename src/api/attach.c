@@ -262,20 +262,40 @@ int api_container_attach(struct api_req *r, const char *ref)
                       attach_producer, a, free_attach_arg, &a->extra);
 }
 
-int api_container_resize(struct api_req *r, const char *ref)
+int api_resize_query(struct api_req *r, unsigned short *rows, unsigned short *cols, hull_error *err)
 {
     const char *h = api_query(r, "h"), *w = api_query(r, "w");
-    unsigned long long rows, cols;
+    unsigned long long hv, wv;
+
+    if (h == NULL || w == NULL || hull_parse_u64(h, &hv) < 0 || hull_parse_u64(w, &wv) < 0 ||
+        hv > 65535 || wv > 65535)
+        return hull_error_msg(err, EINVAL,
+                              "resize: h and w: expected numbers of rows and columns (0-65535)");
+    *rows = (unsigned short)hv;
+    *cols = (unsigned short)wv;
+    return 0;
+}
+
+/* Through the monitor, which holds the container's terminal. The docker CLI
+ * resizes right after the start, racing the shell's first prompt: no check
+ * before the resize itself; a failure is then explained as dockerd would
+ * (404 unknown, 409 not running), else with the engine's reason. */
+int api_container_resize(struct api_req *r, const char *ref)
+{
+    unsigned short rows, cols;
     struct hull_engine e;
-    hull_error err = {0};
+    hull_error err = {0}, why = {0};
     int ret;
 
-    if (h == NULL || w == NULL || hull_parse_u64(h, &rows) < 0 || hull_parse_u64(w, &cols) < 0 ||
-        rows > 65535 || cols > 65535)
-        return api_error(r, 400, "resize: h and w: expected numbers of rows and columns (0-65535)");
-    if (api_open(r->srv, &e, false, &err) < 0)
+    if (api_resize_query(r, &rows, &cols, &err) < 0 || api_open(r->srv, &e, false, &err) < 0)
         return api_fail(r, &err);
-    ret = hull_engine_resize(&e, ref, (unsigned)rows, (unsigned)cols, &err);
+    ret = hull_engine_resize(&e, ref, rows, cols, &err);
     api_close(&e);
-    return ret < 0 ? api_fail(r, &err) : api_empty(r, 200);
+    if (ret == 0)
+        return api_empty(r, 200);
+    if (api_require_running(r->srv, ref, &why) < 0) {
+        hull_error_clear(&err);
+        return api_fail(r, &why);
+    }
+    return api_fail(r, &err);
 }

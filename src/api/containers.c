@@ -103,7 +103,8 @@ static char *status_text(json_t *row)
     _cleanup_free_ char *ago = NULL;
     if (strcmp(st, "running") == 0) {
         ago = human_ago(json_integer_value(json_object_get(row, "started_at")));
-        return xasprintf("Up %s", ago);
+        return xasprintf("Up %s%s", ago,
+                         json_is_true(json_object_get(row, "paused")) ? " (Paused)" : "");
     }
     if (strcmp(st, "exited") == 0 && json_integer_value(json_object_get(row, "finished_at")) <= 0)
         return xasprintf("Exited (%lld)", json_integer_value(json_object_get(row, "exit_code")));
@@ -238,10 +239,13 @@ int api_containers_list(struct api_req *r)
         json_decref(out);
         return api_fail(r, &err);
     }
+    hull_engine_mark_paused(&e, rows); /* docker: State "paused", Status "Up ... (Paused)" */
     json_array_foreach (rows, i, row) {
         const char *id = json_string_value(json_object_get(row, "id"));
         const char *name = json_string_value(json_object_get(row, "name"));
-        const char *state = json_string_value(json_object_get(row, "state"));
+        const char *state = json_is_true(json_object_get(row, "paused"))
+                                ? "paused"
+                                : json_string_value(json_object_get(row, "state"));
         json_t *ins = NULL, *labels, *opts;
         _cleanup_free_ char *status = NULL, *slash = NULL, *command = NULL;
         if (hull_engine_inspect(&e, id, &ins, NULL) < 0)
@@ -442,6 +446,36 @@ int api_container_inspect(struct api_req *r, const char *ref)
     return out ? api_json(r, 200, out) : api_error(r, 500, "inspect %s: cannot build", ref);
 }
 
+int api_inspect(struct api_server *s, const char *ref, json_t **out, hull_error *err)
+{
+    struct hull_engine e;
+    int ret;
+
+    if (api_open(s, &e, false, err) < 0)
+        return -1;
+    ret = hull_engine_inspect(&e, ref, out, err);
+    api_close(&e);
+    if (ret < 0 && err->errnum == ENOENT) {
+        hull_error_clear(err);
+        hull_error_msg(err, ENOENT, "No such container: %s", ref);
+    }
+    return ret;
+}
+
+int api_require_running(struct api_server *s, const char *ref, hull_error *err)
+{
+    json_t *ins = NULL;
+    bool running;
+
+    if (api_inspect(s, ref, &ins, err) < 0)
+        return -1;
+    running = json_is_true(json_object_get(json_object_get(ins, "State"), "Running"));
+    json_decref(ins);
+    if (!running)
+        return hull_error_msg(err, EBUSY, "Container %s is not running", ref);
+    return 0;
+}
+
 /* The state of `ref`: 0 and *state (caller frees), or -1 with a 404 error. */
 static int lookup_state(struct hull_engine *e, const char *ref, char **id, char **state,
                         hull_error *err)
@@ -558,6 +592,57 @@ int api_container_delete(struct api_req *r, const char *ref)
                          id);
     }
     ret = hull_engine_rm(&e, id, force, v, &err);
+    api_close(&e);
+    return ret < 0 ? api_fail(r, &err) : api_empty(r, 204);
+}
+
+/* POST /containers/{id}/pause and /unpause: the engine's freezer, with
+ * dockerd's 409s for a container that is not running or already so. */
+int api_container_pause(struct api_req *r, const char *ref, bool pause)
+{
+    struct hull_engine e;
+    hull_error err = {0};
+    json_t *ins = NULL, *state;
+    bool running, paused;
+    int ret;
+
+    if (api_inspect(r->srv, ref, &ins, &err) < 0)
+        return api_fail(r, &err);
+    state = json_object_get(ins, "State");
+    running = json_is_true(json_object_get(state, "Running"));
+    paused = json_is_true(json_object_get(state, "Paused"));
+    json_decref(ins);
+    if (!running)
+        return api_error(r, 409, "Container %s is not running", ref);
+    if (paused == pause)
+        return api_error(
+            r, 409, pause ? "Container %s is already paused" : "Container %s is not paused", ref);
+    if (api_open(r->srv, &e, false, &err) < 0)
+        return api_fail(r, &err);
+    ret = hull_engine_pause(&e, ref, pause, &err);
+    api_close(&e);
+    return ret < 0 ? api_fail(r, &err) : api_empty(r, 204);
+}
+
+/* POST /containers/{id}/rename?name=NEW */
+int api_container_rename(struct api_req *r, const char *ref)
+{
+    const char *name = api_query(r, "name");
+    struct hull_engine e;
+    hull_error err = {0};
+    json_t *ins = NULL;
+    int ret;
+
+    if (name == NULL || name[0] == '\0')
+        return api_error(r, 400, "name: a new name is required");
+    if (name[0] == '/') /* docker's names carry one */
+        name++;
+    if (api_inspect(r->srv, ref, &ins, &err) < 0)
+        return api_fail(r, &err);
+    json_decref(ins);
+    if (api_open(r->srv, &e, false, &err) < 0)
+        return api_fail(r, &err);
+    ret = hull_engine_rename(&e, ref, name, &err);
     api_close(&e);
     return ret < 0 ? api_fail(r, &err) : api_empty(r, 204);
 }

@@ -1,7 +1,9 @@
-/* POST /containers/{id}/exec, POST /exec/{id}/start, GET /exec/{id}/json.
- * An exec instance lives in the server's memory (as in dockerd) until the
- * server stops; the process runs in a forked worker whose stdio are pipes
- * that we frame onto the connection. */
+/* POST /containers/{id}/exec, POST /exec/{id}/start, /exec/{id}/resize, GET
+ * /exec/{id}/json. An exec instance lives in the server's memory (as in
+ * dockerd) until the server stops; the process runs in a forked worker whose
+ * stdio are pipes that we frame onto the connection. With a TTY the worker
+ * sends us the pty master instead (the runtime's console socket, here a
+ * socketpair): we relay it and apply resizes to it with TIOCSWINSZ. */
 #include "internal.h"
 #include "../base/util.h"
 #include "../base/json.h"
@@ -13,9 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #define MAX_EXECS 1024
@@ -29,6 +33,8 @@ struct api_exec {
     bool tty, stdin_, started, running, done;
     int exit_code;
     pid_t pid;
+    int pty;                   /* the master while a TTY exec runs, else -1 */
+    unsigned short rows, cols; /* the last size asked for (0: none) */
 };
 
 static char **strv_dup(char **v)
@@ -82,7 +88,23 @@ static struct api_exec *exec_find(struct api_server *s, const char *id)
     return copy;
 }
 
-/* Update the stored instance: started (refuses a second start), running, exit. */
+/* Mark the stored instance started (false if it was already), with the
+ * terminal its start asked for. */
+static bool exec_start_once(struct api_server *s, const char *id, bool tty)
+{
+    bool ok = false;
+    pthread_mutex_lock(&s->lock);
+    for (struct api_exec *x = s->execs; x; x = x->next)
+        if (strcmp(x->id, id) == 0 && !x->started) {
+            x->started = true;
+            x->tty = tty;
+            ok = true;
+        }
+    pthread_mutex_unlock(&s->lock);
+    return ok;
+}
+
+/* Update the stored instance: running (what 1), exit (what 2). */
 static bool exec_update(struct api_server *s, const char *id, int what, pid_t pid, int code)
 {
     struct api_exec *x;
@@ -90,10 +112,7 @@ static bool exec_update(struct api_server *s, const char *id, int what, pid_t pi
     pthread_mutex_lock(&s->lock);
     for (x = s->execs; x; x = x->next)
         if (strcmp(x->id, id) == 0) {
-            if (what == 0) {
-                ok = !x->started;
-                x->started = true;
-            } else if (what == 1) {
+            if (what == 1) {
                 x->running = true;
                 x->pid = pid;
                 ok = true;
@@ -206,6 +225,7 @@ int api_exec_create(struct api_req *r, const char *ref)
     x->container = xstrdup(json_string_value(json_object_get(ins, "Id")));
     json_decref(ins);
     new_id(x->id);
+    x->pty = -1;
     pthread_mutex_lock(&r->srv->lock);
     /* Bounded: the oldest finished instances make room. */
     for (struct api_exec *p = r->srv->execs; p; p = p->next)
@@ -241,9 +261,9 @@ static json_t *exec_request(const struct api_exec *x, bool detach)
         json_array_append_new(cmd, json_string(x->cmd[i]));
     for (size_t i = 0; x->env && x->env[i]; i++)
         json_array_append_new(env, json_string(x->env[i]));
-    return json_pack("{s:s, s:s, s:o, s:o, s:s?, s:s?, s:b, s:b}", "op", "exec", "container",
+    return json_pack("{s:s, s:s, s:o, s:o, s:s?, s:s?, s:b, s:b, s:b}", "op", "exec", "container",
                      x->container, "cmd", cmd, "env", env, "user", x->user, "workdir", x->workdir,
-                     "tty", x->tty && !detach, "detach", detach);
+                     "tty", x->tty && !detach, "detach", detach, "console", x->tty && !detach);
 }
 
 struct exec_run {
@@ -260,29 +280,44 @@ static void free_exec_run(void *p)
     free(er);
 }
 
-/* The exec's output onto fd (framed unless TTY); with a hijacked socket and
- * AttachStdin, what the client sends goes to the process's stdin. */
-static void exec_producer(struct api_server *s, void *p, int fd)
+/* The exec's end: its status, or hull's own error as the last output. */
+static void exec_finish(struct api_server *s, const struct api_exec *x, int reply, int fd)
 {
-    struct exec_run *er = p;
+    hull_error err = {0};
+    int status = 0;
+
+    if (api_spawn_wait(reply, &status, &err) < 0) {
+        _cleanup_free_ char *msg = xasprintf("hull: %s\n", err.msg);
+        if (x->tty)
+            api_write_all(fd, msg, strlen(msg));
+        else
+            api_write_frame(fd, 2, msg, strlen(msg));
+        status = 126;
+        hull_error_clear(&err);
+    }
+    exec_update(s, x->id, 2, 0, status);
+}
+
+/* The exec's output onto fd, framed; with a hijacked socket and AttachStdin,
+ * what the client sends goes to the process's stdin. */
+static void exec_pipes(struct api_server *s, struct exec_run *er, int fd)
+{
     struct api_exec *x = er->x;
     hull_error err = {0};
     json_t *req = exec_request(x, false);
-    int out[2] = {-1, -1}, errp[2] = {-1, -1}, in[2] = {-1, -1}, status = 0, reply = -1;
-    bool o_open = true, e_open = !x->tty, in_open = er->hijacked && x->stdin_;
+    int out[2] = {-1, -1}, errp[2] = {-1, -1}, in[2] = {-1, -1}, reply = -1;
+    bool o_open = true, e_open = true, in_open = er->hijacked && x->stdin_;
     char buf[16384];
 
-    if (pipe2(out, O_CLOEXEC) < 0 || (!x->tty && pipe2(errp, O_CLOEXEC) < 0) ||
+    if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
         (in_open && pipe2(in, O_CLOEXEC) < 0))
         goto fail_setup;
-    if (api_spawn(s, req, in_open ? in[0] : -1, out[1], x->tty ? out[1] : errp[1], &reply, &err) <
-        0)
+    if (api_spawn(s, req, in_open ? in[0] : -1, out[1], errp[1], &reply, &err) < 0)
         goto fail_setup;
     exec_update(s, x->id, 1, 0, 0);
     close(out[1]);
     out[1] = -1;
-    if (errp[1] >= 0)
-        close(errp[1]);
+    close(errp[1]);
     errp[1] = -1;
     if (in[0] >= 0)
         close(in[0]);
@@ -312,8 +347,7 @@ static void exec_producer(struct api_server *s, void *p, int fd)
                     e_open = false;
                 continue;
             }
-            if ((x->tty ? api_write_all(fd, buf, (size_t)n)
-                        : api_write_frame(fd, i + 1, buf, (size_t)n)) < 0)
+            if (api_write_frame(fd, i + 1, buf, (size_t)n) < 0)
                 o_open = e_open = false; /* the client is gone; the process runs on */
         }
         if (pf[2].revents) {
@@ -336,16 +370,7 @@ static void exec_producer(struct api_server *s, void *p, int fd)
     if (in[1] >= 0)
         close(in[1]);
     in[1] = -1;
-    if (api_spawn_wait(reply, &status, &err) < 0) {
-        _cleanup_free_ char *msg = xasprintf("hull: %s\n", err.msg);
-        if (x->tty)
-            api_write_all(fd, msg, strlen(msg));
-        else
-            api_write_frame(fd, 2, msg, strlen(msg));
-        status = 126;
-        hull_error_clear(&err);
-    }
-    exec_update(s, x->id, 2, 0, status);
+    exec_finish(s, x, reply, fd);
     goto out;
 fail_setup:
     exec_update(s, x->id, 2, 0, 126);
@@ -360,6 +385,149 @@ out:
         if (in[i] >= 0)
             close(in[i]);
     }
+}
+
+/* The pty master the worker's exec sends on the console socket, or -1 when
+ * the worker ended without one (its error comes with its reply). Exactly one
+ * fd, and a terminal, or nothing is kept. */
+static int recv_master(int sock)
+{
+    char byte, ctl[CMSG_SPACE(sizeof(int) * 4)];
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    struct msghdr mh = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl)};
+    struct cmsghdr *cm;
+    int fds[4], n = 0, master = -1;
+    ssize_t got;
+
+    do
+        got = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+    while (got < 0 && errno == EINTR);
+    if (got <= 0)
+        return -1;
+    for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+        size_t k;
+        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+            continue;
+        k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < k && n < 4; i++)
+            memcpy(&fds[n++], CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+    }
+    if (n == 1 && isatty(fds[0]))
+        master = fds[0];
+    else
+        for (int i = 0; i < n; i++)
+            close(fds[i]);
+    return master;
+}
+
+static void apply_size(int pty, unsigned short rows, unsigned short cols)
+{
+    struct winsize ws = {.ws_row = rows, .ws_col = cols};
+    if (rows || cols)
+        ioctl(pty, TIOCSWINSZ, &ws);
+}
+
+/* The running TTY exec's master (-1: it ended; the caller closes it after);
+ * a size asked for before it came is applied now. */
+static void exec_set_pty(struct api_server *s, const char *id, int pty)
+{
+    pthread_mutex_lock(&s->lock);
+    for (struct api_exec *x = s->execs; x; x = x->next)
+        if (strcmp(x->id, id) == 0) {
+            x->pty = pty;
+            if (pty >= 0) {
+                x->running = true;
+                apply_size(pty, x->rows, x->cols);
+            }
+        }
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* Copy between the pty master and fd until the terminal hangs up (every
+ * holder of the slave is gone) or the client leaves. */
+static void relay_pty(int master, int fd, bool in_open, const struct api_extra *extra)
+{
+    char buf[16384];
+
+    if (in_open && extra->len && api_write_all(master, extra->data, extra->len) < 0)
+        in_open = false;
+    for (;;) {
+        struct pollfd pf[2] = {{.fd = master, .events = POLLIN},
+                               {.fd = in_open ? fd : -1, .events = POLLIN}};
+        ssize_t n;
+        if (poll(pf, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            return;
+        }
+        if (pf[0].revents) {
+            n = read(master, buf, sizeof(buf));
+            if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                continue;
+            if (n <= 0 || api_write_all(fd, buf, (size_t)n) < 0)
+                return; /* EIO: hung up; or the client is gone */
+        }
+        if (pf[1].revents) {
+            n = read(fd, buf, sizeof(buf));
+            if (n <= 0 || api_write_all(master, buf, (size_t)n) < 0)
+                in_open = false; /* a terminal has no EOF to pass on */
+        }
+    }
+}
+
+/* With a TTY: the worker's exec sends the pty master over a socketpair (its
+ * stdin, see spawner.c) and waits for the process; we hold the master, so a
+ * resize is one ioctl here. Closing it (the client left) hangs the
+ * terminal up, as closing the pipes ends a process without one. */
+static void exec_tty(struct api_server *s, struct exec_run *er, int fd)
+{
+    struct api_exec *x = er->x;
+    hull_error err = {0};
+    json_t *req = exec_request(x, false);
+    int cs[2] = {-1, -1}, reply = -1, master;
+
+    /* A size asked for before the start: the terminal is made with it, so
+     * the process never sees another. */
+    pthread_mutex_lock(&s->lock);
+    for (struct api_exec *t = s->execs; t; t = t->next)
+        if (strcmp(t->id, x->id) == 0 && (t->rows || t->cols)) {
+            json_object_set_new(req, "rows", json_integer(t->rows));
+            json_object_set_new(req, "cols", json_integer(t->cols));
+        }
+    pthread_mutex_unlock(&s->lock);
+
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cs) < 0 ||
+        api_spawn(s, req, cs[1], -1, -1, &reply, &err) < 0) {
+        exec_update(s, x->id, 2, 0, 126);
+        hull_error_clear(&err);
+        goto out;
+    }
+    exec_update(s, x->id, 1, 0, 0);
+    close(cs[1]);
+    cs[1] = -1;
+    master = recv_master(cs[0]);
+    if (master >= 0) {
+        exec_set_pty(s, x->id, master);
+        relay_pty(master, fd, er->hijacked && x->stdin_, &er->extra);
+        exec_set_pty(s, x->id, -1);
+        close(master);
+    }
+    exec_finish(s, x, reply, fd);
+out:
+    json_decref(req);
+    for (int i = 0; i < 2; i++)
+        if (cs[i] >= 0)
+            close(cs[i]);
+}
+
+static void exec_producer(struct api_server *s, void *p, int fd)
+{
+    struct exec_run *er = p;
+    if (er->x->tty)
+        exec_tty(s, er, fd);
+    else
+        exec_pipes(s, er, fd);
 }
 
 int api_exec_start(struct api_req *r, const char *id)
@@ -384,7 +552,7 @@ int api_exec_start(struct api_req *r, const char *id)
         }
         json_decref(j);
     }
-    if (!exec_update(r->srv, id, 0, 0, 0)) {
+    if (!exec_start_once(r->srv, id, x->tty && !detach)) {
         exec_free(x);
         return api_error(r, 409, "exec %s has already been started", id);
     }
@@ -429,4 +597,48 @@ int api_exec_inspect(struct api_req *r, const char *id)
         json_object_set_new(out, "ExitCode", json_null());
     exec_free(x);
     return api_json(r, 200, out);
+}
+
+/* POST /exec/{id}/resize: the size goes to the master we hold at once (the
+ * CLI's first resize races the process's start); asked before the terminal
+ * exists, it is given to the runtime at the start. A container that is not
+ * running, or an exec that ended, has nothing to resize (409). */
+int api_exec_resize(struct api_req *r, const char *id)
+{
+    unsigned short rows, cols;
+    _cleanup_free_ char *container = NULL;
+    hull_error err = {0};
+    bool found = false, tty = false, applied = false, done = false;
+
+    if (api_resize_query(r, &rows, &cols, &err) < 0)
+        return api_fail(r, &err);
+    pthread_mutex_lock(&r->srv->lock);
+    for (struct api_exec *x = r->srv->execs; x && !found; x = x->next) {
+        if (strcmp(x->id, id) != 0)
+            continue;
+        found = true;
+        tty = x->tty;
+        container = xstrdup(x->container);
+        if (!tty)
+            break;
+        x->rows = rows;
+        x->cols = cols;
+        done = x->done;
+        if (x->pty >= 0) {
+            apply_size(x->pty, rows, cols);
+            applied = true;
+        }
+    }
+    pthread_mutex_unlock(&r->srv->lock);
+    if (!found)
+        return api_error(r, 404, "No such exec instance: %s", id);
+    if (!tty)
+        return api_error(r, 400, "exec %s has no terminal to resize", id);
+    if (applied)
+        return api_empty(r, 200);
+    if (api_require_running(r->srv, container, &err) < 0)
+        return api_fail(r, &err);
+    if (done)
+        return api_error(r, 409, "exec %s is not running", id);
+    return api_empty(r, 200);
 }

@@ -254,3 +254,40 @@ int api_images_create(struct api_req *r)
     }
     return api_stream(r, 200, "application/json", pull_producer, a, free_pull_arg);
 }
+
+/* POST /commit: the container's changes as a new image (201 {"Id"}). */
+int api_commit(struct api_req *r)
+{
+    _cleanup_strv_ char **query = api_query_pairs(r);
+    _cleanup_free_ char *id = NULL;
+    struct hull_api_commit c;
+    struct hull_engine e;
+    hull_error err = {0};
+    json_t *ins = NULL;
+    int ret;
+
+    if (hull_api_parse_commit(query, r->body, r->body_len, &c, &err) < 0)
+        return api_fail(r, &err);
+    if (c.opts.image) {
+        struct hull_image_ref *ref = NULL;
+        if (hull_image_ref_parse(c.opts.image, &ref, &err) < 0) {
+            hull_api_commit_clear(&c);
+            hull_error_prefix(&err, "repo");
+            return api_fail(r, &err);
+        }
+        hull_image_ref_free(ref);
+    }
+    if (api_inspect(r->srv, c.container, &ins, &err) < 0) {
+        hull_api_commit_clear(&c);
+        return api_fail(r, &err);
+    }
+    json_decref(ins);
+    if (api_open(r->srv, &e, true, &err) < 0) {
+        hull_api_commit_clear(&c);
+        return api_fail(r, &err);
+    }
+    ret = hull_engine_commit(&e, c.container, &c.opts, &id, &err);
+    api_close(&e);
+    hull_api_commit_clear(&c);
+    return ret < 0 ? api_fail(r, &err) : api_json(r, 201, json_pack("{s:s}", "Id", id));
+}

@@ -45,6 +45,8 @@ const char *api_query(struct api_req *r, const char *key);
 /* "1"/"true" are true, "0"/"false"/absent false, anything else: *bad. */
 bool api_query_bool(struct api_req *r, const char *key, bool *bad);
 bool api_wants_upgrade(struct api_req *r);
+/* Every query parameter in order, as key, value, ..., NULL (keys may repeat). */
+char **api_query_pairs(struct api_req *r);
 /* A since/until query parameter (hull_parse_time's forms); absent, "" or
  * docker's "0" leave *ns alone. Errors are prefixed with the key. */
 int api_query_time(struct api_req *r, const char *key, int64_t *ns, hull_error *err);
@@ -73,12 +75,19 @@ int api_write_frame(int fd, int stream, const void *buf, size_t len);
 /* The engine (and image store) for one request or stream. */
 int api_open(struct api_server *s, struct hull_engine *e, bool images, hull_error *err);
 void api_close(struct hull_engine *e);
+/* hull_engine_inspect of ref with an engine of its own; an unknown container
+ * is docker's "No such container: REF" (ENOENT, so 404). */
+int api_inspect(struct api_server *s, const char *ref, json_t **out, hull_error *err);
+/* 0 if container ref is running; else -1 and that 404, or docker's 409
+ * "Container REF is not running" (EBUSY). */
+int api_require_running(struct api_server *s, const char *ref, hull_error *err);
 
 /* spawner.c: workers that start monitors and exec processes are forked by a
  * process that has no thread and no SQLite connection (see there). */
 int api_spawner_start(const struct hull_api_opts *o, int *sock_out, hull_error *err);
 /* Send req ({"op": "start", "id": ID} or {"op": "exec", "container", "cmd",
- * "env", "user", "workdir", "tty", "detach"}) with the worker's stdio (-1:
+ * "env", "user", "workdir", "tty", "detach", "console", "rows", "cols"}; with
+ * "console", in is a socket that gets the pty master) with the worker's stdio (-1:
  * /dev/null); *reply_out is read by api_spawn_wait. */
 int api_spawn(struct api_server *s, json_t *req, int in, int out, int errfd, int *reply_out,
               hull_error *err);
@@ -102,17 +111,30 @@ int api_containers_create(struct api_req *r);
 int api_container_inspect(struct api_req *r, const char *ref);
 int api_container_action(struct api_req *r, const char *ref, const char *action);
 int api_container_delete(struct api_req *r, const char *ref);
+int api_container_pause(struct api_req *r, const char *ref, bool pause);
+int api_container_rename(struct api_req *r, const char *ref);
 int api_container_wait(struct api_req *r, const char *ref);
 int api_container_logs(struct api_req *r, const char *ref);
 int api_container_attach(struct api_req *r, const char *ref);
 int api_container_resize(struct api_req *r, const char *ref);
+/* The h and w (rows, columns) of a resize request; EINVAL naming them. */
+int api_resize_query(struct api_req *r, unsigned short *rows, unsigned short *cols,
+                     hull_error *err);
+int api_container_stats(struct api_req *r, const char *ref);
+int api_container_top(struct api_req *r, const char *ref);
+/* ps output (text, modified) → docker's {"Titles": [...], "Processes":
+ * [[...]]} with the rows of pids only; the last column (the command, which
+ * a container names as it likes) keeps its blanks. EIO without a PID column. */
+int api_parse_ps(char *text, const pid_t *pids, size_t npids, json_t **out, hull_error *err);
 int api_exec_create(struct api_req *r, const char *ref);
 int api_exec_start(struct api_req *r, const char *id);
 int api_exec_inspect(struct api_req *r, const char *id);
+int api_exec_resize(struct api_req *r, const char *id);
 int api_images_list(struct api_req *r);
 int api_image_inspect(struct api_req *r, const char *name);
 int api_image_delete(struct api_req *r, const char *name);
 int api_images_create(struct api_req *r);
+int api_commit(struct api_req *r);
 int api_volumes_list(struct api_req *r);
 int api_volume_inspect(struct api_req *r, const char *name);
 int api_volumes_create(struct api_req *r);

@@ -141,6 +141,26 @@ int api_query_time(struct api_req *r, const char *key, int64_t *ns, hull_error *
     return 0;
 }
 
+static enum MHD_Result add_pair(void *cls, enum MHD_ValueKind kind, const char *key,
+                                const char *value)
+{
+    char ***v = cls;
+    size_t n = hull_strv_len(*v);
+    (void)kind;
+    *v = xrealloc(*v, (n + 3) * sizeof(char *));
+    (*v)[n] = xstrdup(key);
+    (*v)[n + 1] = xstrdup(value ? value : "");
+    (*v)[n + 2] = NULL;
+    return MHD_YES;
+}
+
+char **api_query_pairs(struct api_req *r)
+{
+    char **v = xmalloc0(sizeof(char *));
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, add_pair, &v);
+    return v;
+}
+
 bool api_wants_upgrade(struct api_req *r)
 {
     const char *u = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Upgrade");
@@ -487,6 +507,14 @@ static int dispatch(struct api_req *r)
             return api_container_inspect(r, ref);
         if (strcmp(m, "GET") == 0 && strcmp(verb, "logs") == 0)
             return api_container_logs(r, ref);
+        if (strcmp(m, "GET") == 0 && strcmp(verb, "stats") == 0)
+            return api_container_stats(r, ref);
+        if (strcmp(m, "GET") == 0 && strcmp(verb, "top") == 0)
+            return api_container_top(r, ref);
+        if (strcmp(m, "POST") == 0 && (strcmp(verb, "pause") == 0 || strcmp(verb, "unpause") == 0))
+            return api_container_pause(r, ref, verb[0] == 'p');
+        if (strcmp(m, "POST") == 0 && strcmp(verb, "rename") == 0)
+            return api_container_rename(r, ref);
         if (strcmp(m, "POST") == 0 && strcmp(verb, "attach") == 0)
             return api_container_attach(r, ref);
         if (strcmp(m, "POST") == 0 && strcmp(verb, "resize") == 0)
@@ -503,10 +531,14 @@ static int dispatch(struct api_req *r)
         return api_exec_start(r, r->seg[1]);
     if (is(r, "GET", 3, "exec", NULL, "json"))
         return api_exec_inspect(r, r->seg[1]);
+    if (is(r, "POST", 3, "exec", NULL, "resize"))
+        return api_exec_resize(r, r->seg[1]);
     if (is(r, "GET", 2, "images", "json", NULL))
         return api_images_list(r);
     if (is(r, "POST", 2, "images", "create", NULL))
         return api_images_create(r);
+    if (is(r, "POST", 1, "commit", NULL, NULL))
+        return api_commit(r);
     if (r->nseg >= 2 && strcmp(r->seg[0], "images") == 0)
         return route_images(r);
     if (is(r, "GET", 1, "volumes", NULL, NULL))

@@ -9,7 +9,8 @@
  * of the spawner starts from a clean, single-threaded image.
  *
  * Protocol, over a SOCK_SEQPACKET pair: the server sends one JSON request
- * ({"op": "start", "id": ...} or {"op": "exec", ...}) with four fds: a reply
+ * ({"op": "start", "id": ...} or {"op": "exec", ...}; with "client" or
+ * "console" true, stdin is a socket: see run_op) with four fds: a reply
  * socket and the worker's stdin, stdout, stderr. The spawner forks a worker
  * with those as 0/1/2 and nothing else, reaps it, and sends the reply
  * ({"status": N} or {"error": msg, "errno": N}) on the reply socket. The
@@ -114,6 +115,19 @@ static char **strv_from(json_t *a)
     return r;
 }
 
+/* Our stdin when it carries a socket, not input: moved to a close-on-exec
+ * fd >= 3, with /dev/null as stdin instead (the monitor's setup reuses 0). */
+static int move_off_stdin(void)
+{
+    int dn = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int fd = fcntl(0, F_DUPFD_CLOEXEC, 3);
+    if (dn >= 0) {
+        dup2(dn, 0);
+        close(dn);
+    }
+    return fd;
+}
+
 /* In the worker: the operation itself. Returns its exit code or -1. */
 static int run_op(const struct hull_api_opts *o, json_t *req, hull_error *err)
 {
@@ -126,15 +140,7 @@ static int run_op(const struct hull_api_opts *o, json_t *req, hull_error *err)
     if (op && strcmp(op, "start") == 0) {
         /* With "client", our stdin is an attach client for the monitor (see
          * api_attach_take): moved off 0, which the monitor's setup reuses. */
-        int client = -1;
-        if (json_is_true(json_object_get(req, "client"))) {
-            int dn = open("/dev/null", O_RDONLY | O_CLOEXEC);
-            client = fcntl(0, F_DUPFD_CLOEXEC, 3);
-            if (dn >= 0) {
-                dup2(dn, 0);
-                close(dn);
-            }
-        }
+        int client = json_is_true(json_object_get(req, "client")) ? move_off_stdin() : -1;
         r = hull_engine_start_client(&e, json_string_value(json_object_get(req, "id")), false,
                                      client, &status, err);
         if (client >= 0)
@@ -142,11 +148,26 @@ static int run_op(const struct hull_api_opts *o, json_t *req, hull_error *err)
     } else if (op && strcmp(op, "exec") == 0) {
         char **cmd = strv_from(json_object_get(req, "cmd"));
         char **env = strv_from(json_object_get(req, "env"));
-        r = hull_engine_exec(&e, json_string_value(json_object_get(req, "container")), cmd, env,
-                             json_string_value(json_object_get(req, "user")),
-                             json_string_value(json_object_get(req, "workdir")),
-                             json_is_true(json_object_get(req, "detach")),
-                             json_is_true(json_object_get(req, "tty")), &status, err);
+        const char *ctr = json_string_value(json_object_get(req, "container"));
+        const char *user = json_string_value(json_object_get(req, "user"));
+        const char *wd = json_string_value(json_object_get(req, "workdir"));
+        if (json_is_true(json_object_get(req, "console"))) {
+            /* Our stdin is the socket the server waits on for the pty
+             * master (it keeps the terminal, to relay and resize it). */
+            int console = move_off_stdin();
+            json_int_t rows = json_integer_value(json_object_get(req, "rows"));
+            json_int_t cols = json_integer_value(json_object_get(req, "cols"));
+            r = hull_engine_exec_console(&e, ctr, cmd, env, user, wd, console,
+                                         (unsigned short)(rows > 0 && rows <= 65535 ? rows : 0),
+                                         (unsigned short)(cols > 0 && cols <= 65535 ? cols : 0),
+                                         &status, err);
+            if (console >= 0)
+                close(console);
+        } else {
+            r = hull_engine_exec(&e, ctr, cmd, env, user, wd,
+                                 json_is_true(json_object_get(req, "detach")),
+                                 json_is_true(json_object_get(req, "tty")), &status, err);
+        }
         hull_strv_free(cmd);
         hull_strv_free(env);
     } else {

@@ -94,6 +94,13 @@ int hull_parse_time(const char *s, int64_t now_ns, int64_t *out_ns, hull_error *
 int hull_engine_exec(struct hull_engine *e, const char *ref, char **cmd, char **env,
                      const char *user, const char *workdir, bool detach, bool tty, int *exit_status,
                      hull_error *err);
+/* The same with a terminal (rows x cols when not 0) whose master goes over
+ * console_fd (a connected unix socket, > 0; SCM_RIGHTS) to a caller that
+ * relays and resizes it itself (hull serve); waits for the process. */
+int hull_engine_exec_console(struct hull_engine *e, const char *ref, char **cmd, char **env,
+                             const char *user, const char *workdir, int console_fd,
+                             unsigned short rows, unsigned short cols, int *exit_status,
+                             hull_error *err);
 /* Events as JSON lines; since_ns 0 = all; filter "key=value" (type, container,
  * abnormal). follow: keep streaming new events. */
 int hull_engine_events(struct hull_engine *e, int64_t since_ns, char **filters, bool follow,
@@ -121,7 +128,8 @@ int hull_engine_commit(struct hull_engine *e, const char *ref, const struct hull
                        char **image_id, hull_error *err);
 int hull_engine_pause(struct hull_engine *e, const char *ref, bool pause, hull_error *err);
 int hull_engine_rename(struct hull_engine *e, const char *ref, const char *name, hull_error *err);
-/* cgroup counters (runc's stats shape) of a running container. */
+/* cgroup counters (runc's stats shape, with runc 1.2's network_interfaces)
+ * of a running container. */
 int hull_engine_stats(struct hull_engine *e, const char *ref, json_t **out, hull_error *err);
 /* Bytes in the container's writable layer (ps -s); id is a full id. */
 int hull_engine_size(struct hull_engine *e, const char *id, int64_t *rw, hull_error *err);

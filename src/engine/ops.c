@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -294,28 +295,48 @@ int hull_engine_inspect(struct hull_engine *e, const char *ref, json_t **out, hu
     return 0;
 }
 
-int hull_engine_exec(struct hull_engine *e, const char *ref, char **cmd, char **env,
-                     const char *user, const char *workdir, bool detach, bool tty, int *exit_status,
-                     hull_error *err)
+/* The process o describes (all but its id) in running container ref. */
+static int exec_in(struct hull_engine *e, const char *ref, struct hull_exec_opts *o,
+                   int *exit_status, hull_error *err)
 {
     _cleanup_free_ char *id = NULL, *rtroot = hull_engine_runtime_root(e);
     struct hull_runtime rt = {.root = rtroot};
-    struct hull_exec_opts o = {0};
     int ret;
 
     if (lookup_running(e, ref, &id, err) < 0)
         return -1;
-    o.id = id;
-    o.args = cmd;
-    o.env = env;
-    o.user = user;
-    o.cwd = workdir;
-    o.detach = detach;
-    o.tty = tty;
-    ret = hull_container_exec(&rt, &o, exit_status, err);
+    o->id = id;
+    ret = hull_container_exec(&rt, o, exit_status, err);
     if (ret == 0)
         hull_db_event(e->db, "exec", id, NULL, NULL, *exit_status, 0, false, NULL);
     return ret;
+}
+
+int hull_engine_exec(struct hull_engine *e, const char *ref, char **cmd, char **env,
+                     const char *user, const char *workdir, bool detach, bool tty, int *exit_status,
+                     hull_error *err)
+{
+    struct hull_exec_opts o = {
+        .args = cmd, .env = env, .user = user, .cwd = workdir, .detach = detach, .tty = tty};
+    return exec_in(e, ref, &o, exit_status, err);
+}
+
+int hull_engine_exec_console(struct hull_engine *e, const char *ref, char **cmd, char **env,
+                             const char *user, const char *workdir, int console_fd,
+                             unsigned short rows, unsigned short cols, int *exit_status,
+                             hull_error *err)
+{
+    struct hull_exec_opts o = {.args = cmd,
+                               .env = env,
+                               .user = user,
+                               .cwd = workdir,
+                               .tty = true,
+                               .console_fd = console_fd,
+                               .console_rows = rows,
+                               .console_cols = cols};
+    if (console_fd <= 0)
+        return hull_error_msg(err, EINVAL, "exec %s: no console socket", ref);
+    return exec_in(e, ref, &o, exit_status, err);
 }
 
 /* A created container that joins another's network: that container's init
@@ -431,6 +452,57 @@ int hull_engine_rename(struct hull_engine *e, const char *ref, const char *name,
     return 0;
 }
 
+/* Does pid share our network namespace (--network host)? */
+static bool host_netns(pid_t pid)
+{
+    char path[64];
+    struct stat a, b;
+    snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+    return stat(path, &a) == 0 && stat("/proc/self/ns/net", &b) == 0 && a.st_ino == b.st_ino &&
+           a.st_dev == b.st_dev;
+}
+
+/* runc 1.2's network_interfaces: the counters of the init's network
+ * namespace (/proc/PID/net/dev, loopback left out), if the init is still
+ * the one the state names and the namespace is its own (the host's
+ * interfaces are not the container's). The file is opened before that
+ * check: an open /proc/PID file keeps to its process, so a reused pid cannot
+ * slip in. */
+static json_t *net_stats(const struct hull_state *st)
+{
+    char path[64], *line = NULL;
+    size_t cap = 0;
+    json_t *arr = json_array();
+    _cleanup_fclose_ FILE *f = NULL;
+
+    snprintf(path, sizeof(path), "/proc/%d/net/dev", (int)st->pid);
+    f = fopen(path, "re");
+    if (f == NULL || host_netns(st->pid) || hull_proc_start_time(st->pid) != st->pid_start)
+        return arr;
+    while (getline(&line, &cap, f) > 0) {
+        static const char *const keys[] = {"rx_bytes", "rx_packets", "rx_errors", "rx_dropped",
+                                           "tx_bytes", "tx_packets", "tx_errors", "tx_dropped"};
+        unsigned long long v[16];
+        char name[32];
+        json_t *o;
+        if (sscanf(line,
+                   " %31[^:]: %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu "
+                   "%llu %llu %llu",
+                   name, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9],
+                   &v[10], &v[11], &v[12], &v[13], &v[14], &v[15]) != 17 ||
+            strcmp(name, "lo") == 0)
+            continue;
+        o = json_pack("{s:s}", "name", name);
+        /* receive: bytes packets errs drop (fields 0-3); transmit from 8 */
+        for (size_t i = 0; i < 8; i++)
+            json_object_set_new(o, keys[i],
+                                json_integer((json_int_t)(v[i < 4 ? i : i + 4] & INT64_MAX)));
+        json_array_append_new(arr, o);
+    }
+    free(line);
+    return arr;
+}
+
 int hull_engine_stats(struct hull_engine *e, const char *ref, json_t **out, hull_error *err)
 {
     _cleanup_free_ char *id = NULL, *rtroot = hull_engine_runtime_root(e);
@@ -445,6 +517,8 @@ int hull_engine_stats(struct hull_engine *e, const char *ref, json_t **out, hull
     r = hull_cgroup_from_json(st->cgroup, &cg, err);
     if (r == 0)
         r = hull_cgroup_stats(cg, out, err);
+    if (r == 0)
+        json_object_set_new(*out, "network_interfaces", net_stats(st));
     hull_cgroup_free(cg);
     hull_state_free(st);
     return r;

@@ -221,12 +221,21 @@ int hull_container_exec(struct hull_runtime *rt, const struct hull_exec_opts *o,
     }
     if (build_process(o, c, &p, err) < 0 || hull_runtime_compile_seccomp(rt, c, &sc, err) < 0)
         goto out;
-    if (p.terminal && o->detach && o->console_socket == NULL) {
+    if (o->console_rows || o->console_cols) {
+        p.console_height = o->console_rows;
+        p.console_width = o->console_cols;
+    }
+    if (p.terminal && o->detach && o->console_socket == NULL && o->console_fd <= 0) {
         hull_error_msg(err, EINVAL, "exec: --tty with --detach needs --console-socket");
         goto out;
     }
     if (o->console_socket && (console = hull_console_connect(o->console_socket, err)) < 0)
         goto out;
+    if (o->console_socket == NULL && o->console_fd > 0 && p.terminal &&
+        (console = fcntl(o->console_fd, F_DUPFD_CLOEXEC, 3)) < 0) {
+        hull_error_set(err, errno, "exec: console socket");
+        goto out;
+    }
     if (st->cgroup && hull_cgroup_from_json(st->cgroup, &cg, err) < 0)
         goto out;
     pidfd = (int)syscall(SYS_pidfd_open, st->pid, 0);

@@ -31,6 +31,11 @@ struct hull_exec_opts {
     char **args; /* command, unless process_file */
     const char *process_file;
     const char *console_socket, *pid_file, *cwd, *user;
+    /* > 0: a connected socket that gets the pty master (SCM_RIGHTS) as
+     * console_socket's would, for a caller that relays the terminal itself
+     * (hull serve); without detach we still wait for the process. */
+    int console_fd;
+    unsigned short console_rows, console_cols; /* the terminal's size; 0: the config's */
     char **env, **caps, **additional_gids;
     bool tty, detach, no_new_privs;
     const char *apparmor, *process_label; /* refused: not available here */

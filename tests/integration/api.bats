@@ -676,3 +676,328 @@ assert_no_containers() {
     run d rm -f lk lk2
     assert_success
 }
+
+@test "api: docker stats --no-stream shows CPU %, memory usage / limit and pids from the cgroup counters" {
+    run d run -d --name st -m 64m --network none busybox sh -c 'sleep 1000 & while :; do :; done'
+    assert_success
+    d create --name st-created --network none busybox true
+    run d stats --no-stream --format '{{.Name}}|{{.CPUPerc}}|{{.MemUsage}}|{{.PIDs}}' st st-created
+    assert_success
+    echo "$output"
+    local cpu mem pids
+    IFS='|' read -r _ cpu mem pids <<<"${lines[0]}"
+    # a busy loop: clearly above zero (the cores are shared, so no exact value)
+    cpu=${cpu%\%}
+    awk -v c="$cpu" 'BEGIN { exit !(c > 5 && c < 250) }'
+    # usage of a few hundred KiB of the 64 MiB limit; the shell and its sleep
+    [[ "$mem" =~ ^[0-9.]+(KiB|MiB)\ /\ 64MiB$ ]]
+    [ "$pids" = 2 ]
+    # a container that does not run: zeros, as docker shows them
+    [ "${lines[1]}" = "st-created|0.00%|0B / 0B|0" ]
+    # without a limit, the host's memory is the limit (as dockerd shows it)
+    run d run -d --name st2 --network none busybox sleep 1000
+    run d stats --no-stream --format '{{.MemUsage}}' st2
+    assert_success
+    local host_kib
+    host_kib=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)
+    [[ "$output" =~ /\ ([0-9.]+)GiB$ ]]
+    awk -v g="${BASH_REMATCH[1]}" -v k="$host_kib" 'BEGIN { d = g * 1048576 - k; exit !(d < k / 100 && d > -k / 100) }'
+    # NET I/O: the counters of the container's interfaces (none but lo here)
+    run api GET '/v1.41/containers/st2/stats?stream=false&one-shot=true'
+    echo "${lines[0]}" | jq -e '.networks == null'
+    # on the bridge: eth0's counters, after traffic to the host's end of it
+    run d run -d --name st3 busybox sleep 1000
+    assert_success
+    local ip
+    ip=$(d inspect -f '{{.NetworkSettings.IPAddress}}' st3)
+    d exec st3 sh -c "wget -T 1 -q -O /dev/null http://${ip%.*}.1:9/ 2>/dev/null; true"
+    run api GET '/v1.41/containers/st3/stats?stream=false&one-shot=true'
+    echo "${lines[0]}" | jq -e '.networks.eth0.tx_bytes > 0 and .networks.eth0.tx_packets > 0'
+    echo "${lines[0]}" | jq -e '.networks | has("lo") | not'
+    run d stats --no-stream --format '{{.NetIO}}' st3
+    assert_success
+    [[ "$output" =~ ^[0-9.]+k?B\ /\ [0-9.]+k?B$ ]]
+    [ "$output" != "0B / 0B" ]
+    # --network host: the host's interfaces are not the container's
+    run d run -d --name st4 --network host busybox sleep 1000
+    assert_success
+    run api GET '/v1.41/containers/st4/stats?stream=false&one-shot=true'
+    echo "${lines[0]}" | jq -e '.networks == null and .pids_stats.current == 1'
+    # unknown container
+    run d stats --no-stream nosuch
+    assert_failure
+    assert_output_contains "No such container: nosuch"
+}
+
+@test "api: stats streams one sample a second with precpu_stats; one-shot and bad queries" {
+    run d run -d --name st --network none busybox sleep 1000
+    assert_success
+    # streaming: a line a second, each with the previous sample as precpu
+    run timeout 3.5 curl -sN --unix-socket "$API_SOCK" "http://hull/v1.41/containers/st/stats"
+    [ "${#lines[@]}" -ge 2 ]
+    echo "${lines[0]}" | jq -e '.precpu_stats == {} and .pids_stats.current == 1 and .name == "/st"'
+    echo "${lines[1]}" | jq -e '.precpu_stats.system_cpu_usage > 0 and .cpu_stats.system_cpu_usage > .precpu_stats.system_cpu_usage'
+    echo "${lines[1]}" | jq -e '.cpu_stats.online_cpus >= 1 and .memory_stats.usage > 0 and .memory_stats.limit > 0'
+    # docker stats without --no-stream redraws as samples come
+    run timeout 4.5 env DOCKER_HOST="unix://$API_SOCK" "$DOCKER" stats st
+    [ "$status" = 124 ]
+    [ "$(grep -c 'CONTAINER ID' <<<"$output")" -ge 2 ]
+    assert_output_contains " st "
+    # stream=false: one sample, primed (precpu set); one-shot: at once, unprimed
+    run api GET '/v1.41/containers/st/stats?stream=false'
+    [ "${lines[-1]}" = 200 ]
+    echo "${lines[0]}" | jq -e '.precpu_stats.cpu_usage.total_usage >= 0 and .precpu_stats.system_cpu_usage > 0'
+    run api GET '/v1.41/containers/st/stats?stream=false&one-shot=true'
+    [ "${lines[-1]}" = 200 ]
+    echo "${lines[0]}" | jq -e '.precpu_stats == {}'
+    run api GET '/v1.41/containers/st/stats?stream=true&one-shot=true'
+    [ "${lines[-1]}" = 400 ]
+    run api GET '/v1.41/containers/st/stats?stream=maybe'
+    [ "${lines[-1]}" = 400 ]
+    echo "${lines[0]}" | jq -e '.message | test("stream")'
+    run api GET '/v1.41/containers/nosuch/stats?stream=false'
+    [ "${lines[-1]}" = 404 ]
+    echo "${lines[0]}" | jq -e '.message == "No such container: nosuch"'
+    # a stream ends (with an empty sample) when the container stops
+    (sleep 1.5; d kill st >/dev/null) &
+    run timeout 20 curl -sN --unix-socket "$API_SOCK" "http://hull/v1.41/containers/st/stats"
+    assert_success
+    echo "${lines[-1]}" | jq -e '.read == "0001-01-01T00:00:00Z"'
+    wait
+}
+
+@test "api: docker top lists the container's processes (ps -ef and ps_args); not running is 409" {
+    run d run -d --name tp --network none busybox sh -c 'sleep 1001 & sleep 1002; exit 0'
+    assert_success
+    local pid
+    pid=$(d inspect -f '{{.State.Pid}}' tp)
+    run d top tp
+    assert_success
+    echo "$output"
+    [[ "${lines[0]}" =~ ^UID\ +PID\ +PPID\ +C\ +STIME\ +TTY\ +TIME\ +CMD ]]
+    assert_output_contains "sleep 1001"
+    assert_output_contains "sleep 1002"
+    [ "${#lines[@]}" = 4 ] # the header, sh and two sleeps; nothing of the host
+    run d top tp -o pid,comm
+    assert_success
+    [[ "${lines[0]}" =~ ^PID\ +COMMAND ]]
+    [[ "$output" =~ (^|$'\n')$pid\ +sh ]]
+    # the rest of the host's processes are not the container's
+    ! echo "$output" | grep -q -w "$$"
+    run api GET '/v1.41/containers/tp/top?ps_args=-o%20comm'
+    [ "${lines[-1]}" = 500 ]
+    echo "${lines[0]}" | jq -e '.message == "Couldn'"'"'t find PID field in ps output"'
+    run api GET '/v1.41/containers/tp/top?ps_args=--no-such-option'
+    [ "${lines[-1]}" = 500 ]
+    echo "${lines[0]}" | jq -e '.message | startswith("Error running ps")'
+    d create --name tp-created --network none busybox true
+    run d top tp-created
+    assert_failure
+    assert_output_contains "Container tp-created is not running"
+    run api GET '/v1.41/containers/tp-created/top'
+    [ "${lines[-1]}" = 409 ]
+    run d top nosuch
+    assert_failure
+    assert_output_contains "No such container: nosuch"
+}
+
+@test "api: docker commit of a running container; the committed image runs with its changes" {
+    run d run -d --name cm --network none busybox sh -c 'echo committed >/data.txt; rm /bin/vi; echo ready; exec sleep 1000'
+    assert_success
+    poll 10 sh -c "DOCKER_HOST=unix://$API_SOCK $DOCKER logs cm | grep -q ready"
+    run d commit -c 'CMD ["cat", "/data.txt"]' -c 'ENV FOO bar baz' -a 'Jane <jane@example.org>' -m 'a message' cm cm-img:v1
+    assert_success
+    [[ "$output" =~ ^sha256:[0-9a-f]{64}$ ]]
+    local img=$output
+    # frozen for the snapshot, then thawed: it runs on and answers an exec
+    run d inspect -f '{{.State.Status}}' cm
+    assert_output_equals running
+    run d exec cm cat /data.txt
+    assert_output_equals committed
+    run d images --format '{{.Repository}}:{{.Tag}} {{.ID}}'
+    assert_output_contains "cm-img:v1 ${img:7:12}"
+    run d image inspect -f '{{.Author}} {{json .Config.Cmd}}' cm-img:v1
+    assert_output_equals 'Jane <jane@example.org> ["cat","/data.txt"]'
+    run d run --rm --network none cm-img:v1
+    assert_success
+    assert_output_equals committed
+    # the deletion is a whiteout; ENV kept its blanks
+    run d run --rm --network none cm-img:v1 sh -c 'echo "$FOO"; test ! -e /bin/vi && echo no-vi'
+    assert_output_equals "bar baz
+no-vi"
+    # a container the user paused stays paused; --pause=false leaves it alone too
+    h pause cm
+    run d commit cm cm-img:v2
+    assert_success
+    run d inspect -f '{{.State.Status}}' cm
+    assert_output_equals paused
+    h unpause cm
+    run d commit --pause=false cm
+    assert_success
+    [[ "$output" =~ ^sha256: ]]
+    # a stopped container commits too; the body's config is applied under the changes
+    d rm -f cm
+    d run --name cm2 --network none busybox sh -c 'echo two >/two.txt'
+    run api POST '/v1.41/commit?container=cm2&repo=cm-img&tag=cfg&changes=WORKDIR%20/tmp' \
+        -H 'Content-Type: application/json' \
+        -d '{"Cmd":["sh","-c","cat /two.txt; pwd; echo $A"],"Env":["A=1 2=3"],"WorkingDir":"/etc","Labels":{"l":"v w"},"Hostname":"ignored"}'
+    [ "${lines[-1]}" = 201 ]
+    echo "${lines[0]}" | jq -e '.Id | startswith("sha256:")'
+    run d run --rm --network none cm-img:cfg
+    assert_output_equals "two
+/tmp
+1 2=3"
+    run d image inspect -f '{{json .Config.Labels}}' cm-img:cfg
+    assert_output_equals '{"l":"v w"}'
+    d rm cm2
+    d rmi cm-img:v1 cm-img:v2 cm-img:cfg >/dev/null
+}
+
+@test "api: commit errors: unknown container, bad reference, bad change, bad body; no image is left" {
+    d create --name ce --network none busybox true
+    local before
+    before=$(d images -q | sort | tr '\n' ' ')
+    run d commit nosuch x:1
+    assert_failure
+    assert_output_contains "No such container: nosuch"
+    run api POST '/v1.41/commit?container=nosuch&repo=x'
+    [ "${lines[-1]}" = 404 ]
+    run d commit -c 'FROBNICATE x' ce bad:1
+    assert_failure
+    assert_output_contains 'FROBNICATE x'
+    assert_output_contains "unsupported instruction"
+    run api POST '/v1.41/commit?container=ce&repo=Bad%20Ref'
+    [ "${lines[-1]}" = 400 ]
+    echo "${lines[0]}" | jq -e '.message | startswith("repo")'
+    run api POST '/v1.41/commit?repo=x'
+    [ "${lines[-1]}" = 400 ]
+    echo "${lines[0]}" | jq -e '.message | startswith("container")'
+    run api POST '/v1.41/commit?container=ce&pause=perhaps'
+    [ "${lines[-1]}" = 400 ]
+    echo "${lines[0]}" | jq -e '.message | startswith("pause")'
+    run api POST '/v1.41/commit?container=ce' -H 'Content-Type: application/json' -d '{"Env":["NOEQUALS"]}'
+    [ "${lines[-1]}" = 400 ]
+    echo "${lines[0]}" | jq -e '.message | startswith("config.Env[0]")'
+    run api POST '/v1.41/commit?container=ce' -H 'Content-Type: application/json' -d '{"Cmd":5}'
+    [ "${lines[-1]}" = 400 ]
+    echo "${lines[0]}" | jq -e '.message | startswith("config.Cmd")'
+    run api POST '/v1.41/commit?container=ce' -H 'Content-Type: application/json' -d '{"User":"a\nRUN x"}'
+    [ "${lines[-1]}" = 400 ]
+    echo "${lines[0]}" | jq -e '.message | contains("line break")'
+    run api POST '/v1.41/commit?container=ce' -H 'Content-Type: application/json' -d '[1'
+    [ "${lines[-1]}" = 400 ]
+    [ "$(d images -q | sort | tr '\n' ' ')" = "$before" ]
+    [ -z "$(ls -A "$API_DIR/lib/images/tmp" 2>/dev/null)" ]
+    d rm ce
+}
+
+@test "api: docker exec -it gets its terminal's size and follows a resize; exec resize errors" {
+    run d run -d --name rz --network none busybox sleep 1000
+    assert_success
+    # the CLI's first resize sets 24x80; a SIGWINCH of its terminal sends 30x100
+    run timeout 60 python3 "$BATS_TEST_DIRNAME/../helpers/ptyrun.py" expect:'# ' \
+        send:'stty size\r' expect:'24 80' winsize:30,100 sleep:0.5 send:'stty size\r' \
+        expect:'30 100' send:'tty; exit 5\r' -- \
+        env DOCKER_HOST="unix://$API_SOCK" "$DOCKER" exec -it rz sh
+    assert_status 5
+    assert_output_contains "30 100"
+    assert_output_contains /dev/pts/
+    # -t without -i: a terminal that gets the CLI's size, output through it.
+    # API 1.41 sends the size after the start (dockerd's race too): wait for it.
+    run timeout 60 python3 "$BATS_TEST_DIRNAME/../helpers/ptyrun.py" -- \
+        env DOCKER_HOST="unix://$API_SOCK" "$DOCKER" exec -t rz sh -c \
+        'for i in $(seq 100); do s=$(stty size 2>/dev/null) && break; sleep 0.1; done; echo "size $s $i"'
+    assert_success
+    assert_output_contains "size 24 80"
+    # a command that cannot start: hull's reason and 126, through the terminal too
+    run timeout 60 python3 "$BATS_TEST_DIRNAME/../helpers/ptyrun.py" -- \
+        env DOCKER_HOST="unix://$API_SOCK" "$DOCKER" exec -it rz nosuchcmd
+    assert_status 126
+    assert_output_contains '"nosuchcmd" not found'
+    # a size asked for before the start is applied when the terminal exists
+    local id
+    id=$(api POST /v1.41/containers/rz/exec -H 'Content-Type: application/json' \
+        -d '{"Cmd": ["stty", "size"], "Tty": true, "AttachStdout": true}' | head -1 | jq -r .Id)
+    run api POST "/v1.41/exec/$id/resize?h=41&w=132"
+    [ "${lines[-1]}" = 200 ]
+    run api POST "/v1.41/exec/$id/start" -H 'Content-Type: application/json' -d '{"Tty": true}'
+    [ "${lines[-1]}" = 200 ]
+    assert_output_contains "41 132"
+    # ended: nothing to resize
+    run api POST "/v1.41/exec/$id/resize?h=10&w=10"
+    [ "${lines[-1]}" = 409 ]
+    # errors: unknown exec, bad size, an exec without a terminal
+    run api POST '/v1.41/exec/nosuch/resize?h=10&w=10'
+    [ "${lines[-1]}" = 404 ]
+    echo "${lines[0]}" | jq -e '.message == "No such exec instance: nosuch"'
+    id=$(api POST /v1.41/containers/rz/exec -H 'Content-Type: application/json' \
+        -d '{"Cmd": ["true"]}' | head -1 | jq -r .Id)
+    run api POST "/v1.41/exec/$id/resize?h=x&w=10"
+    [ "${lines[-1]}" = 400 ]
+    echo "${lines[0]}" | jq -e '.message | contains("h and w")'
+    run api POST "/v1.41/exec/$id/resize?h=10&w=10"
+    [ "${lines[-1]}" = 400 ]
+    echo "${lines[0]}" | jq -e '.message | contains("no terminal")'
+    # the container stopped: 409, for an exec's resize and the container's
+    id=$(api POST /v1.41/containers/rz/exec -H 'Content-Type: application/json' \
+        -d '{"Cmd": ["sh"], "Tty": true}' | head -1 | jq -r .Id)
+    d kill rz
+    d wait rz
+    run api POST "/v1.41/exec/$id/resize?h=10&w=10"
+    [ "${lines[-1]}" = 409 ]
+    echo "${lines[0]}" | jq -e '.message | endswith("is not running")'
+    run api POST '/v1.41/containers/rz/resize?h=10&w=10'
+    [ "${lines[-1]}" = 409 ]
+    echo "${lines[0]}" | jq -e '.message == "Container rz is not running"'
+    run api POST '/v1.41/containers/nosuch/resize?h=10&w=10'
+    [ "${lines[-1]}" = 404 ]
+    echo "${lines[0]}" | jq -e '.message == "No such container: nosuch"'
+}
+
+@test "api: docker pause/unpause freeze the container (ps says Paused); rename; their 409s and 404s" {
+    run d run -d --name pz --network none busybox sh -c 'while :; do :; done'
+    assert_success
+    local pid
+    pid=$(d inspect -f '{{.State.Pid}}' pz)
+    run d pause pz
+    assert_success
+    # frozen: the busy loop is no longer running on a CPU
+    poll 10 sh -c "awk '{ print \$3 }' /proc/$pid/stat | grep -qv R"
+    run d ps --filter status=paused --format '{{.Names}} {{.State}} {{.Status}}'
+    [[ "$output" =~ ^pz\ paused\ Up\ .*\(Paused\)$ ]]
+    run d pause pz
+    assert_failure
+    assert_output_contains "Container pz is already paused"
+    run d unpause pz
+    assert_success
+    run d inspect -f '{{.State.Status}}' pz
+    assert_output_equals running
+    run d unpause pz
+    assert_failure
+    assert_output_contains "Container pz is not paused"
+    # rename: the new name works everywhere, the old one is gone
+    run d rename pz pz2
+    assert_success
+    run d inspect -f '{{.Name}}' pz2
+    assert_output_equals /pz2
+    run d inspect pz
+    assert_failure
+    d run -d --name taken --network none busybox sleep 100
+    run d rename pz2 taken
+    assert_failure
+    assert_output_contains 'already in use'
+    run d rename pz2 'bad/name'
+    assert_failure
+    assert_output_contains 'invalid container name'
+    run d rename nosuch x
+    assert_failure
+    assert_output_contains "No such container: nosuch"
+    run api POST '/v1.41/containers/pz2/rename'
+    [ "${lines[-1]}" = 400 ]
+    d create --name pc --network none busybox true
+    run d pause pc
+    assert_failure
+    assert_output_contains "Container pc is not running"
+    run api POST '/v1.41/containers/nosuch/pause'
+    [ "${lines[-1]}" = 404 ]
+}

@@ -1,7 +1,7 @@
 /* Unit tests for src/api's parsers of client input: the create body mapped onto
  * struct hull_run_opts (docker's field shapes, Entrypoint + Cmd, PortBindings,
- * RestartPolicy, refused fields), docker's filters forms, and the since/until
- * time forms. */
+ * RestartPolicy, refused fields), docker's filters forms, the since/until
+ * time forms, POST /commit's query and body, and top's ps output. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -138,6 +138,88 @@ static void test_create_rejects(void **state)
     parse_fails("{\"Image\": \"x\\u0000y\"}", "NUL");
 }
 
+static void test_commit(void **state)
+{
+    char *q[] = {"container", "c1",          "repo",  "img", "tag",     "v1",
+                 "comment",   "msg",         "pause", "0",   "changes", "ENV A 1\n\n  WORKDIR /w",
+                 "changes",   "CMD [\"x\"]", NULL};
+    const char *body = "{\"Cmd\": \"sh\", \"Env\": [\"B=2 3=4\"], \"Labels\": {\"l\": "
+                       "\"v w\"}, \"ExposedPorts\": {\"80/tcp\": {}}, \"Hostname\": \"x\"}";
+    struct hull_api_commit c;
+    hull_error err = {0};
+    static const char *const want[] = {"CMD [\"sh\"]",  "ENV B 2 3=4", "LABEL l v w",
+                                       "EXPOSE 80/tcp", "ENV A 1",     "WORKDIR /w",
+                                       "CMD [\"x\"]"};
+    (void)state;
+
+    assert_int_equal(hull_api_parse_commit(q, body, strlen(body), &c, &err), 0);
+    assert_string_equal(c.container, "c1");
+    assert_string_equal(c.opts.image, "img:v1");
+    assert_string_equal(c.opts.message, "msg");
+    assert_false(c.opts.pause);
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+        assert_string_equal(c.opts.changes[i], want[i]); /* the body's first */
+    assert_null(c.opts.changes[sizeof(want) / sizeof(want[0])]);
+    hull_api_commit_clear(&c);
+    /* defaults: pause, no image, no changes; "null" body */
+    char *q2[] = {"container", "c1", NULL};
+    assert_int_equal(hull_api_parse_commit(q2, "null", 4, &c, &err), 0);
+    assert_true(c.opts.pause);
+    assert_null(c.opts.image);
+    assert_null(c.opts.changes);
+    hull_api_commit_clear(&c);
+}
+
+static void commit_fails(char **q, const char *body, const char *msg)
+{
+    struct hull_api_commit c;
+    hull_error err = {0};
+    if (hull_api_parse_commit(q, body, strlen(body), &c, &err) == 0)
+        fail_msg("accepted %s", body);
+    if (strstr(err.msg, msg) == NULL)
+        fail_msg("%s: error \"%s\" does not say \"%s\"", body, err.msg, msg);
+    hull_error_clear(&err);
+}
+
+static void test_commit_rejects(void **state)
+{
+    char *ok[] = {"container", "c", NULL};
+    (void)state;
+    commit_fails((char *[]){"repo", "x", NULL}, "", "container: a container is required");
+    commit_fails((char *[]){"container", "c", "tag", "t", NULL}, "", "tag: \"t\" without a repo");
+    commit_fails((char *[]){"container", "c", "pause", "maybe", NULL}, "", "pause");
+    commit_fails(ok, "[1", "request body");
+    commit_fails(ok, "[]", "expected a container config object");
+    commit_fails(ok, "{\"Cmd\": 5}", "config.Cmd: expected an array");
+    commit_fails(ok, "{\"Cmd\": [\"a\\u0000b\"]}", "is not allowed"); /* no NUL gets in */
+    commit_fails(ok, "{\"Env\": [\"NOEQ\"]}", "config.Env[0]");
+    commit_fails(ok, "{\"Env\": [\"A B=1\"]}", "not a single word");
+    commit_fails(ok, "{\"User\": \"u\\nRUN x\"}", "config.User: contains a line break");
+    commit_fails(ok, "{\"Labels\": {\"k\": 1}}", "config.Labels.k: expected a string");
+    commit_fails(ok, "{\"Volumes\": {\"/a b\": {}}}", "config.Volumes");
+}
+
+static void test_ps(void **state)
+{
+    char text[] = "UID PID PPID CMD\nroot 7 1 sh -c  a b\nroot 8 1 other\nroot 9 7 sleep 5\n";
+    char bad[] = "UID PPID CMD\nroot 1 sh\n";
+    static const pid_t pids[] = {7, 9};
+    json_t *out = NULL;
+    hull_error err = {0};
+    (void)state;
+
+    assert_int_equal(api_parse_ps(text, pids, 2, &out, &err), 0);
+    assert_int_equal(json_array_size(json_object_get(out, "Titles")), 4);
+    assert_int_equal(json_array_size(json_object_get(out, "Processes")), 2);
+    assert_string_equal(
+        json_string_value(json_array_get(json_array_get(json_object_get(out, "Processes"), 0), 3)),
+        "sh -c  a b");
+    json_decref(out);
+    assert_int_equal(api_parse_ps(bad, pids, 2, &out, &err), -1);
+    assert_non_null(strstr(err.msg, "PID"));
+    hull_error_clear(&err);
+}
+
 static void test_filters(void **state)
 {
     json_t *f;
@@ -204,6 +286,9 @@ int main(void)
         cmocka_unit_test(test_create_maps_docker_fields),
         cmocka_unit_test(test_create_entrypoint_and_defaults),
         cmocka_unit_test(test_create_rejects),
+        cmocka_unit_test(test_commit),
+        cmocka_unit_test(test_commit_rejects),
+        cmocka_unit_test(test_ps),
         cmocka_unit_test(test_filters),
         cmocka_unit_test(test_times),
     };
