@@ -28,12 +28,12 @@
  * The root directory is private to the caller (a fresh temp dir under a 0700
  * parent), so nothing races with us inside it. */
 #include "internal.h"
+#include "gzip.h"
 #include "../base/fs.h"
 #include "../base/util.h"
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <isa-l/igzip_lib.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -69,9 +69,8 @@ struct unpack {
     void *in_data;
     char *inbuf, *midbuf;
     ssize_t first; /* the first input chunk, read to sniff gzip, not yet handed on (-1: none) */
-    struct inflate_state *gz; /* gzip: ISA-L */
-    bool in_eof;
-    struct archive *outer; /* otherwise (zstd, plain tar): libarchive, raw format */
+    struct gzip_reader *gz; /* gzip: ISA-L (gzip.c) */
+    struct archive *outer;  /* otherwise (zstd, plain tar): libarchive, raw format */
     struct image_sha256 *outer_h, *inner_h;
     uint64_t stream_bytes;
     bool limit_hit;
@@ -101,12 +100,18 @@ static ssize_t fd_read(void *data, void *buf, size_t len)
 }
 
 /* The input, hashed unless the caller hashes it already (a pull's blob writer). */
+static ssize_t input_read_into(void *data, void *buf, size_t len)
+{
+    struct unpack *u = data;
+    ssize_t n = u->in_read(u->in_data, buf, len);
+    if (n > 0 && u->outer_h)
+        image_sha256_update(u->outer_h, buf, (size_t)n);
+    return n;
+}
+
 static ssize_t input_read(struct unpack *u)
 {
-    ssize_t n = u->in_read(u->in_data, u->inbuf, READ_BUF);
-    if (n > 0 && u->outer_h)
-        image_sha256_update(u->outer_h, u->inbuf, (size_t)n);
-    return n;
+    return input_read_into(u, u->inbuf, READ_BUF);
 }
 
 static la_ssize_t outer_read(struct archive *a, void *data, const void **buf)
@@ -122,93 +127,15 @@ static la_ssize_t outer_read(struct archive *a, void *data, const void **buf)
     return n;
 }
 
-static const char *isal_error(int r)
-{
-    switch (r) {
-    case ISAL_INVALID_BLOCK:
-        return "invalid deflate block";
-    case ISAL_INVALID_SYMBOL:
-        return "invalid deflate symbol";
-    case ISAL_INVALID_LOOKBACK:
-        return "invalid deflate distance";
-    case ISAL_INVALID_WRAPPER:
-        return "invalid gzip header";
-    case ISAL_UNSUPPORTED_METHOD:
-        return "gzip compression method is not deflate";
-    case ISAL_INCORRECT_CHECKSUM:
-        return "gzip CRC or length mismatch";
-    case ISAL_NEED_DICT:
-        return "deflate stream needs a dictionary";
-    default:
-        return "gzip error";
-    }
-}
-
-/* Up to len bytes of the gunzipped stream; 0 at its end. Concatenated gzip members
- * are one stream (as gzip -d and libarchive read them); anything else after the last
- * member is an error, as for Go's gzip reader (containerd, docker). */
-static la_ssize_t gz_read(struct unpack *u, void *out, size_t len, const char **why)
-{
-    struct inflate_state *g = u->gz;
-    for (;;) {
-        uint32_t in_before;
-        int r;
-        if (g->avail_in == 0 && !u->in_eof) {
-            ssize_t n = input_read(u);
-            if (n < 0) {
-                *why = strerror(errno);
-                return -1;
-            }
-            u->in_eof = n == 0;
-            g->next_in = (uint8_t *)u->inbuf;
-            g->avail_in = (uint32_t)n;
-            continue;
-        }
-        if (g->block_state == ISAL_BLOCK_FINISH) {
-            uint8_t *next = g->next_in;
-            uint32_t avail = g->avail_in;
-            if (avail == 0)
-                return 0;
-            if (next[0] != 0x1f) {
-                *why = "data after the end of the gzip stream";
-                return -1;
-            }
-            isal_inflate_reset(g);
-            g->crc_flag = ISAL_GZIP;
-            g->next_in = next;
-            g->avail_in = avail;
-        }
-        in_before = g->avail_in;
-        g->next_out = out;
-        g->avail_out = (uint32_t)len;
-        r = isal_inflate(g);
-        if (r < 0 || r == ISAL_NEED_DICT) {
-            *why = isal_error(r);
-            return -1;
-        }
-        if (g->avail_out < len)
-            return (la_ssize_t)(len - g->avail_out);
-        if (g->block_state == ISAL_BLOCK_FINISH)
-            continue;
-        if (u->in_eof && g->avail_in == 0) {
-            *why = "truncated gzip stream";
-            return -1;
-        }
-        if (g->avail_in == in_before && g->avail_in > 0) {
-            *why = "gzip stream makes no progress"; /* never loop on bad input */
-            return -1;
-        }
-    }
-}
-
 /* The uncompressed stream, from ISA-L or libarchive. */
 static la_ssize_t decompressed_read(struct unpack *u, void *out, size_t len, int *errnum,
                                     const char **why)
 {
     la_ssize_t n;
     if (u->gz) {
-        *errnum = EIO;
-        return gz_read(u, out, len, why);
+        n = gzip_read(u->gz, out, len, why);
+        *errnum = n < 0 ? errno : 0;
+        return n;
     }
     n = archive_read_data(u->outer, out, len);
     if (n < 0) {
@@ -852,13 +779,8 @@ int unpack_stream(unpack_read_fn rd, void *rd_data, bool hash_input, int root_di
         hull_error_set(err, errno, "layer: read");
         goto out;
     }
-    if (u.first >= 2 && (unsigned char)u.inbuf[0] == 0x1f && (unsigned char)u.inbuf[1] == 0x8b) {
-        u.gz = xmalloc0(sizeof(*u.gz));
-        isal_inflate_init(u.gz);
-        u.gz->crc_flag = ISAL_GZIP;
-        u.gz->next_in = (uint8_t *)u.inbuf;
-        u.gz->avail_in = (uint32_t)u.first;
-        u.in_eof = u.first == 0;
+    if (gzip_sniff(u.inbuf, (size_t)u.first)) {
+        u.gz = gzip_reader_new(input_read_into, &u, u.inbuf, (size_t)u.first);
         u.first = -1;
     } else if (open_outer(&u, err) < 0) {
         goto out;
@@ -910,7 +832,8 @@ out:
         archive_read_free(inner);
     if (u.outer)
         archive_read_free(u.outer);
-    free(u.gz);
+    if (u.gz)
+        gzip_reader_free(u.gz);
     image_sha256_free(u.inner_h);
     image_sha256_free(u.outer_h);
     for (size_t i = 0; i < u.n_dirs; i++)
@@ -930,7 +853,7 @@ int hull_image_unpack_fd(int fd, int root_dirfd, const struct hull_image_unpack_
 const char *unpack_sniff_media_type(int fd)
 {
     unsigned char m[4] = {0};
-    if (pread(fd, m, sizeof(m), 0) >= 2 && m[0] == 0x1f && m[1] == 0x8b)
+    if (pread(fd, m, sizeof(m), 0) >= 2 && gzip_sniff(m, 2))
         return HULL_MT_OCI_LAYER_GZIP;
     if (m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd)
         return HULL_MT_OCI_LAYER_ZSTD;
