@@ -29,6 +29,7 @@
  * parent), so nothing races with us inside it. */
 #include "internal.h"
 #include "gzip.h"
+#include "layer_stream.h"
 #include "../base/fs.h"
 #include "../base/util.h"
 
@@ -46,13 +47,13 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#define READ_BUF            (256u << 10)
 #define DEFAULT_MAX_BYTES   (64ull << 30)
 #define DEFAULT_MAX_ENTRIES (4ull << 20)
 #define DEFAULT_MAX_PATH    4096
 #define WH_PREFIX           ".wh."
 #define WH_OPAQUE           ".wh..wh..opq"
 #define RESOLVE_FLAGS       RESOLVE_NO_XDEV
+#define NEW_FILE_FLAGS      (O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
 
 struct deferred_dir {
     char *path;
@@ -65,19 +66,14 @@ struct unpack {
     uint64_t max_bytes, max_entries, max_path;
     const struct hull_image_unpack_opts *opts;
 
-    unpack_read_fn in_read; /* the (compressed) input */
-    void *in_data;
-    char *inbuf, *midbuf;
-    ssize_t first; /* the first input chunk, read to sniff gzip, not yet handed on (-1: none) */
-    struct gzip_reader *gz; /* gzip: ISA-L (gzip.c) */
-    struct archive *outer;  /* otherwise (zstd, plain tar): libarchive, raw format */
-    struct image_sha256 *outer_h, *inner_h;
-    uint64_t stream_bytes;
-    bool limit_hit;
+    struct layer_stream ls; /* the bytes: hashes, decompression, the bomb limit */
 
     char *cache_dir; /* the last parent opened, and its fd */
     int cache_fd;
     bool cache_stale; /* something was removed: re-resolve at the next open_parent */
+    int owner_fd;     /* the parent whose new inodes' owner is known (-1: none) ... */
+    uid_t owner_uid;  /* ... and that owner: ours, or the parent's group if setgid */
+    gid_t owner_gid;
     struct deferred_dir *dirs;
     size_t n_dirs;
 
@@ -88,7 +84,7 @@ struct unpack {
     char name[256]; /* the current entry, printable, for messages */
 };
 
-/* ---- input: fd -> (hash) -> decompress -> (hash, count) -> tar reader ------------------ */
+/* ---- input ---------------------------------------------------------------------------- */
 
 static ssize_t fd_read(void *data, void *buf, size_t len)
 {
@@ -96,74 +92,6 @@ static ssize_t fd_read(void *data, void *buf, size_t len)
     do
         n = read(*(int *)data, buf, len);
     while (n < 0 && errno == EINTR);
-    return n;
-}
-
-/* The input, hashed unless the caller hashes it already (a pull's blob writer). */
-static ssize_t input_read_into(void *data, void *buf, size_t len)
-{
-    struct unpack *u = data;
-    ssize_t n = u->in_read(u->in_data, buf, len);
-    if (n > 0 && u->outer_h)
-        image_sha256_update(u->outer_h, buf, (size_t)n);
-    return n;
-}
-
-static ssize_t input_read(struct unpack *u)
-{
-    return input_read_into(u, u->inbuf, READ_BUF);
-}
-
-static la_ssize_t outer_read(struct archive *a, void *data, const void **buf)
-{
-    struct unpack *u = data;
-    ssize_t n = u->first >= 0 ? u->first : input_read(u);
-    u->first = -1;
-    if (n < 0) {
-        archive_set_error(a, errno, "read layer");
-        return -1;
-    }
-    *buf = u->inbuf;
-    return n;
-}
-
-/* The uncompressed stream, from ISA-L or libarchive. */
-static la_ssize_t decompressed_read(struct unpack *u, void *out, size_t len, int *errnum,
-                                    const char **why)
-{
-    la_ssize_t n;
-    if (u->gz) {
-        n = gzip_read(u->gz, out, len, why);
-        *errnum = n < 0 ? errno : 0;
-        return n;
-    }
-    n = archive_read_data(u->outer, out, len);
-    if (n < 0) {
-        *errnum = archive_errno(u->outer);
-        *why = archive_error_string(u->outer);
-    }
-    return n;
-}
-
-static la_ssize_t inner_read(struct archive *a, void *data, const void **buf)
-{
-    struct unpack *u = data;
-    const char *why = NULL;
-    int errnum = 0;
-    la_ssize_t n = decompressed_read(u, u->midbuf, READ_BUF, &errnum, &why);
-    if (n < 0) {
-        archive_set_error(a, errnum ? errnum : EIO, "decompress layer: %s", why ? why : "error");
-        return -1;
-    }
-    u->stream_bytes += (uint64_t)n;
-    if (u->stream_bytes > u->max_bytes) {
-        u->limit_hit = true;
-        archive_set_error(a, EFBIG, "more than %llu uncompressed bytes",
-                          (unsigned long long)u->max_bytes);
-        return -1;
-    }
-    image_sha256_update(u->inner_h, u->midbuf, (size_t)n);
-    *buf = u->midbuf;
     return n;
 }
 
@@ -238,6 +166,7 @@ static char *clean_path(struct unpack *u, const char *raw)
 
 static void cache_drop(struct unpack *u)
 {
+    u->owner_fd = -1; /* the fd number may come back for another directory */
     free(u->cache_dir);
     u->cache_dir = NULL;
     if (u->cache_fd >= 0)
@@ -339,6 +268,20 @@ static int make_room(struct unpack *u, int parent, const char *name, bool want_d
     return 0;
 }
 
+/* Entries are created first, and only when the create failed with EEXIST is the
+ * name made free (make_room) and the create tried once more: most names are new, and
+ * a stat before every create would cost a syscall per entry. The creates never
+ * follow or replace an existing name (O_CREAT|O_EXCL|O_NOFOLLOW, mkdirat, symlinkat,
+ * mknodat), so trying first is as safe as looking first. Returns what make_room
+ * does, or -1 with the error of `op` for any other errno. */
+static int make_room_on_eexist(struct unpack *u, int parent, const char *name, bool want_dir,
+                               const char *op)
+{
+    if (errno != EEXIST)
+        return entry_error(u, errno, op);
+    return make_room(u, parent, name, want_dir);
+}
+
 /* ---- metadata --------------------------------------------------------------------------- */
 
 static bool xattr_allowed(struct unpack *u, const char *name)
@@ -376,8 +319,28 @@ static int apply_xattrs(struct unpack *u, struct archive_entry *e, int fd)
     return 0;
 }
 
+/* True when an inode just created in `parent` already has owner uid:gid: it got
+ * our fsuid and our fsgid, or the parent's group when the parent is setgid. One
+ * fstat per parent directory instead of one chown per entry (most layers are
+ * root-owned and unpacked by root). */
+static bool owner_is(struct unpack *u, int parent, uid_t uid, gid_t gid)
+{
+    struct stat st;
+
+    if (parent != u->owner_fd) {
+        if (fstat(parent, &st) < 0)
+            return false;
+        u->owner_fd = parent;
+        u->owner_uid = geteuid();
+        u->owner_gid = (st.st_mode & S_ISGID) ? st.st_gid : getegid();
+    }
+    return uid == u->owner_uid && gid == u->owner_gid;
+}
+
+/* Give the entry its owner; `fresh_in` is the parent fd when the inode was just
+ * created there (its owner is then known), else -1. */
 static int apply_owner(struct unpack *u, struct archive_entry *e, int fd, int parent,
-                       const char *name)
+                       const char *name, int fresh_in)
 {
     la_int64_t uid = archive_entry_uid(e), gid = archive_entry_gid(e);
     int r;
@@ -386,6 +349,8 @@ static int apply_owner(struct unpack *u, struct archive_entry *e, int fd, int pa
         return 0;
     if (uid < 0 || gid < 0 || uid >= (la_int64_t)UINT32_MAX || gid >= (la_int64_t)UINT32_MAX)
         return entry_error(u, 0, "uid/gid out of range");
+    if (fresh_in >= 0 && owner_is(u, fresh_in, (uid_t)uid, (gid_t)gid))
+        return 0;
     if (fd >= 0)
         r = fchown(fd, (uid_t)uid, (gid_t)gid);
     else
@@ -435,11 +400,14 @@ static int do_file(struct unpack *u, struct archive *a, struct archive_entry *e,
     if (u->file_bytes > u->max_bytes)
         return hull_error_msg(u->err, EFBIG, "layer entry \"%s\": files total more than %llu bytes",
                               u->name, (unsigned long long)u->max_bytes);
-    if (make_room(u, parent, name, false) < 0)
-        return -1;
-    fd = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return entry_error(u, errno, "create");
+    fd = openat(parent, name, NEW_FILE_FLAGS, 0600);
+    if (fd < 0) {
+        if (make_room_on_eexist(u, parent, name, false, "create") < 0)
+            return -1;
+        fd = openat(parent, name, NEW_FILE_FLAGS, 0600);
+        if (fd < 0)
+            return entry_error(u, errno, "create");
+    }
     while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
         if (off < 0 || off > size || (la_int64_t)len > size - off)
             return entry_error(u, 0, "data beyond the declared size");
@@ -451,11 +419,11 @@ static int do_file(struct unpack *u, struct archive *a, struct archive_entry *e,
     }
     if (r != ARCHIVE_EOF)
         return hull_error_msg(u->err, EIO, "layer entry \"%s\": read data: %s", u->name,
-                              u->limit_hit ? "uncompressed size limit reached"
-                                           : archive_error_string(a));
+                              u->ls.limit_hit ? "uncompressed size limit reached"
+                                              : archive_error_string(a));
     if (pos != size && ftruncate(fd, size) < 0) /* sparse tail */
         return entry_error(u, errno, "truncate");
-    if (apply_owner(u, e, fd, -1, NULL) < 0)
+    if (apply_owner(u, e, fd, -1, NULL, parent) < 0)
         return -1;
     if (fchmod(fd, entry_mode(u, e, true)) < 0)
         return entry_error(u, errno, "chmod");
@@ -472,21 +440,27 @@ static int do_dir(struct unpack *u, struct archive_entry *e, int parent, const c
 {
     _cleanup_close_ int fd = -1;
     struct deferred_dir *d;
-    int exists;
+    int exists, fresh_in = -1; /* parent, when the directory is new */
 
     if (*path == '\0') {
         fd = openat(u->rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     } else {
-        exists = make_room(u, parent, name, true);
-        if (exists < 0)
-            return -1;
-        if (!exists && mkdirat(parent, name, 0700) < 0)
-            return entry_error(u, errno, "mkdir");
+        if (mkdirat(parent, name, 0700) == 0) {
+            fresh_in = parent;
+        } else {
+            /* a directory there is kept (tar merges directories), anything else goes */
+            exists = make_room_on_eexist(u, parent, name, true, "mkdir");
+            if (exists < 0)
+                return -1;
+            if (!exists && mkdirat(parent, name, 0700) < 0)
+                return entry_error(u, errno, "mkdir");
+            fresh_in = exists ? -1 : parent;
+        }
         fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     }
     if (fd < 0)
         return entry_error(u, errno, "open directory");
-    if (apply_owner(u, e, fd, -1, NULL) < 0)
+    if (apply_owner(u, e, fd, -1, NULL, fresh_in) < 0)
         return -1;
     if (fchmod(fd, entry_mode(u, e, false)) < 0)
         return entry_error(u, errno, "chmod");
@@ -509,11 +483,13 @@ static int do_symlink(struct unpack *u, struct archive_entry *e, int parent, con
      * inside the container, and our own lookups resolve in the root. */
     if (target == NULL || *target == '\0')
         return entry_error(u, 0, "symlink without a target");
-    if (make_room(u, parent, name, false) < 0)
-        return -1;
-    if (symlinkat(target, parent, name) < 0)
-        return entry_error(u, errno, "symlink");
-    if (apply_owner(u, e, -1, parent, name) < 0)
+    if (symlinkat(target, parent, name) < 0) {
+        if (make_room_on_eexist(u, parent, name, false, "symlink") < 0)
+            return -1;
+        if (symlinkat(target, parent, name) < 0)
+            return entry_error(u, errno, "symlink");
+    }
+    if (apply_owner(u, e, -1, parent, name, parent) < 0)
         return -1;
     entry_times(e, ts);
     if (utimensat(parent, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
@@ -567,11 +543,13 @@ static int do_node(struct unpack *u, struct archive_entry *e, int parent, const 
         note(&u->n_devices, u->first_device, sizeof(u->first_device), u->name);
         return 0;
     }
-    if (make_room(u, parent, name, false) < 0)
-        return -1;
-    if (mknodat(parent, name, type | 0600, dev) < 0)
-        return entry_error(u, errno, "mknod");
-    if (apply_owner(u, e, -1, parent, name) < 0)
+    if (mknodat(parent, name, type | 0600, dev) < 0) {
+        if (make_room_on_eexist(u, parent, name, false, "mknod") < 0)
+            return -1;
+        if (mknodat(parent, name, type | 0600, dev) < 0)
+            return entry_error(u, errno, "mknod");
+    }
+    if (apply_owner(u, e, -1, parent, name, parent) < 0)
         return -1;
     if (fchmodat(parent, name, entry_mode(u, e, false), 0) < 0)
         return entry_error(u, errno, "chmod");
@@ -703,59 +681,12 @@ static void report(struct unpack *u)
              (unsigned long long)u->n_xattrs, u->first_xattr);
 }
 
-/* Hash what is left: the tar reader stops at the end-of-archive marker, the digests
- * cover the whole stream. */
-static int drain(struct unpack *u)
-{
-    const char *why = NULL;
-    int errnum = 0;
-    la_ssize_t n;
-    while ((n = decompressed_read(u, u->midbuf, READ_BUF, &errnum, &why)) > 0) {
-        u->stream_bytes += (uint64_t)n;
-        if (u->stream_bytes > u->max_bytes)
-            return hull_error_msg(u->err, EFBIG, "layer: more than %llu uncompressed bytes",
-                                  (unsigned long long)u->max_bytes);
-        image_sha256_update(u->inner_h, u->midbuf, (size_t)n);
-    }
-    if (n < 0)
-        return hull_error_msg(u->err, EIO, "layer: decompress: %s", why ? why : "error");
-    for (;;) {
-        ssize_t r = input_read(u);
-        if (r < 0)
-            return hull_error_set(u->err, errno, "layer: read");
-        if (r == 0)
-            return 0;
-    }
-}
-
-/* libarchive as the decompressor: zstd, or a plain tar (raw format, no filter). */
-static int open_outer(struct unpack *u, hull_error *err)
-{
-    struct archive_entry *e;
-    int ar;
-
-    u->outer = archive_read_new();
-    archive_read_support_filter_gzip(u->outer);
-    archive_read_support_filter_zstd(u->outer);
-    archive_read_support_format_raw(u->outer);
-    if (archive_read_open(u->outer, u, NULL, outer_read, NULL) != ARCHIVE_OK)
-        return hull_error_msg(err, EIO, "layer: %s", archive_error_string(u->outer));
-    ar = archive_read_next_header(u->outer, &e);
-    if (ar != ARCHIVE_OK && ar != ARCHIVE_EOF)
-        return hull_error_msg(err, EIO, "layer: %s", archive_error_string(u->outer));
-    return 0;
-}
-
 int unpack_stream(unpack_read_fn rd, void *rd_data, bool hash_input, int root_dirfd,
                   const struct hull_image_unpack_opts *opts, struct hull_image_unpack_result *res,
                   hull_error *err)
 {
-    struct unpack u = {.rootfd = root_dirfd,
-                       .in_read = rd,
-                       .in_data = rd_data,
-                       .cache_fd = -1,
-                       .err = err,
-                       .opts = opts};
+    struct unpack u = {
+        .rootfd = root_dirfd, .cache_fd = -1, .owner_fd = -1, .err = err, .opts = opts};
     struct archive *inner = NULL;
     struct archive_entry *e;
     int r = -1, ar;
@@ -765,30 +696,15 @@ int unpack_stream(unpack_read_fn rd, void *rd_data, bool hash_input, int root_di
     u.max_entries =
         opts && opts->limits.max_entries ? opts->limits.max_entries : DEFAULT_MAX_ENTRIES;
     u.max_path = opts && opts->limits.max_path ? opts->limits.max_path : DEFAULT_MAX_PATH;
-    u.inbuf = xmalloc0(READ_BUF);
-    u.midbuf = xmalloc0(READ_BUF);
-    u.outer_h = hash_input ? image_sha256_new() : NULL;
-    u.inner_h = image_sha256_new();
 
-    /* Two stages: the first only decompresses (ISA-L for gzip, else libarchive with
-     * the raw format: zstd or none), `inner` parses tar from its output. Sitting
-     * between them lets us hash and count the uncompressed bytes (the diff_id, the
-     * bomb limit) in one streaming pass. */
-    u.first = input_read(&u);
-    if (u.first < 0) {
-        hull_error_set(err, errno, "layer: read");
+    /* Two stages: layer_stream decompresses, hashes and counts; `inner` parses tar
+     * from its output. */
+    if (layer_stream_open(&u.ls, rd, rd_data, hash_input, u.max_bytes, err) < 0)
         goto out;
-    }
-    if (gzip_sniff(u.inbuf, (size_t)u.first)) {
-        u.gz = gzip_reader_new(input_read_into, &u, u.inbuf, (size_t)u.first);
-        u.first = -1;
-    } else if (open_outer(&u, err) < 0) {
-        goto out;
-    }
     inner = archive_read_new();
     archive_read_support_format_tar(inner);
     archive_read_support_format_gnutar(inner);
-    if (archive_read_open(inner, &u, NULL, inner_read, NULL) != ARCHIVE_OK) {
+    if (archive_read_open(inner, &u.ls, NULL, layer_stream_tar_read, NULL) != ARCHIVE_OK) {
         hull_error_msg(err, EIO, "layer: %s", archive_error_string(inner));
         goto out;
     }
@@ -799,7 +715,7 @@ int unpack_stream(unpack_read_fn rd, void *rd_data, bool hash_input, int root_di
         if (ar == ARCHIVE_WARN)
             ar = ARCHIVE_OK; /* e.g. unknown pax keys: the entry is still usable */
         if (ar != ARCHIVE_OK) {
-            if (u.limit_hit)
+            if (u.ls.limit_hit)
                 hull_error_msg(err, EFBIG,
                                "layer: more than %llu uncompressed bytes (after entry \"%s\")",
                                (unsigned long long)u.max_bytes, u.name);
@@ -811,17 +727,12 @@ int unpack_stream(unpack_read_fn rd, void *rd_data, bool hash_input, int root_di
         if (process_entry(&u, inner, e) < 0)
             goto out;
     }
-    if (drain(&u) < 0)
+    if (layer_stream_drain(&u.ls, err) < 0)
         goto out;
     apply_dir_times(&u);
     report(&u);
     if (res) {
-        image_sha256_final(u.inner_h, res->diff_id);
-        if (u.outer_h)
-            image_sha256_final(u.outer_h, res->digest);
-        else
-            res->digest[0] = '\0';
-        u.inner_h = u.outer_h = NULL;
+        layer_stream_digests(&u.ls, res->diff_id, res->digest);
         res->entries = u.entries;
         res->bytes = u.file_bytes;
     }
@@ -830,17 +741,10 @@ out:
     cache_drop(&u);
     if (inner)
         archive_read_free(inner);
-    if (u.outer)
-        archive_read_free(u.outer);
-    if (u.gz)
-        gzip_reader_free(u.gz);
-    image_sha256_free(u.inner_h);
-    image_sha256_free(u.outer_h);
+    layer_stream_close(&u.ls);
     for (size_t i = 0; i < u.n_dirs; i++)
         free(u.dirs[i].path);
     free(u.dirs);
-    free(u.inbuf);
-    free(u.midbuf);
     return r;
 }
 
