@@ -649,8 +649,8 @@ static void assert_entry(const char *dir, const char *name, mode_t type, uid_t u
     if (lstat(p, &st) < 0)
         fail_msg("%s: %s", name, strerror(errno));
     if ((st.st_mode & S_IFMT) != type || st.st_uid != uid || st.st_gid != gid)
-        fail_msg("%s: mode %o owner %u:%u, wanted type %o owner %u:%u", name, st.st_mode,
-                 st.st_uid, st.st_gid, type, uid, gid);
+        fail_msg("%s: mode %o owner %u:%u, wanted type %o owner %u:%u", name, st.st_mode, st.st_uid,
+                 st.st_gid, type, uid, gid);
     if (data && (hull_read_file(p, 1024, &got, &n, NULL) < 0 || strcmp(got, data) != 0))
         fail_msg("%s: content \"%s\", wanted \"%s\"", name, got ? got : "", data);
 }
