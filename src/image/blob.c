@@ -47,7 +47,9 @@ struct blob_writer {
     uint64_t size;    /* bytes taken (hashed): written or buffered */
     uint64_t written; /* bytes in the file */
     uint64_t flushed; /* bytes whose write-back was started */
-    char *buf;        /* small network reads gathered into BLOB_BUF-sized writes */
+    int64_t expect;   /* the size the blob will have, or 0: unknown */
+    struct fs_prealloc prealloc;
+    char *buf; /* small network reads gathered into BLOB_BUF-sized writes */
     size_t buffered;
 };
 
@@ -82,6 +84,8 @@ int blob_writer_new(struct hull_image_store *s, struct blob_writer **out, hull_e
  * of after it. A failure here is harmless (the fsync writes everything). */
 static int write_out(struct blob_writer *w, const void *data, size_t len, hull_error *err)
 {
+    if (w->expect > 0)
+        fs_prealloc_ahead(&w->prealloc, w->fd, (off_t)w->written, len, (off_t)w->expect);
     if (hull_write_all(w->fd, data, len) < 0)
         return hull_error_set(err, errno, "write a blob in %s", w->s->blobs_dir);
     w->written += len;
@@ -97,6 +101,11 @@ static int write_out(struct blob_writer *w, const void *data, size_t len, hull_e
         pthread_mutex_unlock(&w->follow->lock);
     }
     return 0;
+}
+
+void blob_writer_expect(struct blob_writer *w, int64_t size)
+{
+    w->expect = size > 0 ? size : 0;
 }
 
 int blob_writer_flush(struct blob_writer *w, hull_error *err)
@@ -264,6 +273,7 @@ int hull_image_blob_put_fd(struct hull_image_store *s, int fd, const char *expec
         return -1;
     if (blob_writer_new(s, &w, err) < 0)
         return -1;
+    blob_writer_expect(w, expected_size);
     buf = xmalloc0(BLOB_BUF);
     for (;;) {
         ssize_t n = read(fd, buf, BLOB_BUF);

@@ -388,6 +388,8 @@ static int do_file(struct unpack *u, struct archive *a, struct archive_entry *e,
 {
     _cleanup_close_ int fd = -1;
     la_int64_t size = archive_entry_size(e), pos = 0;
+    /* not for sparse entries: their holes would get blocks */
+    struct fs_prealloc pa = {.off = archive_entry_sparse_count(e) > 0};
     struct timespec ts[2];
     const void *buf;
     size_t len;
@@ -413,6 +415,7 @@ static int do_file(struct unpack *u, struct archive *a, struct archive_entry *e,
             return entry_error(u, 0, "data beyond the declared size");
         if (off != pos && lseek(fd, off, SEEK_SET) < 0)
             return entry_error(u, errno, "seek");
+        fs_prealloc_ahead(&pa, fd, off, len, size);
         if (hull_write_all(fd, buf, len) < 0)
             return entry_error(u, errno, "write");
         pos = off + (la_int64_t)len;
