@@ -25,6 +25,9 @@
 #include <unistd.h>
 
 #define BLOB_BUF (256u << 10)
+/* Write-back is started every this many bytes, so the fsync before a blob is
+ * published waits only for the last stretch (see write_out). */
+#define WRITEBACK_STEP (4u << 20)
 
 struct blob_follow {
     pthread_mutex_t lock;
@@ -43,7 +46,10 @@ struct blob_writer {
     struct image_sha256 *h;
     uint64_t size;    /* bytes taken (hashed): written or buffered */
     uint64_t written; /* bytes in the file */
-    char *buf;        /* small network reads gathered into BLOB_BUF-sized writes */
+    uint64_t flushed; /* bytes whose write-back was started */
+    int64_t expect;   /* the size the blob will have, or 0: unknown */
+    struct fs_prealloc prealloc;
+    char *buf; /* small network reads gathered into BLOB_BUF-sized writes */
     size_t buffered;
 };
 
@@ -69,12 +75,25 @@ int blob_writer_new(struct hull_image_store *s, struct blob_writer **out, hull_e
     return 0;
 }
 
-/* Write bytes out and tell a follower they are there. */
+/* Write bytes out and tell a follower they are there.
+ *
+ * Durability is still the fsync in blob_writer_commit, before the blob gets its
+ * name; but a large blob's write-back is started here as it grows
+ * (sync_file_range WRITE: start, do not wait), so that fsync finds most pages
+ * clean or already in flight, and the disk works while the rest downloads instead
+ * of after it. A failure here is harmless (the fsync writes everything). */
 static int write_out(struct blob_writer *w, const void *data, size_t len, hull_error *err)
 {
+    if (w->expect > 0)
+        fs_prealloc_ahead(&w->prealloc, w->fd, (off_t)w->written, len, (off_t)w->expect);
     if (hull_write_all(w->fd, data, len) < 0)
         return hull_error_set(err, errno, "write a blob in %s", w->s->blobs_dir);
     w->written += len;
+    if (w->written - w->flushed >= WRITEBACK_STEP) {
+        (void)sync_file_range(w->fd, (off64_t)w->flushed, (off64_t)(w->written - w->flushed),
+                              SYNC_FILE_RANGE_WRITE);
+        w->flushed = w->written;
+    }
     if (w->follow) {
         pthread_mutex_lock(&w->follow->lock);
         w->follow->size = w->written;
@@ -82,6 +101,11 @@ static int write_out(struct blob_writer *w, const void *data, size_t len, hull_e
         pthread_mutex_unlock(&w->follow->lock);
     }
     return 0;
+}
+
+void blob_writer_expect(struct blob_writer *w, int64_t size)
+{
+    w->expect = size > 0 ? size : 0;
 }
 
 int blob_writer_flush(struct blob_writer *w, hull_error *err)
@@ -249,6 +273,7 @@ int hull_image_blob_put_fd(struct hull_image_store *s, int fd, const char *expec
         return -1;
     if (blob_writer_new(s, &w, err) < 0)
         return -1;
+    blob_writer_expect(w, expected_size);
     buf = xmalloc0(BLOB_BUF);
     for (;;) {
         ssize_t n = read(fd, buf, BLOB_BUF);

@@ -22,11 +22,28 @@
 #include <unistd.h>
 
 #define MAX_DEPTH            1024
+#define FS_PREALLOC_STEP     ((off_t)4 << 20)
+#define FS_PREALLOC_MIN      ((off_t)1 << 20)
 #define XATTR_LIST_MAX_BYTES (64u << 10)
 
 bool fs_is_whiteout(mode_t mode, dev_t rdev)
 {
     return S_ISCHR(mode) && major(rdev) == 0 && minor(rdev) == 0;
+}
+
+void fs_prealloc_ahead(struct fs_prealloc *p, int fd, off_t pos, size_t len, off_t limit)
+{
+    off_t want = pos + (off_t)len, end;
+
+    /* small files: delayed allocation is as cheap, and no extra syscall */
+    if (p->off || limit < FS_PREALLOC_MIN || want <= p->end || p->end >= limit)
+        return;
+    end = want + FS_PREALLOC_STEP < limit ? want + FS_PREALLOC_STEP : limit;
+    if (fallocate(fd, FALLOC_FL_KEEP_SIZE, p->end, end - p->end) < 0) {
+        p->off = true; /* EOPNOTSUPP, ENOSPC (the write will say), ...: plain writes */
+        return;
+    }
+    p->end = end;
 }
 
 static bool is_dot(const char *n)

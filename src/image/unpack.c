@@ -28,12 +28,13 @@
  * The root directory is private to the caller (a fresh temp dir under a 0700
  * parent), so nothing races with us inside it. */
 #include "internal.h"
+#include "gzip.h"
+#include "layer_stream.h"
 #include "../base/fs.h"
 #include "../base/util.h"
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <isa-l/igzip_lib.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -46,13 +47,13 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#define READ_BUF            (256u << 10)
 #define DEFAULT_MAX_BYTES   (64ull << 30)
 #define DEFAULT_MAX_ENTRIES (4ull << 20)
 #define DEFAULT_MAX_PATH    4096
 #define WH_PREFIX           ".wh."
 #define WH_OPAQUE           ".wh..wh..opq"
 #define RESOLVE_FLAGS       RESOLVE_NO_XDEV
+#define NEW_FILE_FLAGS      (O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
 
 struct deferred_dir {
     char *path;
@@ -65,20 +66,14 @@ struct unpack {
     uint64_t max_bytes, max_entries, max_path;
     const struct hull_image_unpack_opts *opts;
 
-    unpack_read_fn in_read; /* the (compressed) input */
-    void *in_data;
-    char *inbuf, *midbuf;
-    ssize_t first; /* the first input chunk, read to sniff gzip, not yet handed on (-1: none) */
-    struct inflate_state *gz; /* gzip: ISA-L */
-    bool in_eof;
-    struct archive *outer; /* otherwise (zstd, plain tar): libarchive, raw format */
-    struct image_sha256 *outer_h, *inner_h;
-    uint64_t stream_bytes;
-    bool limit_hit;
+    struct layer_stream ls; /* the bytes: hashes, decompression, the bomb limit */
 
     char *cache_dir; /* the last parent opened, and its fd */
     int cache_fd;
     bool cache_stale; /* something was removed: re-resolve at the next open_parent */
+    int owner_fd;     /* the parent whose new inodes' owner is known (-1: none) ... */
+    uid_t owner_uid;  /* ... and that owner: ours, or the parent's group if setgid */
+    gid_t owner_gid;
     struct deferred_dir *dirs;
     size_t n_dirs;
 
@@ -89,7 +84,7 @@ struct unpack {
     char name[256]; /* the current entry, printable, for messages */
 };
 
-/* ---- input: fd -> (hash) -> decompress -> (hash, count) -> tar reader ------------------ */
+/* ---- input ---------------------------------------------------------------------------- */
 
 static ssize_t fd_read(void *data, void *buf, size_t len)
 {
@@ -97,146 +92,6 @@ static ssize_t fd_read(void *data, void *buf, size_t len)
     do
         n = read(*(int *)data, buf, len);
     while (n < 0 && errno == EINTR);
-    return n;
-}
-
-/* The input, hashed unless the caller hashes it already (a pull's blob writer). */
-static ssize_t input_read(struct unpack *u)
-{
-    ssize_t n = u->in_read(u->in_data, u->inbuf, READ_BUF);
-    if (n > 0 && u->outer_h)
-        image_sha256_update(u->outer_h, u->inbuf, (size_t)n);
-    return n;
-}
-
-static la_ssize_t outer_read(struct archive *a, void *data, const void **buf)
-{
-    struct unpack *u = data;
-    ssize_t n = u->first >= 0 ? u->first : input_read(u);
-    u->first = -1;
-    if (n < 0) {
-        archive_set_error(a, errno, "read layer");
-        return -1;
-    }
-    *buf = u->inbuf;
-    return n;
-}
-
-static const char *isal_error(int r)
-{
-    switch (r) {
-    case ISAL_INVALID_BLOCK:
-        return "invalid deflate block";
-    case ISAL_INVALID_SYMBOL:
-        return "invalid deflate symbol";
-    case ISAL_INVALID_LOOKBACK:
-        return "invalid deflate distance";
-    case ISAL_INVALID_WRAPPER:
-        return "invalid gzip header";
-    case ISAL_UNSUPPORTED_METHOD:
-        return "gzip compression method is not deflate";
-    case ISAL_INCORRECT_CHECKSUM:
-        return "gzip CRC or length mismatch";
-    case ISAL_NEED_DICT:
-        return "deflate stream needs a dictionary";
-    default:
-        return "gzip error";
-    }
-}
-
-/* Up to len bytes of the gunzipped stream; 0 at its end. Concatenated gzip members
- * are one stream (as gzip -d and libarchive read them); anything else after the last
- * member is an error, as for Go's gzip reader (containerd, docker). */
-static la_ssize_t gz_read(struct unpack *u, void *out, size_t len, const char **why)
-{
-    struct inflate_state *g = u->gz;
-    for (;;) {
-        uint32_t in_before;
-        int r;
-        if (g->avail_in == 0 && !u->in_eof) {
-            ssize_t n = input_read(u);
-            if (n < 0) {
-                *why = strerror(errno);
-                return -1;
-            }
-            u->in_eof = n == 0;
-            g->next_in = (uint8_t *)u->inbuf;
-            g->avail_in = (uint32_t)n;
-            continue;
-        }
-        if (g->block_state == ISAL_BLOCK_FINISH) {
-            uint8_t *next = g->next_in;
-            uint32_t avail = g->avail_in;
-            if (avail == 0)
-                return 0;
-            if (next[0] != 0x1f) {
-                *why = "data after the end of the gzip stream";
-                return -1;
-            }
-            isal_inflate_reset(g);
-            g->crc_flag = ISAL_GZIP;
-            g->next_in = next;
-            g->avail_in = avail;
-        }
-        in_before = g->avail_in;
-        g->next_out = out;
-        g->avail_out = (uint32_t)len;
-        r = isal_inflate(g);
-        if (r < 0 || r == ISAL_NEED_DICT) {
-            *why = isal_error(r);
-            return -1;
-        }
-        if (g->avail_out < len)
-            return (la_ssize_t)(len - g->avail_out);
-        if (g->block_state == ISAL_BLOCK_FINISH)
-            continue;
-        if (u->in_eof && g->avail_in == 0) {
-            *why = "truncated gzip stream";
-            return -1;
-        }
-        if (g->avail_in == in_before && g->avail_in > 0) {
-            *why = "gzip stream makes no progress"; /* never loop on bad input */
-            return -1;
-        }
-    }
-}
-
-/* The uncompressed stream, from ISA-L or libarchive. */
-static la_ssize_t decompressed_read(struct unpack *u, void *out, size_t len, int *errnum,
-                                    const char **why)
-{
-    la_ssize_t n;
-    if (u->gz) {
-        *errnum = EIO;
-        return gz_read(u, out, len, why);
-    }
-    n = archive_read_data(u->outer, out, len);
-    if (n < 0) {
-        *errnum = archive_errno(u->outer);
-        *why = archive_error_string(u->outer);
-    }
-    return n;
-}
-
-static la_ssize_t inner_read(struct archive *a, void *data, const void **buf)
-{
-    struct unpack *u = data;
-    const char *why = NULL;
-    int errnum = 0;
-    la_ssize_t n = decompressed_read(u, u->midbuf, READ_BUF, &errnum, &why);
-    if (n < 0) {
-        archive_set_error(a, errnum ? errnum : EIO, "decompress layer: %s", why ? why : "error");
-        return -1;
-    }
-    u->stream_bytes += (uint64_t)n;
-    if (u->stream_bytes > u->max_bytes) {
-        u->limit_hit = true;
-        archive_set_error(a, EFBIG, "more than %llu uncompressed bytes",
-                          (unsigned long long)u->max_bytes);
-        return -1;
-    }
-    image_sha256_update(u->inner_h, u->midbuf, (size_t)n);
-    *buf = u->midbuf;
     return n;
 }
 
@@ -311,6 +166,7 @@ static char *clean_path(struct unpack *u, const char *raw)
 
 static void cache_drop(struct unpack *u)
 {
+    u->owner_fd = -1; /* the fd number may come back for another directory */
     free(u->cache_dir);
     u->cache_dir = NULL;
     if (u->cache_fd >= 0)
@@ -412,6 +268,20 @@ static int make_room(struct unpack *u, int parent, const char *name, bool want_d
     return 0;
 }
 
+/* Entries are created first, and only when the create failed with EEXIST is the
+ * name made free (make_room) and the create tried once more: most names are new, and
+ * a stat before every create would cost a syscall per entry. The creates never
+ * follow or replace an existing name (O_CREAT|O_EXCL|O_NOFOLLOW, mkdirat, symlinkat,
+ * mknodat), so trying first is as safe as looking first. Returns what make_room
+ * does, or -1 with the error of `op` for any other errno. */
+static int make_room_on_eexist(struct unpack *u, int parent, const char *name, bool want_dir,
+                               const char *op)
+{
+    if (errno != EEXIST)
+        return entry_error(u, errno, op);
+    return make_room(u, parent, name, want_dir);
+}
+
 /* ---- metadata --------------------------------------------------------------------------- */
 
 static bool xattr_allowed(struct unpack *u, const char *name)
@@ -449,8 +319,28 @@ static int apply_xattrs(struct unpack *u, struct archive_entry *e, int fd)
     return 0;
 }
 
+/* True when an inode just created in `parent` already has owner uid:gid: it got
+ * our fsuid and our fsgid, or the parent's group when the parent is setgid. One
+ * fstat per parent directory instead of one chown per entry (most layers are
+ * root-owned and unpacked by root). */
+static bool owner_is(struct unpack *u, int parent, uid_t uid, gid_t gid)
+{
+    struct stat st;
+
+    if (parent != u->owner_fd) {
+        if (fstat(parent, &st) < 0)
+            return false;
+        u->owner_fd = parent;
+        u->owner_uid = geteuid();
+        u->owner_gid = (st.st_mode & S_ISGID) ? st.st_gid : getegid();
+    }
+    return uid == u->owner_uid && gid == u->owner_gid;
+}
+
+/* Give the entry its owner; `fresh_in` is the parent fd when the inode was just
+ * created there (its owner is then known), else -1. */
 static int apply_owner(struct unpack *u, struct archive_entry *e, int fd, int parent,
-                       const char *name)
+                       const char *name, int fresh_in)
 {
     la_int64_t uid = archive_entry_uid(e), gid = archive_entry_gid(e);
     int r;
@@ -459,6 +349,8 @@ static int apply_owner(struct unpack *u, struct archive_entry *e, int fd, int pa
         return 0;
     if (uid < 0 || gid < 0 || uid >= (la_int64_t)UINT32_MAX || gid >= (la_int64_t)UINT32_MAX)
         return entry_error(u, 0, "uid/gid out of range");
+    if (fresh_in >= 0 && owner_is(u, fresh_in, (uid_t)uid, (gid_t)gid))
+        return 0;
     if (fd >= 0)
         r = fchown(fd, (uid_t)uid, (gid_t)gid);
     else
@@ -496,6 +388,8 @@ static int do_file(struct unpack *u, struct archive *a, struct archive_entry *e,
 {
     _cleanup_close_ int fd = -1;
     la_int64_t size = archive_entry_size(e), pos = 0;
+    /* not for sparse entries: their holes would get blocks */
+    struct fs_prealloc pa = {.off = archive_entry_sparse_count(e) > 0};
     struct timespec ts[2];
     const void *buf;
     size_t len;
@@ -508,27 +402,31 @@ static int do_file(struct unpack *u, struct archive *a, struct archive_entry *e,
     if (u->file_bytes > u->max_bytes)
         return hull_error_msg(u->err, EFBIG, "layer entry \"%s\": files total more than %llu bytes",
                               u->name, (unsigned long long)u->max_bytes);
-    if (make_room(u, parent, name, false) < 0)
-        return -1;
-    fd = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return entry_error(u, errno, "create");
+    fd = openat(parent, name, NEW_FILE_FLAGS, 0600);
+    if (fd < 0) {
+        if (make_room_on_eexist(u, parent, name, false, "create") < 0)
+            return -1;
+        fd = openat(parent, name, NEW_FILE_FLAGS, 0600);
+        if (fd < 0)
+            return entry_error(u, errno, "create");
+    }
     while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
         if (off < 0 || off > size || (la_int64_t)len > size - off)
             return entry_error(u, 0, "data beyond the declared size");
         if (off != pos && lseek(fd, off, SEEK_SET) < 0)
             return entry_error(u, errno, "seek");
+        fs_prealloc_ahead(&pa, fd, off, len, size);
         if (hull_write_all(fd, buf, len) < 0)
             return entry_error(u, errno, "write");
         pos = off + (la_int64_t)len;
     }
     if (r != ARCHIVE_EOF)
         return hull_error_msg(u->err, EIO, "layer entry \"%s\": read data: %s", u->name,
-                              u->limit_hit ? "uncompressed size limit reached"
-                                           : archive_error_string(a));
+                              u->ls.limit_hit ? "uncompressed size limit reached"
+                                              : archive_error_string(a));
     if (pos != size && ftruncate(fd, size) < 0) /* sparse tail */
         return entry_error(u, errno, "truncate");
-    if (apply_owner(u, e, fd, -1, NULL) < 0)
+    if (apply_owner(u, e, fd, -1, NULL, parent) < 0)
         return -1;
     if (fchmod(fd, entry_mode(u, e, true)) < 0)
         return entry_error(u, errno, "chmod");
@@ -545,21 +443,27 @@ static int do_dir(struct unpack *u, struct archive_entry *e, int parent, const c
 {
     _cleanup_close_ int fd = -1;
     struct deferred_dir *d;
-    int exists;
+    int exists, fresh_in = -1; /* parent, when the directory is new */
 
     if (*path == '\0') {
         fd = openat(u->rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     } else {
-        exists = make_room(u, parent, name, true);
-        if (exists < 0)
-            return -1;
-        if (!exists && mkdirat(parent, name, 0700) < 0)
-            return entry_error(u, errno, "mkdir");
+        if (mkdirat(parent, name, 0700) == 0) {
+            fresh_in = parent;
+        } else {
+            /* a directory there is kept (tar merges directories), anything else goes */
+            exists = make_room_on_eexist(u, parent, name, true, "mkdir");
+            if (exists < 0)
+                return -1;
+            if (!exists && mkdirat(parent, name, 0700) < 0)
+                return entry_error(u, errno, "mkdir");
+            fresh_in = exists ? -1 : parent;
+        }
         fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     }
     if (fd < 0)
         return entry_error(u, errno, "open directory");
-    if (apply_owner(u, e, fd, -1, NULL) < 0)
+    if (apply_owner(u, e, fd, -1, NULL, fresh_in) < 0)
         return -1;
     if (fchmod(fd, entry_mode(u, e, false)) < 0)
         return entry_error(u, errno, "chmod");
@@ -582,11 +486,13 @@ static int do_symlink(struct unpack *u, struct archive_entry *e, int parent, con
      * inside the container, and our own lookups resolve in the root. */
     if (target == NULL || *target == '\0')
         return entry_error(u, 0, "symlink without a target");
-    if (make_room(u, parent, name, false) < 0)
-        return -1;
-    if (symlinkat(target, parent, name) < 0)
-        return entry_error(u, errno, "symlink");
-    if (apply_owner(u, e, -1, parent, name) < 0)
+    if (symlinkat(target, parent, name) < 0) {
+        if (make_room_on_eexist(u, parent, name, false, "symlink") < 0)
+            return -1;
+        if (symlinkat(target, parent, name) < 0)
+            return entry_error(u, errno, "symlink");
+    }
+    if (apply_owner(u, e, -1, parent, name, parent) < 0)
         return -1;
     entry_times(e, ts);
     if (utimensat(parent, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
@@ -640,11 +546,13 @@ static int do_node(struct unpack *u, struct archive_entry *e, int parent, const 
         note(&u->n_devices, u->first_device, sizeof(u->first_device), u->name);
         return 0;
     }
-    if (make_room(u, parent, name, false) < 0)
-        return -1;
-    if (mknodat(parent, name, type | 0600, dev) < 0)
-        return entry_error(u, errno, "mknod");
-    if (apply_owner(u, e, -1, parent, name) < 0)
+    if (mknodat(parent, name, type | 0600, dev) < 0) {
+        if (make_room_on_eexist(u, parent, name, false, "mknod") < 0)
+            return -1;
+        if (mknodat(parent, name, type | 0600, dev) < 0)
+            return entry_error(u, errno, "mknod");
+    }
+    if (apply_owner(u, e, -1, parent, name, parent) < 0)
         return -1;
     if (fchmodat(parent, name, entry_mode(u, e, false), 0) < 0)
         return entry_error(u, errno, "chmod");
@@ -776,59 +684,12 @@ static void report(struct unpack *u)
              (unsigned long long)u->n_xattrs, u->first_xattr);
 }
 
-/* Hash what is left: the tar reader stops at the end-of-archive marker, the digests
- * cover the whole stream. */
-static int drain(struct unpack *u)
-{
-    const char *why = NULL;
-    int errnum = 0;
-    la_ssize_t n;
-    while ((n = decompressed_read(u, u->midbuf, READ_BUF, &errnum, &why)) > 0) {
-        u->stream_bytes += (uint64_t)n;
-        if (u->stream_bytes > u->max_bytes)
-            return hull_error_msg(u->err, EFBIG, "layer: more than %llu uncompressed bytes",
-                                  (unsigned long long)u->max_bytes);
-        image_sha256_update(u->inner_h, u->midbuf, (size_t)n);
-    }
-    if (n < 0)
-        return hull_error_msg(u->err, EIO, "layer: decompress: %s", why ? why : "error");
-    for (;;) {
-        ssize_t r = input_read(u);
-        if (r < 0)
-            return hull_error_set(u->err, errno, "layer: read");
-        if (r == 0)
-            return 0;
-    }
-}
-
-/* libarchive as the decompressor: zstd, or a plain tar (raw format, no filter). */
-static int open_outer(struct unpack *u, hull_error *err)
-{
-    struct archive_entry *e;
-    int ar;
-
-    u->outer = archive_read_new();
-    archive_read_support_filter_gzip(u->outer);
-    archive_read_support_filter_zstd(u->outer);
-    archive_read_support_format_raw(u->outer);
-    if (archive_read_open(u->outer, u, NULL, outer_read, NULL) != ARCHIVE_OK)
-        return hull_error_msg(err, EIO, "layer: %s", archive_error_string(u->outer));
-    ar = archive_read_next_header(u->outer, &e);
-    if (ar != ARCHIVE_OK && ar != ARCHIVE_EOF)
-        return hull_error_msg(err, EIO, "layer: %s", archive_error_string(u->outer));
-    return 0;
-}
-
 int unpack_stream(unpack_read_fn rd, void *rd_data, bool hash_input, int root_dirfd,
                   const struct hull_image_unpack_opts *opts, struct hull_image_unpack_result *res,
                   hull_error *err)
 {
-    struct unpack u = {.rootfd = root_dirfd,
-                       .in_read = rd,
-                       .in_data = rd_data,
-                       .cache_fd = -1,
-                       .err = err,
-                       .opts = opts};
+    struct unpack u = {
+        .rootfd = root_dirfd, .cache_fd = -1, .owner_fd = -1, .err = err, .opts = opts};
     struct archive *inner = NULL;
     struct archive_entry *e;
     int r = -1, ar;
@@ -838,35 +699,15 @@ int unpack_stream(unpack_read_fn rd, void *rd_data, bool hash_input, int root_di
     u.max_entries =
         opts && opts->limits.max_entries ? opts->limits.max_entries : DEFAULT_MAX_ENTRIES;
     u.max_path = opts && opts->limits.max_path ? opts->limits.max_path : DEFAULT_MAX_PATH;
-    u.inbuf = xmalloc0(READ_BUF);
-    u.midbuf = xmalloc0(READ_BUF);
-    u.outer_h = hash_input ? image_sha256_new() : NULL;
-    u.inner_h = image_sha256_new();
 
-    /* Two stages: the first only decompresses (ISA-L for gzip, else libarchive with
-     * the raw format: zstd or none), `inner` parses tar from its output. Sitting
-     * between them lets us hash and count the uncompressed bytes (the diff_id, the
-     * bomb limit) in one streaming pass. */
-    u.first = input_read(&u);
-    if (u.first < 0) {
-        hull_error_set(err, errno, "layer: read");
+    /* Two stages: layer_stream decompresses, hashes and counts; `inner` parses tar
+     * from its output. */
+    if (layer_stream_open(&u.ls, rd, rd_data, hash_input, u.max_bytes, err) < 0)
         goto out;
-    }
-    if (u.first >= 2 && (unsigned char)u.inbuf[0] == 0x1f && (unsigned char)u.inbuf[1] == 0x8b) {
-        u.gz = xmalloc0(sizeof(*u.gz));
-        isal_inflate_init(u.gz);
-        u.gz->crc_flag = ISAL_GZIP;
-        u.gz->next_in = (uint8_t *)u.inbuf;
-        u.gz->avail_in = (uint32_t)u.first;
-        u.in_eof = u.first == 0;
-        u.first = -1;
-    } else if (open_outer(&u, err) < 0) {
-        goto out;
-    }
     inner = archive_read_new();
     archive_read_support_format_tar(inner);
     archive_read_support_format_gnutar(inner);
-    if (archive_read_open(inner, &u, NULL, inner_read, NULL) != ARCHIVE_OK) {
+    if (archive_read_open(inner, &u.ls, NULL, layer_stream_tar_read, NULL) != ARCHIVE_OK) {
         hull_error_msg(err, EIO, "layer: %s", archive_error_string(inner));
         goto out;
     }
@@ -877,7 +718,7 @@ int unpack_stream(unpack_read_fn rd, void *rd_data, bool hash_input, int root_di
         if (ar == ARCHIVE_WARN)
             ar = ARCHIVE_OK; /* e.g. unknown pax keys: the entry is still usable */
         if (ar != ARCHIVE_OK) {
-            if (u.limit_hit)
+            if (u.ls.limit_hit)
                 hull_error_msg(err, EFBIG,
                                "layer: more than %llu uncompressed bytes (after entry \"%s\")",
                                (unsigned long long)u.max_bytes, u.name);
@@ -889,17 +730,12 @@ int unpack_stream(unpack_read_fn rd, void *rd_data, bool hash_input, int root_di
         if (process_entry(&u, inner, e) < 0)
             goto out;
     }
-    if (drain(&u) < 0)
+    if (layer_stream_drain(&u.ls, err) < 0)
         goto out;
     apply_dir_times(&u);
     report(&u);
     if (res) {
-        image_sha256_final(u.inner_h, res->diff_id);
-        if (u.outer_h)
-            image_sha256_final(u.outer_h, res->digest);
-        else
-            res->digest[0] = '\0';
-        u.inner_h = u.outer_h = NULL;
+        layer_stream_digests(&u.ls, res->diff_id, res->digest);
         res->entries = u.entries;
         res->bytes = u.file_bytes;
     }
@@ -908,16 +744,10 @@ out:
     cache_drop(&u);
     if (inner)
         archive_read_free(inner);
-    if (u.outer)
-        archive_read_free(u.outer);
-    free(u.gz);
-    image_sha256_free(u.inner_h);
-    image_sha256_free(u.outer_h);
+    layer_stream_close(&u.ls);
     for (size_t i = 0; i < u.n_dirs; i++)
         free(u.dirs[i].path);
     free(u.dirs);
-    free(u.inbuf);
-    free(u.midbuf);
     return r;
 }
 
@@ -930,7 +760,7 @@ int hull_image_unpack_fd(int fd, int root_dirfd, const struct hull_image_unpack_
 const char *unpack_sniff_media_type(int fd)
 {
     unsigned char m[4] = {0};
-    if (pread(fd, m, sizeof(m), 0) >= 2 && m[0] == 0x1f && m[1] == 0x8b)
+    if (pread(fd, m, sizeof(m), 0) >= 2 && gzip_sniff(m, 2))
         return HULL_MT_OCI_LAYER_GZIP;
     if (m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd)
         return HULL_MT_OCI_LAYER_ZSTD;

@@ -507,6 +507,7 @@ struct tentry {
     mode_t perm;
     bool hardlink;
     unsigned rmaj;
+    unsigned uid, gid;
 };
 
 /* A tar in a memfd from a table of entries. */
@@ -522,6 +523,8 @@ static int make_tar(const struct tentry *e, size_t n)
         archive_entry_set_pathname(ae, e[i].path);
         archive_entry_set_filetype(ae, e[i].type);
         archive_entry_set_perm(ae, e[i].perm ? e[i].perm : 0644);
+        archive_entry_set_uid(ae, e[i].uid);
+        archive_entry_set_gid(ae, e[i].gid);
         if (e[i].hardlink)
             archive_entry_set_hardlink(ae, e[i].link);
         else if (e[i].link)
@@ -633,6 +636,78 @@ static void unpack_defends_and_translates(void **state)
         }
     }
     assert_int_equal(stat("/x", &st), -1);
+    hull_rm_rf(dir);
+}
+
+static void assert_entry(const char *dir, const char *name, mode_t type, uid_t uid, gid_t gid,
+                         const char *data)
+{
+    _cleanup_free_ char *p = xasprintf("%s/%s", dir, name), *got = NULL;
+    struct stat st;
+    size_t n;
+
+    if (lstat(p, &st) < 0)
+        fail_msg("%s: %s", name, strerror(errno));
+    if ((st.st_mode & S_IFMT) != type || st.st_uid != uid || st.st_gid != gid)
+        fail_msg("%s: mode %o owner %u:%u, wanted type %o owner %u:%u", name, st.st_mode, st.st_uid,
+                 st.st_gid, type, uid, gid);
+    if (data && (hull_read_file(p, 1024, &got, &n, NULL) < 0 || strcmp(got, data) != 0))
+        fail_msg("%s: content \"%s\", wanted \"%s\"", name, got ? got : "", data);
+}
+
+/* A later entry replaces an earlier one of any type (a directory only when the new
+ * entry is not one); owners are right whether the chown was needed or not,
+ * including a setgid parent's group that new entries inherit. */
+static void unpack_replaces_entries_and_sets_owners(void **state)
+{
+    _cleanup_free_ char *dir = tmpdir();
+    hull_error err = {0};
+    const struct tentry e[] = {
+        {"x", AE_IFREG, "file", NULL, 0644, false, 0, 0, 0},
+        {"x/", AE_IFDIR, NULL, NULL, 0755, false, 0, 0, 0}, /* file -> dir */
+        {"x/in", AE_IFREG, "in", NULL, 0644, false, 0, 0, 0},
+        {"d/", AE_IFDIR, NULL, NULL, 0755, false, 0, 0, 0},
+        {"d/old", AE_IFREG, "old", NULL, 0644, false, 0, 0, 0},
+        {"d", AE_IFREG, "was a dir", NULL, 0644, false, 0, 0, 0}, /* dir -> file */
+        {"k/", AE_IFDIR, NULL, NULL, 0755, false, 0, 0, 0},
+        {"k/a", AE_IFREG, "a", NULL, 0644, false, 0, 0, 0},
+        {"k/", AE_IFDIR, NULL, NULL, 0700, false, 0, 42, 43}, /* dir again: merged */
+        {"s", AE_IFLNK, NULL, "/etc/passwd", 0777, false, 0, 0, 0},
+        {"s", AE_IFREG, "not a link", NULL, 0644, false, 0, 0, 0}, /* symlink -> file */
+        {"f", AE_IFREG, "one", NULL, 0644, false, 0, 0, 0},
+        {"f", AE_IFREG, "two", NULL, 0644, false, 0, 0, 0}, /* file -> file */
+        {"l", AE_IFREG, "x", NULL, 0644, false, 0, 0, 0},
+        {"l", AE_IFLNK, NULL, "f", 0777, false, 0, 0, 0}, /* file -> symlink */
+        {"p", AE_IFREG, "x", NULL, 0644, false, 0, 0, 0},
+        {"p", AE_IFIFO, NULL, NULL, 0644, false, 0, 0, 0}, /* file -> fifo */
+        {"o", AE_IFREG, "owned", NULL, 0644, false, 0, 1234, 5678},
+        {"ol", AE_IFLNK, NULL, "o", 0777, false, 0, 1234, 5678},
+        {"g/", AE_IFDIR, NULL, NULL, 02775, false, 0, 0, 777},
+        {"g/root", AE_IFREG, "r", NULL, 0644, false, 0, 0, 0}, /* not the inherited 777 */
+        {"g/same", AE_IFREG, "s", NULL, 0644, false, 0, 0, 777},
+        {"g/sub/", AE_IFDIR, NULL, NULL, 0755, false, 0, 0, 0},
+    };
+    (void)state;
+
+    if (geteuid() != 0)
+        skip();
+    if (unpack_table(e, HULL_ARRAY_SIZE(e), dir, NULL, &err) < 0)
+        fail_msg("%s", err.msg);
+    assert_entry(dir, "x", S_IFDIR, 0, 0, NULL);
+    assert_entry(dir, "x/in", S_IFREG, 0, 0, "in");
+    assert_entry(dir, "d", S_IFREG, 0, 0, "was a dir");
+    assert_entry(dir, "k", S_IFDIR, 42, 43, NULL);
+    assert_entry(dir, "k/a", S_IFREG, 0, 0, "a");
+    assert_entry(dir, "s", S_IFREG, 0, 0, "not a link");
+    assert_entry(dir, "f", S_IFREG, 0, 0, "two");
+    assert_entry(dir, "l", S_IFLNK, 0, 0, NULL);
+    assert_entry(dir, "p", S_IFIFO, 0, 0, NULL);
+    assert_entry(dir, "o", S_IFREG, 1234, 5678, "owned");
+    assert_entry(dir, "ol", S_IFLNK, 1234, 5678, NULL);
+    assert_entry(dir, "g", S_IFDIR, 0, 777, NULL);
+    assert_entry(dir, "g/root", S_IFREG, 0, 0, "r");
+    assert_entry(dir, "g/same", S_IFREG, 0, 777, "s");
+    assert_entry(dir, "g/sub", S_IFDIR, 0, 0, NULL);
     hull_rm_rf(dir);
 }
 
@@ -933,6 +1008,7 @@ int main(void)
         cmocka_unit_test(blobs_are_verified),
         cmocka_unit_test(concurrent_writers_do_not_corrupt),
         cmocka_unit_test(unpack_defends_and_translates),
+        cmocka_unit_test(unpack_replaces_entries_and_sets_owners),
         cmocka_unit_test(unpack_limits_stop_bombs),
         cmocka_unit_test(gzip_layers_stream_in_any_pieces),
         cmocka_unit_test(layers_unpack_while_they_download),

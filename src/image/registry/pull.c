@@ -133,6 +133,7 @@ static int job_start(struct blob_job *j)
 {
     if (blob_writer_new(j->s, &j->w, j->err) < 0)
         return -1;
+    blob_writer_expect(j->w, j->d->size);
     if (j->diff_id == NULL)
         return 0;
     j->f = blob_writer_follow(j->w, j->err);
