@@ -451,6 +451,7 @@ static int cmd_referrers(struct hull_ctx *ctx, int argc, char **argv)
 
 int hull_cmd_registry(struct hull_ctx *ctx, int argc, char **argv)
 {
+    hull_image_use_openssl_sha256(); /* libcrypto is loaded for TLS anyway */
     if (strcmp(argv[0], "pull") == 0)
         return cmd_pull_push(ctx, argc, argv, false);
     if (strcmp(argv[0], "push") == 0)

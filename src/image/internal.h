@@ -34,6 +34,14 @@ void image_warn(struct hull_image_store *s, const char *fmt, ...)
 /* ---- digest.c --------------------------------------------------------------------------- */
 
 struct image_sha256;
+/* A sha256 implementation (digest.c: nettle by default). */
+struct image_sha256_impl {
+    void *(*new_ctx)(void);
+    void (*update)(void *ctx, const void *data, size_t len);
+    void (*final)(void *ctx, unsigned char md[32]);
+    void (*free_ctx)(void *ctx);
+};
+void image_sha256_set_impl(const struct image_sha256_impl *impl);
 struct image_sha256 *image_sha256_new(void);
 void image_sha256_update(struct image_sha256 *h, const void *data, size_t len);
 /* Writes "sha256:<hex>" and frees h. */
