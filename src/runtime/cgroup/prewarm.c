@@ -1,5 +1,6 @@
 /* Taking the global cgroup_threadgroup_rwsem for writing (any cgroup.procs
- * write) first waits for an RCU grace period: 8–15 ms on this kind of host,
+ * write, cgroup2 or v1: the lock is global) first waits for an RCU grace
+ * period: 8–15 ms on this kind of host,
  * the largest single cost of starting a container on cgroup v1. Once taken,
  * the lock stays in its slow-path mode for a while and further writes are
  * cheap. So we take it once, early, from a helper thread, by moving ourselves
@@ -47,31 +48,57 @@ static void *prewarm_main(void *arg)
     return NULL;
 }
 
+/* Our cgroup path in hierarchy m, from /proc/self/cgroup ("0::/path" for
+ * cgroup2, "N:controllers:/path" for v1), relative to the mount's root. */
+static char *self_path(const char *self, const struct hull_cg_mount *m)
+{
+    for (const char *line = self; line && *line;
+         line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        const char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+        size_t n = c1 && c2 ? (size_t)(c2 - c1 - 1) : 0;
+        _cleanup_free_ char *path = NULL;
+        if (c2 == NULL || strlen(m->controllers) != n || strncmp(c1 + 1, m->controllers, n) != 0 ||
+            (m->v2 && strncmp(line, "0::", 3) != 0))
+            continue;
+        path = xstrndup_line(c2 + 1);
+        if (strncmp(path, m->root, strlen(m->root)) != 0)
+            return NULL;
+        return xstrdup(strcmp(m->root, "/") == 0 ? path : path + strlen(m->root));
+    }
+    return NULL;
+}
+
+/* The hierarchy to take the lock through: cgroup2 if mounted, else a v1 one
+ * whose no-op migration touches nothing (the lock is the same for all). */
+static const struct hull_cg_mount *pick_mount(void)
+{
+    static const char *const quiet_v1[] = {"freezer", "pids", "name=systemd", "devices"};
+    const struct hull_cg_mount *mounts;
+    size_t n;
+
+    mounts = hull_cg_mounts(&n);
+    for (size_t i = 0; i < n; i++)
+        if (mounts[i].v2)
+            return &mounts[i];
+    for (size_t k = 0; k < sizeof(quiet_v1) / sizeof(quiet_v1[0]); k++)
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(mounts[i].controllers, quiet_v1[k]) == 0)
+                return &mounts[i];
+    return NULL;
+}
+
 void hull_cgroup_prewarm(void)
 {
     _cleanup_free_ char *self = NULL, *rel = NULL;
-    const struct hull_cg_mount *mounts, *m = NULL;
-    size_t n;
+    const struct hull_cg_mount *m;
 
     if (prewarm_started || hull_read_file("/proc/self/cgroup", 1 << 16, &self, NULL, NULL) < 0)
         return;
-    mounts = hull_cg_mounts(&n);
-    for (size_t i = 0; i < n && m == NULL; i++)
-        if (mounts[i].v2)
-            m = &mounts[i];
-    if (m == NULL)
+    m = pick_mount();
+    if (m == NULL || (rel = self_path(self, m)) == NULL)
         return;
-    /* "0::/path" is our cgroup2 line. */
-    for (char *line = self; line && *line;
-         line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
-        if (strncmp(line, "0::", 3) == 0) {
-            rel = xstrndup_line(line + 3);
-            break;
-        }
-    if (rel == NULL || strncmp(rel, m->root, strlen(m->root)) != 0)
-        return;
-    snprintf(prewarm_path, sizeof(prewarm_path), "%s%s/cgroup.procs", m->mount,
-             rel + strlen(m->root));
+    snprintf(prewarm_path, sizeof(prewarm_path), "%s%s/cgroup.procs",
+             strcmp(m->mount, "/") == 0 ? "" : m->mount, strcmp(rel, "/") == 0 ? "" : rel);
     if (pipe2(release_pipe, O_CLOEXEC) < 0)
         return;
     if (pthread_create(&prewarm_thread, NULL, prewarm_main, NULL) == 0) {
