@@ -14,6 +14,7 @@
 #include "internal.h"
 #include "attach.h"
 #include "../runtime/runtime.h"
+#include "../runtime/cgroup/cgroup.h"
 #include "../runtime/state.h"
 #include "../base/util.h"
 
@@ -442,6 +443,11 @@ pid_t hull_monitor_spawn(struct hull_engine *e, const struct hull_monitor_args *
     }
     if (pid == 0) {
         struct hull_engine ce = {.root = e->root, .runroot = e->runroot};
+        /* The cgroup lock's grace period again (the parent's warm-up has
+         * expired by the time the runtime migrates the init): first thing,
+         * so it overlaps the database and monitor setup below. The runtime's
+         * create finds it started and joins it. */
+        hull_cgroup_prewarm();
         _cleanup_free_ char *dbpath = xasprintf("%s/hull.db", e->root);
         hull_error cerr = {0};
         close(ready[0]);
