@@ -646,7 +646,9 @@ static int run_container(struct hull_engine *e, const struct hull_run_opts *o, b
     spec = NULL;
     hull_image_free(img);
     img = NULL;
-    hull_cgroup_prewarm_wait(); /* no thread may cross the fork */
+    /* The warm-up thread may still wait for its grace period: it stays in
+     * this process (the child forgets it) and the monitor's child, whose own
+     * warm-up then finds the lock warm, need not wait for it. */
     mon = hull_monitor_spawn(e, &ma, exit_status, err);
     if (mon < 0)
         goto fail;

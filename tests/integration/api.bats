@@ -60,8 +60,11 @@ teardown() {
     if ! kill -0 "$(cat "$API_DIR/serve.pid")" 2>/dev/null ||
         grep -q -e 'ERROR: AddressSanitizer' -e 'runtime error:' "$API_DIR/serve.log"; then
         cat "$API_DIR/serve.log" >&2
+        common_teardown
         return 1
     fi
+    # The per-test dirs of common_setup (a bundle in /tmp, /run/hull-it.*).
+    common_teardown
 }
 
 d() { DOCKER_HOST="unix://$API_SOCK" timeout --kill-after=10 "$HULL_TIMEOUT" "$DOCKER" "$@"; }

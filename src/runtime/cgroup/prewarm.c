@@ -48,6 +48,17 @@ static void *prewarm_main(void *arg)
     return NULL;
 }
 
+/* A fork()ed child has no prewarm thread: it must not join it (the thread
+ * only makes raw syscalls, so forking while it runs is safe). */
+static void forget_in_child(void)
+{
+    if (prewarm_started) {
+        close(release_pipe[0]);
+        close(release_pipe[1]);
+        prewarm_started = false;
+    }
+}
+
 /* Our cgroup path in hierarchy m, from /proc/self/cgroup ("0::/path" for
  * cgroup2, "N:controllers:/path" for v1), relative to the mount's root. */
 static char *self_path(const char *self, const struct hull_cg_mount *m)
@@ -89,6 +100,7 @@ static const struct hull_cg_mount *pick_mount(void)
 
 void hull_cgroup_prewarm(void)
 {
+    static bool atfork_set;
     _cleanup_free_ char *self = NULL, *rel = NULL;
     const struct hull_cg_mount *m;
 
@@ -101,6 +113,8 @@ void hull_cgroup_prewarm(void)
              strcmp(m->mount, "/") == 0 ? "" : m->mount, strcmp(rel, "/") == 0 ? "" : rel);
     if (pipe2(release_pipe, O_CLOEXEC) < 0)
         return;
+    if (!atfork_set)
+        atfork_set = pthread_atfork(NULL, NULL, forget_in_child) == 0;
     if (pthread_create(&prewarm_thread, NULL, prewarm_main, NULL) == 0) {
         prewarm_started = true;
     } else {
