@@ -478,33 +478,30 @@ void hull_network_del_connected(struct hull_engine *e, const char *id, const cha
  * joins the namespace and sets IFF_UP on "lo". */
 int hull_network_loopback(const char *id, const char *netns, hull_error *err)
 {
-    int fd = open(netns, O_RDONLY | O_CLOEXEC), status = 0;
-    pid_t pid;
+    _cleanup_close_ int target = open(netns, O_RDONLY | O_CLOEXEC);
+    _cleanup_close_ int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    _cleanup_close_ int s = -1;
+    struct ifreq ifr = {0};
 
     (void)id;
-    if (fd < 0)
-        return hull_error_set(err, errno, "open %s", netns);
-    pid = fork();
-    if (pid == 0) {
-        struct ifreq ifr = {0};
-        int s;
-        if (setns(fd, CLONE_NEWNET) < 0)
-            _exit(2);
-        s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-        if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
-            _exit(3);
-        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-        _exit(ioctl(s, SIOCSIFFLAGS, &ifr) < 0 ? 4 : 0);
+    if (target < 0 || self < 0)
+        return hull_error_set(err, errno, "open %s", target < 0 ? netns : "our network namespace");
+    /* A socket belongs to the namespace it was made in: enter, make it, come
+     * back (no fork of this process just for that). */
+    if (setns(target, CLONE_NEWNET) < 0)
+        return hull_error_set(err, errno, "enter %s", netns);
+    s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (setns(self, CLONE_NEWNET) < 0) {
+        /* Cannot happen (we were there); never go on in the container's. */
+        hull_error_set(err, errno, "return from %s", netns);
+        abort();
     }
-    close(fd);
-    if (pid < 0)
-        return hull_error_set(err, errno, "fork");
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        return hull_error_msg(err, EIO, "bring up lo in %s (step %d)", netns,
-                              WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+    if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+        return hull_error_set(err, errno, "lo in %s", netns);
+    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+    if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+        return hull_error_set(err, errno, "bring up lo in %s", netns);
     return 0;
 }
 
