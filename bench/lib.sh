@@ -37,7 +37,7 @@ bench_enter_private_ns() {
     if [ "${HULL_BENCH_NETNS:-}" = 1 ]; then
         ip link set lo up || die "cannot bring up lo in the bench's network namespace"
     fi
-    # Measure the real hot path: the sealed-binary copy (CVE-2019-5736) is part of it.
+    # Measure the real hot path: the sealed re-exec (CVE-2019-5736) is part of it.
     unset HULL_NO_SEALED_EXE
     # /run is a tmpfs on a standard Linux host, where every engine keeps its volatile
     # state (runtime state.json, shim sockets, /run/netns, /run/libpod...). This VM's /run
