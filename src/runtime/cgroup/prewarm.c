@@ -23,14 +23,6 @@ static bool prewarm_started;
 static char prewarm_path[4096];
 static int release_pipe[2] = {-1, -1};
 
-static char *xstrndup_line(const char *s)
-{
-    size_t n = strcspn(s, "\n");
-    char *r = xmalloc0(n + 1);
-    memcpy(r, s, n);
-    return r;
-}
-
 static void *prewarm_main(void *arg)
 {
     /* Only raw syscalls here: the main thread clone()s meanwhile, without
@@ -59,26 +51,6 @@ static void forget_in_child(void)
     }
 }
 
-/* Our cgroup path in hierarchy m, from /proc/self/cgroup ("0::/path" for
- * cgroup2, "N:controllers:/path" for v1), relative to the mount's root. */
-static char *self_path(const char *self, const struct hull_cg_mount *m)
-{
-    for (const char *line = self; line && *line;
-         line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
-        const char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-        size_t n = c1 && c2 ? (size_t)(c2 - c1 - 1) : 0;
-        _cleanup_free_ char *path = NULL;
-        if (c2 == NULL || strlen(m->controllers) != n || strncmp(c1 + 1, m->controllers, n) != 0 ||
-            (m->v2 && strncmp(line, "0::", 3) != 0))
-            continue;
-        path = xstrndup_line(c2 + 1);
-        if (strncmp(path, m->root, strlen(m->root)) != 0)
-            return NULL;
-        return xstrdup(strcmp(m->root, "/") == 0 ? path : path + strlen(m->root));
-    }
-    return NULL;
-}
-
 /* The hierarchy to take the lock through: cgroup2 if mounted, else a v1 one
  * whose no-op migration touches nothing (the lock is the same for all). */
 static const struct hull_cg_mount *pick_mount(void)
@@ -103,11 +75,18 @@ void hull_cgroup_prewarm(void)
     static bool atfork_set;
     _cleanup_free_ char *self = NULL, *rel = NULL;
     const struct hull_cg_mount *m;
+    struct hull_cg_hier h = {0};
 
     if (prewarm_started || hull_read_file("/proc/self/cgroup", 1 << 16, &self, NULL, NULL) < 0)
         return;
     m = pick_mount();
-    if (m == NULL || (rel = self_path(self, m)) == NULL)
+    if (m == NULL)
+        return;
+    /* Our own cgroup in that hierarchy, as the layout code reads it. */
+    h.ops = m->v2 ? &hull_cg_v2_ops : &hull_cg_v1_ops;
+    h.controllers = m->controllers;
+    h.root = m->root;
+    if ((rel = hull_cg_proc_path(self, &h)) == NULL)
         return;
     snprintf(prewarm_path, sizeof(prewarm_path), "%s%s/cgroup.procs",
              strcmp(m->mount, "/") == 0 ? "" : m->mount, strcmp(rel, "/") == 0 ? "" : rel);
