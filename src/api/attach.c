@@ -195,11 +195,7 @@ static int attach_target(struct api_req *r, const char *ref, struct hull_attach_
         return -1;
     ret = hull_engine_attach_target(&e, ref, t, err);
     api_close(&e);
-    if (ret < 0 && err->errnum == ENOENT) {
-        hull_error_clear(err);
-        hull_error_msg(err, ENOENT, "No such container: %s", ref);
-    }
-    return ret;
+    return ret < 0 ? api_no_such_container(err, ref) : ret;
 }
 
 /* The socket to the monitor: connected (running), or our end of a pair whose

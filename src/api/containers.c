@@ -455,11 +455,7 @@ int api_inspect(struct api_server *s, const char *ref, json_t **out, hull_error 
         return -1;
     ret = hull_engine_inspect(&e, ref, out, err);
     api_close(&e);
-    if (ret < 0 && err->errnum == ENOENT) {
-        hull_error_clear(err);
-        hull_error_msg(err, ENOENT, "No such container: %s", ref);
-    }
-    return ret;
+    return ret < 0 ? api_no_such_container(err, ref) : ret;
 }
 
 int api_require_running(struct api_server *s, const char *ref, hull_error *err)
@@ -481,13 +477,8 @@ static int lookup_state(struct hull_engine *e, const char *ref, char **id, char 
                         hull_error *err)
 {
     json_t *row;
-    if (hull_engine_lookup(e, ref, id, err) < 0) {
-        if (err->errnum == ENOENT) {
-            hull_error_clear(err);
-            hull_error_msg(err, ENOENT, "No such container: %s", ref);
-        }
-        return -1;
-    }
+    if (hull_engine_lookup(e, ref, id, err) < 0)
+        return api_no_such_container(err, ref);
     row = find_row(e, *id);
     if (row == NULL)
         return hull_error_msg(err, ENOENT, "No such container: %s", ref);

@@ -74,6 +74,9 @@ int api_write_frame(int fd, int stream, const void *buf, size_t len);
 
 /* The engine (and image store) for one request or stream. */
 int api_open(struct api_server *s, struct hull_engine *e, bool images, hull_error *err);
+/* An engine "not found" (ENOENT) for container ref becomes docker's message,
+ * "No such container: REF", which the CLI shows as is. Returns -1. */
+int api_no_such_container(hull_error *err, const char *ref);
 void api_close(struct hull_engine *e);
 /* hull_engine_inspect of ref with an engine of its own; an unknown container
  * is docker's "No such container: REF" (ENOENT, so 404). */

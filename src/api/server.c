@@ -396,6 +396,15 @@ int api_open(struct api_server *s, struct hull_engine *e, bool images, hull_erro
     return 0;
 }
 
+int api_no_such_container(hull_error *err, const char *ref)
+{
+    if (err && err->errnum == ENOENT) {
+        hull_error_clear(err);
+        hull_error_msg(err, ENOENT, "No such container: %s", ref);
+    }
+    return -1;
+}
+
 void api_close(struct hull_engine *e)
 {
     hull_image_store_free(e->images);

@@ -69,10 +69,7 @@ static struct out_arg *out_arg_for(struct api_req *r, const char *ref, hull_erro
         return NULL;
     if (hull_engine_inspect(&e, ref, &ins, err) < 0) {
         api_close(&e);
-        if (err->errnum == ENOENT) {
-            hull_error_clear(err);
-            hull_error_msg(err, ENOENT, "No such container: %s", ref);
-        }
+        api_no_such_container(err, ref);
         return NULL;
     }
     api_close(&e);
