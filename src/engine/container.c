@@ -33,6 +33,11 @@ char *hull_engine_bundle(struct hull_engine *e, const char *id)
     return xasprintf("%s/containers/%s", e->runroot, id);
 }
 
+char *hull_engine_rootfs(struct hull_engine *e, const char *id)
+{
+    return xasprintf("%s/containers/%s/rootfs", e->runroot, id);
+}
+
 char *hull_engine_runtime_root(struct hull_engine *e)
 {
     return xasprintf("%s/runtime", e->runroot);
@@ -121,10 +126,9 @@ int hull_engine_mount_rootfs(struct hull_engine *e, const char *id, const char *
                              char **rootfs_out, hull_error *err)
 {
     _cleanup_free_ char *dir = hull_engine_dir(e, id);
-    _cleanup_free_ char *bundle = hull_engine_bundle(e, id);
     _cleanup_free_ char *upper = xasprintf("%s/upper", dir);
     _cleanup_free_ char *work = xasprintf("%s/work", dir);
-    _cleanup_free_ char *rootfs = xasprintf("%s/rootfs", bundle);
+    _cleanup_free_ char *rootfs = hull_engine_rootfs(e, id);
     _cleanup_free_ char *data = NULL;
 
     if (strchr(lower, ',') || strchr(lower, ':'))
@@ -142,8 +146,7 @@ int hull_engine_mount_rootfs(struct hull_engine *e, const char *id, const char *
 
 void hull_engine_umount_rootfs(struct hull_engine *e, const char *id)
 {
-    _cleanup_free_ char *bundle = hull_engine_bundle(e, id);
-    _cleanup_free_ char *rootfs = xasprintf("%s/rootfs", bundle);
+    _cleanup_free_ char *rootfs = hull_engine_rootfs(e, id);
     umount2(rootfs, MNT_DETACH);
 }
 
@@ -177,8 +180,7 @@ int hull_engine_restore_bundle(struct hull_engine *e, const char *id, hull_error
 
 bool hull_engine_rootfs_mounted(struct hull_engine *e, const char *id)
 {
-    _cleanup_free_ char *bundle = hull_engine_bundle(e, id);
-    _cleanup_free_ char *rootfs = xasprintf("%s/rootfs", bundle);
+    _cleanup_free_ char *rootfs = hull_engine_rootfs(e, id);
     struct statx stx;
 
     return statx(AT_FDCWD, rootfs, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) == 0 &&
@@ -194,8 +196,7 @@ bool hull_engine_rootfs_mounted(struct hull_engine *e, const char *id)
 int hull_engine_ensure_rootfs(struct hull_engine *e, const char *id, hull_error *err)
 {
     _cleanup_free_ char *dir = hull_engine_dir(e, id);
-    _cleanup_free_ char *bundle = hull_engine_bundle(e, id);
-    _cleanup_free_ char *rootfs = xasprintf("%s/rootfs", bundle);
+    _cleanup_free_ char *rootfs = hull_engine_rootfs(e, id);
     _cleanup_close_ int lock = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     struct hull_image_store *store = e->images;
     json_t *rows = NULL, *opts = NULL, *r;
@@ -609,7 +610,7 @@ static int run_container(struct hull_engine *e, const struct hull_run_opts *o, b
         goto fail;
     if (img) {
         /* Read-only image layers under a fresh upper layer of this container. */
-        rootfs = xasprintf("%s/rootfs", bundle);
+        rootfs = hull_engine_rootfs(e, id);
         if (hull_mkdir_p(rootfs, 0755, err) < 0 ||
             hull_image_mount_rootfs(e->images, img, id, rootfs, err) < 0)
             goto fail;

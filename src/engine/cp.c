@@ -85,7 +85,7 @@ static int open_init_root(struct hull_runtime *rt, const char *id, pid_t pid, co
 static int open_container_root(struct hull_engine *e, const char *ref, int *rootfd, hull_error *err)
 {
     _cleanup_free_ char *id = NULL, *rtroot = hull_engine_runtime_root(e);
-    _cleanup_free_ char *bundle = NULL, *rootfs = NULL;
+    _cleanup_free_ char *rootfs = NULL;
     struct hull_runtime rt = {.root = rtroot};
     pid_t pid;
     int fd;
@@ -108,8 +108,7 @@ static int open_container_root(struct hull_engine *e, const char *ref, int *root
         if (held < 0)
             return hull_error_prefix(err, "cp");
     }
-    bundle = hull_engine_bundle(e, id);
-    rootfs = xasprintf("%s/rootfs", bundle);
+    rootfs = hull_engine_rootfs(e, id);
     fd = open(rootfs, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0 || !hull_engine_rootfs_mounted(e, id)) {
         if (fd >= 0)

@@ -11,6 +11,7 @@ int hull_engine_build_spec(const struct hull_run_opts *o, json_t *image_config, 
 /* Paths of a container. */
 char *hull_engine_dir(struct hull_engine *e, const char *id);    /* <root>/containers/<id> */
 char *hull_engine_bundle(struct hull_engine *e, const char *id); /* <runroot>/containers/<id> */
+char *hull_engine_rootfs(struct hull_engine *e, const char *id); /* <bundle>/rootfs */
 char *hull_engine_runtime_root(struct hull_engine *e);           /* <runroot>/runtime */
 
 /* The rootfs of a new container: an overlay of `lower` (read-only) with an

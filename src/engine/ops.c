@@ -537,37 +537,12 @@ int hull_engine_top(struct hull_engine *e, const char *ref, pid_t **pids, size_t
 
 /* ---- ps -s: bytes in the container's writable layer ---- */
 
-/* The upper dir of the overlay mounted at <bundle>/rootfs, from mountinfo
- * (image and --rootfs containers keep it in different places). */
-static char *upper_dir(struct hull_engine *e, const char *id)
-{
-    _cleanup_free_ char *bundle = hull_engine_bundle(e, id);
-    _cleanup_free_ char *target = xasprintf("%s/rootfs", bundle);
-    _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
-    char *line = NULL, *found = NULL;
-    size_t cap = 0;
-
-    while (f && found == NULL && getline(&line, &cap, f) > 0) {
-        char mnt[4096], *opt;
-        if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 || strcmp(mnt, target) != 0)
-            continue;
-        opt = strstr(line, "upperdir=");
-        if (opt) {
-            opt += 9;
-            found = strndup(opt, strcspn(opt, ",\n "));
-        }
-    }
-    free(line);
-    return found;
-}
-
 int hull_engine_size(struct hull_engine *e, const char *id, int64_t *rw, hull_error *err)
 {
-    _cleanup_free_ char *upper = upper_dir(e, id);
-    if (upper == NULL) { /* not mounted (exited): where both kinds keep it */
-        _cleanup_free_ char *dir = hull_engine_dir(e, id);
-        upper = xasprintf("%s/upper", dir);
-    }
+    /* Image and --rootfs containers (copy mode too) keep their writable layer
+     * in <root>/containers/<id>/upper, mounted or not. */
+    _cleanup_free_ char *dir = hull_engine_dir(e, id);
+    _cleanup_free_ char *upper = xasprintf("%s/upper", dir);
     char *paths[] = {upper, NULL};
     FTS *fts = fts_open(paths, FTS_PHYSICAL | FTS_XDEV | FTS_NOCHDIR, NULL);
     FTSENT *ent;
