@@ -19,6 +19,10 @@ char *hull_engine_runtime_root(struct hull_engine *e);           /* <runroot>/ru
 int hull_engine_mount_rootfs(struct hull_engine *e, const char *id, const char *lower,
                              char **rootfs_out, hull_error *err);
 void hull_engine_umount_rootfs(struct hull_engine *e, const char *id);
+/* Remove an exited --rm container: its mount, bundle, directory and row, and a
+ * destroy event (the monitor after the exit, repair after a crash). */
+void hull_engine_autoremove(struct hull_engine *e, const char *id, const char *name,
+                            const char *image);
 /* Write <bundle>/config.json again from the database if it is gone. */
 int hull_engine_restore_bundle(struct hull_engine *e, const char *id, hull_error *err);
 /* Is <bundle>/rootfs mounted? */

@@ -650,13 +650,7 @@ static int record_exit(struct hull_engine *e, const struct hull_monitor_args *a,
 
 static void remove_container(struct hull_engine *e, const struct hull_monitor_args *a)
 {
-    _cleanup_free_ char *bundle = hull_engine_bundle(e, a->id);
-    _cleanup_free_ char *dir = hull_engine_dir(e, a->id);
-    hull_engine_umount_rootfs(e, a->id);
-    hull_rm_rf(bundle);
-    hull_rm_rf(dir);
-    hull_db_exec(e->db, NULL, "DELETE FROM containers WHERE id=?", "s", a->id);
-    hull_db_event(e->db, "destroy", a->id, a->name, a->image, 0, 0, false, NULL);
+    hull_engine_autoremove(e, a->id, a->name, a->image);
 }
 
 static bool still_restarting(struct hull_engine *e, const char *id)

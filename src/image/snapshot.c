@@ -408,7 +408,8 @@ static int mount_overlay(char **lowers, size_t n, const char *upper, const char 
 }
 
 static int write_record(const char *path, const struct hull_image *img,
-                        char (*chain)[HULL_DIGEST_BUF], size_t n, const char *mode, hull_error *err)
+                        char (*chain)[HULL_DIGEST_BUF], size_t n, const char *mode, unsigned flags,
+                        hull_error *err)
 {
     json_t *o = json_pack("{s:s, s:s, s:[]}", "image", img->digest, "mode", mode, "snapshots");
     char *data;
@@ -417,7 +418,8 @@ static int write_record(const char *path, const struct hull_image *img,
         json_array_append_new(json_object_get(o, "snapshots"), json_string(chain[i]));
     data = json_dumps(o, JSON_INDENT(2));
     json_decref(o);
-    r = hull_write_file_atomic(path, data, strlen(data), 0600, err);
+    r = flags & HULL_ROOTFS_EPHEMERAL ? hull_write_file_volatile(path, data, strlen(data), 0600, err)
+                                      : hull_write_file_atomic(path, data, strlen(data), 0600, err);
     free(data);
     return r;
 }
@@ -443,7 +445,8 @@ static int copy_rootfs(struct hull_image_store *s, char **lowers, size_t n, cons
 }
 
 int hull_image_mount_rootfs(struct hull_image_store *s, const struct hull_image *img,
-                            const char *container_id, const char *target_dir, hull_error *err)
+                            const char *container_id, const char *target_dir, unsigned flags,
+                            hull_error *err)
 {
     size_t n = img->manifest->n_layers;
     char(*chain)[HULL_DIGEST_BUF] = NULL;
@@ -476,7 +479,7 @@ int hull_image_mount_rootfs(struct hull_image_store *s, const struct hull_image 
     lowers = xmalloc0((n + 1) * sizeof(char *));
     for (size_t i = 0; i < n; i++) /* top layer first */
         lowers[i] = xasprintf("%s/%s/fs", s->snapshots_dir, digest_hex(chain[n - 1 - i]));
-    if (write_record(record, img, chain, n, mode, err) < 0)
+    if (write_record(record, img, chain, n, mode, flags, err) < 0)
         goto fail;
     if (!s->force_copy && mount_overlay(lowers, n, upper, work, target_dir, &oerr) == 0) {
         r = 0;
@@ -487,7 +490,7 @@ int hull_image_mount_rootfs(struct hull_image_store *s, const struct hull_image 
     hull_error_clear(&oerr);
     mode = "copy";
     rmdir(work);
-    if (write_record(record, img, chain, n, mode, err) < 0 ||
+    if (write_record(record, img, chain, n, mode, flags, err) < 0 ||
         copy_rootfs(s, lowers, n, upper, target_dir, err) < 0)
         goto fail;
     r = 0;

@@ -109,6 +109,27 @@ teardown() { engine_teardown; }
     assert_success
 }
 
+@test "engine: a --rm container whose monitor died is removed by the next command, as docker does at restart" {
+    run hrun -d --rm --name eph sh -c 'sleep 1000'
+    assert_success
+    id=$(h inspect -f '{{.Id}}' eph)
+    mon=$(sqlite3 "$HROOT/lib/hull.db" "select monitor_pid from containers where id='$id'")
+    init=$(h inspect eph | jq -r '.[0].State.Pid')
+    # Its files were written without fsyncs (it never outlives its exit): what a
+    # power loss could leave of them.
+    : >"$HROOT/lib/containers/$id/rootfs.json"
+    : >"$HROOT/lib/containers/$id/hosts"
+    kill -9 "$mon" "$init"
+    poll 5 sh -c "! kill -0 $init 2>/dev/null"
+    run h ps -a --format json
+    assert_success
+    [ -z "$(echo "$output" | jq -r 'select(.Names=="eph") | .Names')" ]
+    [ ! -e "$HROOT/lib/containers/$id" ]
+    ! grep -q "$id" /proc/self/mountinfo
+    run h events --since 0 --filter container=eph --format json
+    assert_output_contains '"destroy"'
+}
+
 @test "engine: after a simulated power loss (processes, cgroups gone, state.json truncated) ps repairs and rm leaves nothing" {
     run hrun -d --name torn sh -c 'sleep 1000'
     assert_success
