@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <signal.h>
@@ -229,6 +230,58 @@ exec_monitor(struct hull_engine *e, const char *id, pid_t init, bool tty, bool m
     _exit(125);
 }
 
+/* The new monitor's database connection, opened by a thread while the runtime
+ * parses the config, compiles the seccomp filter and makes the cgroups (half a
+ * millisecond of every start off the critical path), and joined right before
+ * the runtime clones the init: the clone skips glibc's fork handlers, so no
+ * thread may hold malloc's lock then. */
+static struct {
+    pthread_t thread;
+    bool running;
+    char *path;
+    sqlite3 *db;
+    hull_error err;
+} db_opener;
+
+static void *db_opener_main(void *arg)
+{
+    (void)arg;
+    (void)hull_db_open(db_opener.path, &db_opener.db, &db_opener.err);
+    return NULL;
+}
+
+static void db_open_start(const char *root)
+{
+    db_opener.path = xasprintf("%s/hull.db", root);
+    db_opener.running = pthread_create(&db_opener.thread, NULL, db_opener_main, NULL) == 0;
+    if (!db_opener.running)
+        (void)hull_db_open(db_opener.path, &db_opener.db, &db_opener.err);
+}
+
+/* Wait for the opener (if one was started) and give e its connection. */
+static void db_open_join(void *data)
+{
+    struct hull_engine *e = data;
+    if (db_opener.running) {
+        pthread_join(db_opener.thread, NULL);
+        db_opener.running = false;
+    }
+    if (e->db == NULL && db_opener.db) {
+        e->db = db_opener.db;
+        db_opener.db = NULL;
+    }
+}
+
+static int db_open_finish(struct hull_engine *e, hull_error *err)
+{
+    db_open_join(e);
+    if (e->db)
+        return 0;
+    if (db_opener.err.msg)
+        return hull_error_msg(err, db_opener.err.errnum, "%s", db_opener.err.msg);
+    return hull_error_msg(err, EIO, "monitor: no database connection");
+}
+
 /* Stage 1: create, plug in the network, start, record (with our own pid as
  * the monitor's, in the same write that says "running": a repair must never
  * see a running container without its monitor); then become hull-monitor. Returns only on failure
@@ -241,7 +294,11 @@ static int setup(struct hull_engine *e, const struct hull_monitor_args *a, int l
     _cleanup_free_ char *console_path = NULL;
     _cleanup_close_ int console = -1, bundle_fd = -1;
     struct hull_runtime rt = {.root = rtroot};
-    struct hull_create_opts co = {.id = a->id, .bundle = bundle, .detach = true};
+    struct hull_create_opts co = {.id = a->id,
+                                  .bundle = bundle,
+                                  .detach = true,
+                                  .before_clone = db_open_join,
+                                  .before_clone_data = e};
     struct monitor_fds f = {.out = -1,
                             .err = -1,
                             .in = -1,
@@ -258,7 +315,7 @@ static int setup(struct hull_engine *e, const struct hull_monitor_args *a, int l
      * start. A connect or disconnect meanwhile waits for the lock, then
      * sees the container running. */
     _cleanup_close_ int netlock = host_net ? -1 : hull_network_lock(e, a->id, err);
-    bool connected = a->network && !host_net && hull_network_has_connected(e, a->id);
+    bool connected = false; /* asked (under the lock) once the database is open */
 
     /* A foreground client's terminal size, set before the container starts
      * (its resize message may come later than the first `stty size`). */
@@ -299,8 +356,9 @@ static int setup(struct hull_engine *e, const struct hull_monitor_args *a, int l
     sigemptyset(&set);
     sigaddset(&set, SIGCHLD);
     sigprocmask(SIG_BLOCK, &set, NULL);
-    if (hull_container_create(&rt, &co, err) < 0)
+    if (hull_container_create(&rt, &co, err) < 0 || db_open_finish(e, err) < 0)
         goto failed;
+    connected = a->network && !host_net && hull_network_has_connected(e, a->id);
     {
         json_t *st = NULL;
         if (hull_container_state(&rt, a->id, &st, NULL) == 0)
@@ -358,6 +416,12 @@ static int setup(struct hull_engine *e, const struct hull_monitor_args *a, int l
     exec_monitor(e, a->id, init, a->tty, a->restart && strcmp(a->restart, "no") != 0, &f, ready);
 
 failed:
+    db_open_join(e);
+    if (e->db == NULL) { /* no network was attached, and the row cannot be written */
+        hull_container_delete(&rt, a->id, true, NULL);
+        report(ready, "ERR %s", err->msg);
+        return -1;
+    }
     hull_network_release(e, a->id); /* no-op unless an ADD was made */
     if (init > 0)
         hull_container_delete(&rt, a->id, true, NULL);
@@ -448,7 +512,6 @@ pid_t hull_monitor_spawn(struct hull_engine *e, const struct hull_monitor_args *
          * so it overlaps the database and monitor setup below. The runtime's
          * create finds it started and joins it. */
         hull_cgroup_prewarm();
-        _cleanup_free_ char *dbpath = xasprintf("%s/hull.db", e->root);
         hull_error cerr = {0};
         close(ready[0]);
         if (sp[0] >= 0)
@@ -456,10 +519,7 @@ pid_t hull_monitor_spawn(struct hull_engine *e, const struct hull_monitor_args *
         /* Its own session: terminal signals meant for the client (Ctrl-C)
          * never reach the monitor. */
         setsid();
-        if (hull_db_open(dbpath, &ce.db, &cerr) < 0) {
-            report(ready[1], "ERR %s", cerr.msg);
-            _exit(125);
-        }
+        db_open_start(e->root);
         if (a->detach && a->has_client)
             setup(&ce, a, -1, &a->client, 1, false, ready[1], &cerr);
         else
