@@ -241,21 +241,33 @@ static struct {
     char *path;
     sqlite3 *db;
     hull_error err;
+    int notify; /* written to (then closed) once the open is done */
 } db_opener;
+
+static void db_opener_open(void)
+{
+    (void)hull_db_open(db_opener.path, &db_opener.db, &db_opener.err);
+    if (db_opener.notify >= 0) {
+        (void)!write(db_opener.notify, "D", 1);
+        close(db_opener.notify);
+        db_opener.notify = -1;
+    }
+}
 
 static void *db_opener_main(void *arg)
 {
     (void)arg;
-    (void)hull_db_open(db_opener.path, &db_opener.db, &db_opener.err);
+    db_opener_open();
     return NULL;
 }
 
-static void db_open_start(const char *root)
+static void db_open_start(const char *root, int notify)
 {
     db_opener.path = xasprintf("%s/hull.db", root);
+    db_opener.notify = notify;
     db_opener.running = pthread_create(&db_opener.thread, NULL, db_opener_main, NULL) == 0;
     if (!db_opener.running)
-        (void)hull_db_open(db_opener.path, &db_opener.db, &db_opener.err);
+        db_opener_open();
 }
 
 /* Wait for the opener (if one was started) and give e its connection. */
@@ -478,7 +490,7 @@ int hull_monitor_args_load(struct hull_engine *e, const char *id, struct hull_mo
 pid_t hull_monitor_spawn(struct hull_engine *e, const struct hull_monitor_args *a, int *exit_status,
                          hull_error *err)
 {
-    int ready[2], sp[2] = {-1, -1};
+    int ready[2], sp[2] = {-1, -1}, dbready[2] = {-1, -1};
     char buf[4096];
     size_t got = 0;
     const char *bad;
@@ -489,10 +501,14 @@ pid_t hull_monitor_spawn(struct hull_engine *e, const struct hull_monitor_args *
         return hull_error_set(err, errno, "monitor: pipe");
     /* In the foreground we are the monitor's first attach client, connected
      * before the container starts so no output is missed. */
-    if (!a->detach && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+    if ((!a->detach && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) ||
+        pipe2(dbready, O_CLOEXEC) < 0) {
+        hull_error_set(err, errno, "monitor: socketpair");
         close(ready[0]);
         close(ready[1]);
-        return hull_error_set(err, errno, "monitor: socketpair");
+        if (sp[0] >= 0)
+            close(sp[0]), close(sp[1]);
+        return -1;
     }
     /* SQLite keeps per-process lock and shared-memory state for every open
      * database: a child forked with a connection open inherits a copy that
@@ -519,7 +535,8 @@ pid_t hull_monitor_spawn(struct hull_engine *e, const struct hull_monitor_args *
         /* Its own session: terminal signals meant for the client (Ctrl-C)
          * never reach the monitor. */
         setsid();
-        db_open_start(e->root);
+        close(dbready[0]);
+        db_open_start(e->root, dbready[1]);
         if (a->detach && a->has_client)
             setup(&ce, a, -1, &a->client, 1, false, ready[1], &cerr);
         else
@@ -531,6 +548,22 @@ pid_t hull_monitor_spawn(struct hull_engine *e, const struct hull_monitor_args *
     if (sp[1] >= 0)
         close(sp[1]);
     sp[1] = -1;
+    /* Reopened as soon as the child's connection exists (the child says so on
+     * dbready, or closes it by dying): never both the first connection of the
+     * WAL database at once, which made one of them wait in SQLite's busy
+     * handler for 1 to 8 ms, and not the first at all, so no WAL index is
+     * rebuilt. All while the child sets the container up: the connection is
+     * ready when the container exits. */
+    close(steal_fd(&dbready[1]));
+    {
+        _cleanup_free_ char *dbpath = xasprintf("%s/hull.db", e->root);
+        char c;
+        while (read(dbready[0], &c, 1) < 0 && errno == EINTR)
+            ;
+        close(steal_fd(&dbready[0]));
+        if (hull_db_open(dbpath, &e->db, err) < 0)
+            goto out;
+    }
     for (;;) {
         ssize_t n = read(ready[0], buf + got, sizeof(buf) - 1 - got);
         if (n > 0) {
@@ -542,14 +575,6 @@ pid_t hull_monitor_spawn(struct hull_engine *e, const struct hull_monitor_args *
         break;
     }
     buf[got] = '\0';
-    /* Reopened only now: opening while the child opens (both the first
-     * connection of a WAL database) made one of them wait in SQLite's busy
-     * handler, 1 to 8 ms on every run. */
-    {
-        _cleanup_free_ char *dbpath = xasprintf("%s/hull.db", e->root);
-        if (hull_db_open(dbpath, &e->db, err) < 0)
-            goto out;
-    }
     bad = strstr(buf, "ERR ");
     if (strncmp(buf, "OK ", 3) != 0 || bad) {
         waitpid(pid, NULL, 0);
@@ -579,6 +604,10 @@ pid_t hull_monitor_spawn(struct hull_engine *e, const struct hull_monitor_args *
             *exit_status = end;
     }
 out:
+    if (dbready[0] >= 0)
+        close(dbready[0]);
+    if (dbready[1] >= 0)
+        close(dbready[1]);
     close(ready[0]);
     if (ready[1] >= 0)
         close(ready[1]);
