@@ -388,7 +388,9 @@ int hull_image_save(struct hull_image_store *s, char *const *names, size_t n, co
  * and that dir is bind-mounted on target_dir. <root>/containers/<id>/rootfs.json
  * records the snapshots used, so prune keeps them. With HULL_ROOTFS_EPHEMERAL (a
  * container removed when it exits, `run --rm`) that record is written without
- * fsyncs: after a power loss such a container is removed, not started again. */
+ * fsyncs and the overlay is "volatile" (no sync reaches its upper layer, not even
+ * at the unmount): after a power loss such a container is removed, not started
+ * again. */
 #define HULL_ROOTFS_EPHEMERAL 1u
 int hull_image_mount_rootfs(struct hull_image_store *s, const struct hull_image *img,
                             const char *container_id, const char *target_dir, unsigned flags,
