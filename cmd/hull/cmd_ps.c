@@ -47,7 +47,7 @@ static char *human_duration(int64_t ns)
 }
 
 /* docker's units.HumanSizeWithPrecision(n, 3): decimal units. */
-static char *human_size(double n)
+char *hull_cmd_human_size(double n)
 {
     static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
     size_t u = 0;
@@ -132,7 +132,7 @@ static json_t *ps_object(json_t *r, bool no_trunc, int64_t now)
     _cleanup_free_ char *running_for = xasprintf("%s ago", ago);
     _cleanup_free_ char *cmd = xasprintf("\"%s\"", col_str(r, "command"));
     _cleanup_free_ char *size = json_is_integer(json_object_get(r, "size_rw"))
-                                    ? human_size((double)col_int(r, "size_rw"))
+                                    ? hull_cmd_human_size((double)col_int(r, "size_rw"))
                                     : xstrdup("");
     char created[64] = "", *lstr = xstrdup("");
     time_t t = (time_t)(col_int(r, "created") / 1000000000LL);

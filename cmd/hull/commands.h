@@ -30,6 +30,7 @@ int hull_cmd_run(struct hull_ctx *ctx, int argc, char **argv); /* run and create
 int hull_cmd_start(struct hull_ctx *ctx, int argc, char **argv);
 int hull_cmd_each(struct hull_ctx *ctx, int argc, char **argv); /* stop restart kill rm wait */
 int hull_cmd_ps(struct hull_ctx *ctx, int argc, char **argv);
+char *hull_cmd_human_size(double n); /* cmd_ps.c: docker's "8.39MB" (decimal, 3 digits) */
 int hull_cmd_inspect(struct hull_ctx *ctx, int argc, char **argv);
 int hull_cmd_logs(struct hull_ctx *ctx, int argc, char **argv);
 int hull_cmd_exec(struct hull_ctx *ctx, int argc, char **argv);

@@ -5,6 +5,7 @@
 # PID. Containers use --network none (other suites may use the bridge).
 
 load helpers
+load blkio
 
 HULL=${HULL:-$BUILD_DIR/hull}
 DOCKER=${DOCKER:-/usr/bin/docker}
@@ -730,6 +731,29 @@ assert_no_containers() {
     run d stats --no-stream nosuch
     assert_failure
     assert_output_contains "No such container: nosuch"
+}
+
+@test "api: docker stats shows BLOCK I/O and blkio_stats.io_service_bytes_recursive of O_DIRECT I/O on a block device" {
+    local dir=$TEST_TMP/blk mm
+    mm=$(blk_device "$dir")
+    run d run -d --name blk --network none -v "$dir:/data" busybox sh -c \
+        'dd if=/dev/zero of=/data/x bs=1M count=8 oflag=direct && dd if=/data/x of=/dev/null bs=1M count=4 iflag=direct && touch /data/done && sleep 1000'
+    assert_success
+    poll 20 test -e "$dir/done"
+    run api GET '/v1.41/containers/blk/stats?stream=false&one-shot=true'
+    echo "${lines[0]}" | jq -c .blkio_stats
+    echo "${lines[0]}" | jq -e --argjson M "${mm%:*}" --argjson m "${mm#*:}" '
+        [.blkio_stats.io_service_bytes_recursive[] | select(.major == $M and .minor == $m)] as $e
+        | ($e | map(select(.op == "Write")) | .[0].value >= 8388608)
+          and ($e | map(select(.op == "Read")) | .[0].value >= 4194304)'
+    echo "${lines[0]}" | jq -e '.blkio_stats.io_serviced_recursive | length > 0'
+    run d stats --no-stream --format '{{.BlockIO}}' blk
+    assert_success
+    echo "$output"
+    [[ "$output" =~ ^([0-9.]+)MB\ /\ ([0-9.]+)MB$ ]]
+    awk -v r="${BASH_REMATCH[1]}" -v w="${BASH_REMATCH[2]}" 'BEGIN { exit !(r >= 4.19 && w >= 8.38) }'
+    d rm -f blk >/dev/null
+    umount "$dir"
 }
 
 @test "api: stats streams one sample a second with precpu_stats; one-shot and bad queries" {
