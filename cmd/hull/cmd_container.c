@@ -330,24 +330,72 @@ int hull_cmd_run(struct hull_ctx *ctx, int argc, char **argv)
     return status;
 }
 
+/* start --all: one line per container tried (its name, or the error). */
+static void report_started(void *data, const char *name, const hull_error *err)
+{
+    (void)data;
+    if (err)
+        fprintf(stderr, "hull: start: %s\n", err->msg);
+    else
+        printf("%s\n", name);
+}
+
+/* start --all [--filter KEY=VALUE]...: the boot hook (docs/boot.md). */
+static int start_all(struct hull_ctx *ctx, char **filters)
+{
+    struct hull_engine e;
+    hull_error err = {0};
+    int failed;
+
+    if (hull_cmd_open_engine(ctx, &e) != 0)
+        return 125;
+    failed = hull_engine_start_all(&e, filters, report_started, NULL, &err);
+    hull_engine_close(&e);
+    if (failed < 0)
+        return hull_cmd_fail(&err);
+    return failed ? 1 : 0;
+}
+
 int hull_cmd_start(struct hull_ctx *ctx, int argc, char **argv)
 {
     struct hull_engine e;
     hull_error err = {0};
-    bool attach = false;
+    _cleanup_strv_ char **filters = NULL;
+    bool attach = false, all = false;
     int rc = 0, i = 1, status = 0;
 
     if (seal(ctx) != 0)
         return 125;
     /* -a/--attach; -i/--interactive (docker: attach stdin, implies -a; stdin
-     * is attached when the container was created with -i). */
+     * is attached when the container was created with -i); --all and
+     * --filter (podman's). */
     for (; i < argc && argv[i][0] == '-'; i++) {
-        if (strcmp(argv[i], "-a") && strcmp(argv[i], "--attach") && strcmp(argv[i], "-i") &&
-            strcmp(argv[i], "--interactive") && strcmp(argv[i], "-ai") && strcmp(argv[i], "-ia")) {
+        if (strcmp(argv[i], "--all") == 0) {
+            all = true;
+        } else if (strcmp(argv[i], "--filter") == 0 || strcmp(argv[i], "-f") == 0) {
+            if (++i >= argc) {
+                fprintf(stderr, "hull: start: %s needs KEY=VALUE\n", argv[i - 1]);
+                return 125;
+            }
+            strv_push(&filters, argv[i]);
+        } else if (hull_str_has_prefix(argv[i], "--filter=")) {
+            strv_push(&filters, argv[i] + 9);
+        } else if (strcmp(argv[i], "-a") && strcmp(argv[i], "--attach") && strcmp(argv[i], "-i") &&
+                   strcmp(argv[i], "--interactive") && strcmp(argv[i], "-ai") &&
+                   strcmp(argv[i], "-ia")) {
             fprintf(stderr, "hull: start: unknown option %s\n", argv[i]);
             return 125;
+        } else {
+            attach = true;
         }
-        attach = true;
+    }
+    if (all || filters) {
+        if (!all || attach || i < argc) {
+            fprintf(stderr, "hull: start: --all [--filter KEY=VALUE]... takes no container "
+                            "and no --attach; --filter needs --all\n");
+            return 125;
+        }
+        return start_all(ctx, filters);
     }
     if (i >= argc) {
         fprintf(stderr, "hull: start requires a container\n");

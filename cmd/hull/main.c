@@ -10,7 +10,7 @@
 static const struct hull_command commands[] = {
     {"run", hull_cmd_run, "run a command in a new container"},
     {"create", hull_cmd_run, "create a container without starting it"},
-    {"start", hull_cmd_start, "start created containers"},
+    {"start", hull_cmd_start, "start containers (--all [--filter]: the boot hook, docs/boot.md)"},
     {"ps", hull_cmd_ps, "list containers"},
     {"stop", hull_cmd_each, "stop containers (SIGTERM, then SIGKILL)"},
     {"restart", hull_cmd_each, "stop (-t SECONDS) and start containers again"},

@@ -62,6 +62,14 @@ int hull_engine_start(struct hull_engine *e, const char *ref, bool attach, int *
  * runs, so none of its output is missed (hull serve's attach-then-start). */
 int hull_engine_start_client(struct hull_engine *e, const char *ref, bool attach, int client,
                              int *exit_status, hull_error *err);
+/* boot.c: `start --all`: start every created or exited container that
+ * matches `filters` (ps's, with restart-policy=), oldest first, except
+ * unless-stopped ones the user stopped (a stop or kill after their last
+ * start). `report` hears of each one tried (err NULL if it started). Returns
+ * how many failed, or -1 (err set) for a bad filter. */
+typedef void (*hull_start_report_fn)(void *data, const char *name, const hull_error *err);
+int hull_engine_start_all(struct hull_engine *e, char **filters, hull_start_report_fn report,
+                          void *data, hull_error *err);
 int hull_engine_stop(struct hull_engine *e, const char *ref, int timeout_s, hull_error *err);
 int hull_engine_kill(struct hull_engine *e, const char *ref, int sig, hull_error *err);
 int hull_engine_rm(struct hull_engine *e, const char *ref, bool force, bool volumes,

@@ -147,6 +147,13 @@ static void cancel_restart(struct hull_engine *e, const char *id, json_t *r)
     }
 }
 
+/* docker's "stop" event, after the container stopped. It also tells
+ * `start --all` that the user stopped it (boot.c). */
+static void stop_event(struct hull_engine *e, const char *id)
+{
+    hull_db_event(e->db, "stop", id, NULL, NULL, 0, 0, false, NULL);
+}
+
 int hull_engine_stop(struct hull_engine *e, const char *ref, int timeout_s, hull_error *err)
 {
     _cleanup_free_ char *id = NULL;
@@ -160,6 +167,7 @@ int hull_engine_stop(struct hull_engine *e, const char *ref, int timeout_s, hull
         cancel_restart(e, id, r);
         json_decref(r);
         r = row(e, id);
+        stop_event(e, id);
     }
     if (r == NULL || !is_running(r)) {
         json_decref(r);
@@ -172,12 +180,17 @@ int hull_engine_stop(struct hull_engine *e, const char *ref, int timeout_s, hull
         r = row(e, id);
         bool done = r == NULL || !is_running(r);
         json_decref(r);
-        if (done)
+        if (done) {
+            stop_event(e, id);
             return 0;
+        }
         usleep(50000);
     }
     hull_engine_kill(e, id, SIGKILL, NULL);
-    return hull_engine_wait(e, id, &code, err);
+    if (hull_engine_wait(e, id, &code, err) < 0)
+        return -1;
+    stop_event(e, id);
+    return 0;
 }
 
 int hull_engine_rm(struct hull_engine *e, const char *ref, bool force, bool volumes,

@@ -49,3 +49,107 @@ teardown() {
     assert_success
     [[ "${lines[1]}" == *" 0B / 0B "* ]]
 }
+
+# What a reboot takes: every process, mount and cgroup, and the run root (a
+# tmpfs on a standard host). The database and the layers stay.
+simulate_reboot() {
+    local c id mon init
+    for c in "$@"; do
+        id=$(h inspect -f '{{.Id}}' "$c")
+        mon=$(sqlite3 "$HROOT/lib/hull.db" "select monitor_pid from containers where id='$id'")
+        init=$(h inspect -f '{{.State.Pid}}' "$c")
+        # the monitor first: it would restart an init that died before it
+        kill -9 "$mon" "$init"
+        poll 5 sh -c "! kill -0 $init 2>/dev/null"
+        umount "$HROOT/run/containers/$id/rootfs"
+        for d in /sys/fs/cgroup/*/hull/"$id" /sys/fs/cgroup/unified/hull/"$id"; do
+            [ -d "$d" ] && rmdir "$d"
+        done
+    done
+    rm -rf "$HROOT/run"
+}
+
+state_of() { h inspect -f '{{.State.Status}}' "$1"; }
+
+@test "engine-ops: start --all --filter restart-policy= after a simulated reboot: always and unless-stopped come back, unless-stopped ones the user stopped do not" {
+    hrun -d --name always --restart always sleep 1000 >/dev/null
+    hrun -d --name always-stopped --restart always sleep 1000 >/dev/null
+    hrun -d --name unless --restart unless-stopped sleep 1000 >/dev/null
+    hrun -d --name unless-stopped --restart unless-stopped sleep 1000 >/dev/null
+    hrun -d --name unless-killed --restart unless-stopped sleep 1000 >/dev/null
+    hrun -d --name never sleep 1000 >/dev/null
+    hrun -d --name onfail --restart on-failure:3 sleep 1000 >/dev/null
+    run h stop -t 1 always-stopped unless-stopped
+    assert_success
+    run h kill unless-killed
+    assert_success
+    h wait unless-killed >/dev/null
+    # a stopped one that was started again is no longer "stopped by the user"
+    run h stop -t 1 unless
+    assert_success
+    run h start unless
+    assert_success
+    simulate_reboot always unless never onfail
+    for c in always always-stopped unless unless-stopped unless-killed never onfail; do
+        [ "$(state_of "$c")" = exited ]
+    done
+    # the boot hook of contrib/ (the systemd unit runs the same command)
+    grep -q 'start --all --filter restart-policy=always --filter restart-policy=unless-stopped' \
+        "$BATS_TEST_DIRNAME/../../contrib/systemd/hull-restart.service"
+    run env HULL="$HULL" HULL_OPTS="--root $HROOT/lib --runroot $HROOT/run" \
+        timeout 120 "$BATS_TEST_DIRNAME/../../contrib/init.d/hull-restart" start
+    assert_success
+    # oldest first, one name a line
+    assert_output_equals "$(printf 'Starting hull containers with a restart policy\nalways\nalways-stopped\nunless')"
+    for c in always always-stopped unless; do
+        [ "$(state_of "$c")" = running ]
+    done
+    for c in unless-stopped unless-killed never onfail; do
+        [ "$(state_of "$c")" = exited ]
+    done
+    run h exec unless true
+    assert_success
+    # already running ones are left alone; --all without a filter takes the
+    # rest but still not the unless-stopped ones the user stopped
+    run h start --all
+    assert_success
+    assert_output_equals "$(printf 'never\nonfail')"
+    [ "$(state_of unless-stopped)" = exited ]
+    [ "$(state_of unless-killed)" = exited ]
+    # naming one starts it, as always
+    run h start unless-stopped
+    assert_success
+    [ "$(state_of unless-stopped)" = running ]
+    # ps knows the filter too
+    run h ps --filter restart-policy=on-failure --format '{{.Names}}'
+    assert_output_equals onfail
+}
+
+@test "engine-ops: start --all: bad filters and combinations are refused, nothing is started" {
+    h create --network none --rootfs "$HULL_ROOTFS" --name idle --restart always true >/dev/null
+    run h start --all --filter restart-policy=sometimes
+    assert_status 125
+    assert_output_contains 'restart-policy=sometimes: expected no, always, unless-stopped or on-failure'
+    run h start --all --filter bogus=1
+    assert_status 125
+    assert_output_contains 'unknown filter "bogus"'
+    run h start --filter restart-policy=always
+    assert_status 125
+    run h start --all idle
+    assert_status 125
+    run h start --all --filter
+    assert_status 125
+    [ "$(state_of idle)" = created ]
+    # a container that cannot start is reported, the others still start
+    hrun -d --name ok --restart always sleep 1000 >/dev/null
+    h stop -t 0 ok >/dev/null
+    id=$(h inspect -f '{{.Id}}' idle)
+    sqlite3 "$HROOT/lib/hull.db" "update containers set spec=NULL where id='$id'"
+    umount "$HROOT/run/containers/$id/rootfs"
+    rm -rf "$HROOT/run/containers/$id"
+    run h start --all --filter restart-policy=always
+    assert_status 1
+    assert_output_contains "start: container idle:"
+    assert_output_contains "ok"
+    [ "$(state_of ok)" = running ]
+}
