@@ -623,6 +623,22 @@ assert_no_containers() {
     assert_no_containers
 }
 
+@test "api: a resize reaches a terminal whose container writes all the time (no lost size)" {
+    # The resize's connection is closed right after its one packet; the
+    # monitor used to drop it at the first output it could not send there,
+    # unread (2 of 20 sizes arrived): docker run -it's size raced the prompt.
+    run d run -dit --name spam --network none busybox sh -c 'while :; do echo xxxxxxxxxxxxxxxxxxxxxxxx; done'
+    assert_success
+    for i in $(seq 10); do
+        run api POST "/v1.41/containers/spam/resize?h=$((10 + i))&w=$((50 + i))"
+        [ "${lines[-1]}" = 200 ]
+        run d exec spam sh -c 'stty size </dev/console 2>/dev/null || stty size </proc/1/fd/0'
+        assert_output_equals "$((10 + i)) $((50 + i))"
+    done
+    run d rm -f spam
+    assert_no_containers
+}
+
 @test "api: docker attach to a -dit container; ctrl-p ctrl-q detaches and it keeps running" {
     run d run -dit --name dt --network none busybox sh
     assert_success
