@@ -46,14 +46,19 @@ static char *human_duration(int64_t ns)
     return xasprintf("%lld years", h / 24 / 365);
 }
 
-/* docker's units.HumanSizeWithPrecision(n, 3): decimal units. */
-char *hull_cmd_human_size(double n)
+/* docker's units.HumanSizeWithPrecision(n, digits): decimal units. */
+char *hull_cmd_human_size_digits(double n, int digits)
 {
     static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
     size_t u = 0;
     while (n >= 1000 && u + 1 < sizeof(units) / sizeof(units[0]))
         n /= 1000, u++;
-    return xasprintf("%.3g%s", n, units[u]);
+    return xasprintf("%.*g%s", digits, n, units[u]);
+}
+
+char *hull_cmd_human_size(double n)
+{
+    return hull_cmd_human_size_digits(n, 3);
 }
 
 static int64_t col_int(json_t *r, const char *k)

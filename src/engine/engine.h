@@ -139,6 +139,19 @@ int hull_engine_rename(struct hull_engine *e, const char *ref, const char *name,
 /* cgroup counters (runc's stats shape, with runc 1.2's network_interfaces)
  * of a running container. */
 int hull_engine_stats(struct hull_engine *e, const char *ref, json_t **out, hull_error *err);
+/* df.c: `system df`, docker's rows: Images (of `imgs`, active = some
+ * container was made from it), Containers (active = running), Local Volumes
+ * (active = mounted by a container), Build Cache (always empty). Sizes in
+ * bytes; reclaimable = the size of the inactive ones. */
+#define HULL_DF_ROWS 4
+struct hull_df_row {
+    const char *type;
+    size_t total, active;
+    int64_t size, reclaimable;
+};
+struct hull_image;
+int hull_engine_df(struct hull_engine *e, struct hull_image *const *imgs, size_t nimg,
+                   struct hull_df_row rows[HULL_DF_ROWS], hull_error *err);
 /* Bytes in the container's writable layer (ps -s); id is a full id. */
 int hull_engine_size(struct hull_engine *e, const char *id, int64_t *rw, hull_error *err);
 int hull_engine_top(struct hull_engine *e, const char *ref, pid_t **pids, size_t *n,

@@ -153,3 +153,34 @@ state_of() { h inspect -f '{{.State.Status}}' "$1"; }
     assert_output_contains "ok"
     [ "$(state_of ok)" = running ]
 }
+
+@test "engine-ops: system df counts images, containers' writable layers and volumes, active and reclaimable" {
+    run h volume create used
+    run h volume create unused
+    printf '%050000d' 0 >"$(h volume inspect used | jq -r '.[0].Mountpoint')/f"
+    printf '%020000d' 0 >"$(h volume inspect unused | jq -r '.[0].Mountpoint')/f"
+    run h run --network none --name done -v used:/v busybox dd if=/dev/zero of=/big bs=1024 count=100
+    assert_success
+    run h run --network none -d --name up busybox sh -c 'dd if=/dev/zero of=/half bs=1024 count=50 && sleep 1000'
+    assert_success
+    poll 10 sh -c "$HULL --root $HROOT/lib --runroot $HROOT/run exec up test -s /half"
+    run h system df --format json
+    assert_success
+    echo "$output"
+    row() { echo "$output" | jq -r --arg t "$1" 'select(.Type == $t) | "\(.TotalCount) \(.Active) \(.Size) \(.Reclaimable)"'; }
+    # one image, both containers made from it
+    [[ "$(row Images)" =~ ^1\ 1\ [0-9.]+MB\ 0B\ \(0%\)$ ]]
+    # 100 KiB in the exited one's layer (reclaimable), 50 KiB in the running one's
+    [ "$(row Containers)" = "2 1 153.6kB 102.4kB (66%)" ]
+    [ "$(row 'Local Volumes')" = "2 1 70kB 20kB (28%)" ]
+    [ "$(row 'Build Cache')" = "0 0 0B 0B" ]
+    run h system df
+    assert_success
+    [ "${lines[0]}" = "TYPE            TOTAL     ACTIVE    SIZE      RECLAIMABLE" ]
+    [[ "${lines[2]}" == "Containers      2         1         153.6kB   102.4kB (66%)" ]]
+    run h system df --bogus
+    assert_status 125
+    run h rm -f done up
+    run h volume rm used unused
+    assert_success
+}
