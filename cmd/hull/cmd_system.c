@@ -118,7 +118,7 @@ static char *reclaimable_text(const struct hull_df_row *r)
 /* system df [--format json]: docker's table, or its JSON lines (strings). */
 static int df(struct hull_ctx *ctx, bool json)
 {
-    struct hull_df_row rows[HULL_DF_ROWS];
+    struct hull_df d;
     struct hull_engine e;
     struct hull_image_store *s = NULL;
     struct hull_image **imgs = NULL;
@@ -134,7 +134,7 @@ static int df(struct hull_ctx *ctx, bool json)
         hull_engine_close(&e);
         return hull_cmd_fail(&err);
     }
-    r = hull_engine_df(&e, imgs, nimg, rows, &err);
+    r = hull_engine_df(&e, imgs, nimg, &d, &err);
     hull_image_list_free(imgs, nimg);
     hull_image_store_free(s);
     hull_engine_close(&e);
@@ -143,21 +143,22 @@ static int df(struct hull_ctx *ctx, bool json)
     if (!json)
         printf("%-16s%-10s%-10s%-10s%s\n", "TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE");
     for (size_t i = 0; i < HULL_DF_ROWS; i++) {
-        _cleanup_free_ char *size = hull_cmd_human_size_digits((double)rows[i].size, 4);
-        _cleanup_free_ char *rec = reclaimable_text(&rows[i]);
+        const struct hull_df_row *row = &d.rows[i];
+        _cleanup_free_ char *size = hull_cmd_human_size_digits((double)row->size, 4);
+        _cleanup_free_ char *rec = reclaimable_text(row);
         if (json) {
             json_t *o =
-                json_pack("{s:s, s:o, s:o, s:s, s:s}", "Type", rows[i].type, "TotalCount",
-                          json_sprintf("%zu", rows[i].total), "Active",
-                          json_sprintf("%zu", rows[i].active), "Size", size, "Reclaimable", rec);
+                json_pack("{s:s, s:o, s:o, s:s, s:s}", "Type", row->type, "TotalCount",
+                          json_sprintf("%zu", row->total), "Active",
+                          json_sprintf("%zu", row->active), "Size", size, "Reclaimable", rec);
             _cleanup_free_ char *t = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
             puts(t);
             json_decref(o);
         } else {
-            printf("%-16s%-10zu%-10zu%-10s%s\n", rows[i].type, rows[i].total, rows[i].active, size,
-                   rec);
+            printf("%-16s%-10zu%-10zu%-10s%s\n", row->type, row->total, row->active, size, rec);
         }
     }
+    hull_df_clear(&d);
     return 0;
 }
 

@@ -1,5 +1,6 @@
-/* `hull system df`: docker's disk usage rows (images, containers, local
- * volumes, build cache) from what the engine and the image store hold.
+/* `hull system df` and the API's GET /system/df: docker's disk usage (images,
+ * containers, local volumes, build cache) from what the engine and the image
+ * store hold.
  *
  * Sizes: an image's is what `hull images` shows (unpacked bytes when known;
  * layers shared by two images count in both, where docker counts them once);
@@ -23,60 +24,74 @@ static void count(struct hull_df_row *row, bool active, int64_t size)
         row->reclaimable += size;
 }
 
-static bool image_in_use(json_t *containers, const struct hull_image *img)
+static size_t image_users(json_t *containers, const struct hull_image *img)
 {
     json_t *c;
-    size_t i;
+    size_t i, n = 0;
 
     json_array_foreach (containers, i, c)
         if (strcmp(json_string_value(json_object_get(c, "rootfs")) ?: "", img->digest) == 0)
-            return true;
-    return false;
+            n++;
+    return n;
 }
 
-static int volumes_df(struct hull_engine *e, struct hull_df_row *row, hull_error *err)
+static int volumes_df(struct hull_engine *e, struct hull_df *d, hull_error *err)
 {
-    json_t *vols = NULL, *v;
+    json_t *v;
     size_t i;
 
-    if (hull_volume_list(e, &vols, err) < 0)
+    if (hull_volume_list(e, &d->volumes, err) < 0)
         return -1;
-    json_array_foreach (vols, i, v) {
+    json_array_foreach (d->volumes, i, v) {
         const char *name = json_string_value(json_object_get(v, "Name"));
         size_t users = 0;
         int64_t bytes = 0;
-        if (hull_volume_users(e, name, &users, err) < 0) {
-            json_decref(vols);
+        if (hull_volume_users(e, name, &users, err) < 0)
             return -1;
-        }
         hull_engine_dir_bytes(json_string_value(json_object_get(v, "Mountpoint")), &bytes, NULL);
-        count(row, users > 0, bytes);
+        json_object_set_new(v, "Size", json_integer(bytes));
+        json_object_set_new(v, "RefCount", json_integer((json_int_t)users));
+        count(&d->rows[2], users > 0, bytes);
     }
-    json_decref(vols);
     return 0;
 }
 
 int hull_engine_df(struct hull_engine *e, struct hull_image *const *imgs, size_t nimg,
-                   struct hull_df_row rows[HULL_DF_ROWS], hull_error *err)
+                   struct hull_df *d, hull_error *err)
 {
     static const char *const types[HULL_DF_ROWS] = {"Images", "Containers", "Local Volumes",
                                                     "Build Cache"};
-    json_t *all = NULL, *c;
+    json_t *c;
     size_t i;
 
-    memset(rows, 0, HULL_DF_ROWS * sizeof(rows[0]));
+    memset(d, 0, sizeof(*d));
     for (i = 0; i < HULL_DF_ROWS; i++)
-        rows[i].type = types[i];
-    if (hull_engine_list(e, true, &all, err) < 0)
+        d->rows[i].type = types[i];
+    if (hull_engine_list(e, true, &d->containers, err) < 0)
         return -1;
-    for (i = 0; i < nimg; i++)
-        count(&rows[0], image_in_use(all, imgs[i]), imgs[i]->size > 0 ? imgs[i]->size : 0);
-    json_array_foreach (all, i, c) {
+    d->image_containers = xmalloc0((nimg ? nimg : 1) * sizeof(size_t));
+    for (i = 0; i < nimg; i++) {
+        d->image_containers[i] = image_users(d->containers, imgs[i]);
+        count(&d->rows[0], d->image_containers[i] > 0, imgs[i]->size > 0 ? imgs[i]->size : 0);
+    }
+    json_array_foreach (d->containers, i, c) {
         const char *state = json_string_value(json_object_get(c, "state")) ?: "";
         int64_t rw = 0;
         hull_engine_size(e, json_string_value(json_object_get(c, "id")), &rw, NULL);
-        count(&rows[1], strcmp(state, "running") == 0, rw);
+        json_object_set_new(c, "size_rw", json_integer(rw));
+        count(&d->rows[1], strcmp(state, "running") == 0, rw);
     }
-    json_decref(all);
-    return volumes_df(e, &rows[2], err);
+    if (volumes_df(e, d, err) < 0) {
+        hull_df_clear(d);
+        return -1;
+    }
+    return 0;
+}
+
+void hull_df_clear(struct hull_df *d)
+{
+    free(d->image_containers);
+    json_decref(d->containers);
+    json_decref(d->volumes);
+    memset(d, 0, sizeof(*d));
 }

@@ -142,16 +142,24 @@ int hull_engine_stats(struct hull_engine *e, const char *ref, json_t **out, hull
 /* df.c: `system df`, docker's rows: Images (of `imgs`, active = some
  * container was made from it), Containers (active = running), Local Volumes
  * (active = mounted by a container), Build Cache (always empty). Sizes in
- * bytes; reclaimable = the size of the inactive ones. */
+ * bytes; reclaimable = the size of the inactive ones. With the items behind
+ * them, for the API's /system/df. */
 #define HULL_DF_ROWS 4
 struct hull_df_row {
     const char *type;
     size_t total, active;
     int64_t size, reclaimable;
 };
+struct hull_df {
+    struct hull_df_row rows[HULL_DF_ROWS];
+    size_t *image_containers; /* per image of imgs: containers made from it */
+    json_t *containers;       /* hull_engine_list's rows, each with "size_rw" */
+    json_t *volumes;          /* hull_volume_list's, each with "Size" and "RefCount" */
+};
 struct hull_image;
 int hull_engine_df(struct hull_engine *e, struct hull_image *const *imgs, size_t nimg,
-                   struct hull_df_row rows[HULL_DF_ROWS], hull_error *err);
+                   struct hull_df *d, hull_error *err);
+void hull_df_clear(struct hull_df *d);
 /* Bytes in the container's writable layer (ps -s); id is a full id. */
 int hull_engine_size(struct hull_engine *e, const char *id, int64_t *rw, hull_error *err);
 int hull_engine_top(struct hull_engine *e, const char *ref, pid_t **pids, size_t *n,

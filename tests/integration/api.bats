@@ -772,6 +772,37 @@ assert_no_containers() {
     umount "$dir"
 }
 
+@test "api: docker system df (GET /system/df): the rows of hull system df, item by item" {
+    run d volume create dfv
+    assert_success
+    run d run --name dfc --network none -v dfv:/v busybox sh -c \
+        'dd if=/dev/zero of=/x bs=1000 count=10 && dd if=/dev/zero of=/v/y bs=1000 count=5'
+    assert_success
+    run d system df --format '{{.Type}}|{{.TotalCount}}|{{.Active}}|{{.Size}}|{{.Reclaimable}}'
+    assert_success
+    echo "$output"
+    # (other tests of this file may have left images and volumes)
+    [[ "${lines[0]}" =~ ^Images\|[1-9][0-9]*\|[1-9][0-9]*\|[0-9.]+[kMG]B\| ]]
+    [ "${lines[1]}" = "Containers|1|0|10kB|10kB (100%)" ]
+    [[ "${lines[2]}" =~ ^Local\ Volumes\|[1-9][0-9]*\|[1-9][0-9]*\| ]]
+    # the same numbers as hull's own
+    run h system df --format json
+    assert_success
+    [ "$(echo "$output" | jq -r 'select(.Type == "Containers") | "\(.TotalCount)|\(.Active)|\(.Size)|\(.Reclaimable)"')" = "1|0|10kB|10kB (100%)" ]
+    run api GET /v1.41/system/df
+    [ "${lines[-1]}" = 200 ]
+    echo "${lines[0]}" | jq -e '.Containers[0].Names == ["/dfc"] and .Containers[0].SizeRw == 10000
+        and (.Volumes[] | select(.Name == "dfv") | .UsageData) == {"Size": 5000, "RefCount": 1}
+        and ([.Images[] | select(.RepoTags | index("busybox:latest")) | .Containers] == [1])
+        and .BuildCache == [] and .LayersSize == ([.Images[].Size] | add)'
+    run d system df -v
+    assert_success
+    assert_output_contains dfc
+    run d rm dfc
+    run d volume rm dfv
+    assert_success
+}
+
 @test "api: stats streams one sample a second with precpu_stats; one-shot and bad queries" {
     run d run -d --name st --network none busybox sleep 1000
     assert_success
