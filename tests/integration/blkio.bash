@@ -12,6 +12,7 @@
 # cgroup v2's io.stat counts without it.
 blk_device() {
     local dir=$1 img mm cg
+    [ -e /dev/loop-control ] || skip "no loop devices (/dev/loop-control)"
     img=$(mktemp -p "$TEST_TMP" blk.XXXXXX)
     truncate -s 64M "$img"
     mkfs.ext4 -q -F "$img" >/dev/null

@@ -50,25 +50,6 @@ teardown() {
     [[ "${lines[1]}" == *" 0B / 0B "* ]]
 }
 
-# What a reboot takes: every process, mount and cgroup, and the run root (a
-# tmpfs on a standard host). The database and the layers stay.
-simulate_reboot() {
-    local c id mon init
-    for c in "$@"; do
-        id=$(h inspect -f '{{.Id}}' "$c")
-        mon=$(sqlite3 "$HROOT/lib/hull.db" "select monitor_pid from containers where id='$id'")
-        init=$(h inspect -f '{{.State.Pid}}' "$c")
-        # the monitor first: it would restart an init that died before it
-        kill -9 "$mon" "$init"
-        poll 5 sh -c "! kill -0 $init 2>/dev/null"
-        umount "$HROOT/run/containers/$id/rootfs"
-        for d in /sys/fs/cgroup/*/hull/"$id" /sys/fs/cgroup/unified/hull/"$id"; do
-            [ -d "$d" ] && rmdir "$d"
-        done
-    done
-    rm -rf "$HROOT/run"
-}
-
 state_of() { h inspect -f '{{.State.Status}}' "$1"; }
 
 @test "engine-ops: start --all --filter restart-policy= after a simulated reboot: always and unless-stopped come back, unless-stopped ones the user stopped do not" {
