@@ -822,7 +822,7 @@ int hull_cmd_misc(struct hull_ctx *ctx, int argc, char **argv)
             if (strcmp(argv[i], "--format") == 0 && strcmp(argv[i + 1], "json") == 0)
                 json = true;
         if (!json)
-            printf("%-20s  %-10s  %-23s  %-21s  %-21s  %s\n", "NAME", "CPU TIME",
+            printf("%-20s  %-10s  %-25s  %-21s  %-21s  %s\n", "NAME", "CPU TIME",
                    "MEM USAGE / LIMIT", "NET I/O", "BLOCK I/O", "PIDS");
         for (int i = 1; i < argc; i++) {
             json_t *s;
