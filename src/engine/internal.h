@@ -31,6 +31,11 @@ bool hull_engine_rootfs_mounted(struct hull_engine *e, const char *id);
  * container's lock, to close once the mount is in use, or -1. */
 int hull_engine_ensure_rootfs(struct hull_engine *e, const char *id, hull_error *err);
 
+/* Bytes in the regular files and symlinks under `path` (one file system). */
+int hull_engine_dir_bytes(const char *path, int64_t *bytes, hull_error *err);
+/* volume.c: how many containers (of any state) mount volume `name`. */
+int hull_volume_users(struct hull_engine *e, const char *name, size_t *n, hull_error *err);
+
 /* --network container:REF: point the spec's network namespace at the running
  * container REF's and take its hostname; *peer_id (caller frees) names it.
  * Called at create and again at start (its init may have changed). */

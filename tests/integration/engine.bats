@@ -377,20 +377,9 @@ teardown() { engine_teardown; }
 @test "engine: after a simulated reboot (run root, processes, mounts and cgroups gone) containers start again" {
     run h run --network none -d --name up busybox sh -c 'echo one >>/log; sleep 1000'
     assert_success
-    up=$(h inspect -f '{{.Id}}' up)
     run h run --network none --name down --rootfs "$HULL_ROOTFS" sh -c 'echo one >>/log'
     assert_success
-    mon=$(sqlite3 "$HROOT/lib/hull.db" "select monitor_pid from containers where id='$up'")
-    init=$(h inspect -f '{{.State.Pid}}' up)
-    # What a reboot takes: every process, mount, cgroup and the run root
-    # (a tmpfs on a standard host). The database and the layers stay.
-    kill -9 "$mon" "$init"
-    poll 5 sh -c "! kill -0 $init 2>/dev/null"
-    umount "$HROOT/run/containers/$up/rootfs"
-    for d in /sys/fs/cgroup/*/hull/"$up" /sys/fs/cgroup/unified/hull/"$up"; do
-        [ -d "$d" ] && rmdir "$d"
-    done
-    rm -rf "$HROOT/run"
+    simulate_reboot up
     run h ps -a --format '{{.Names}} {{.State}}'
     assert_success
     assert_output_contains "up exited"
