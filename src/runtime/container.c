@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -258,9 +259,51 @@ out:
     return ret;
 }
 
+/* A new network namespace is the dearest part of the init's clone (every pernet
+ * subsystem sets itself up: 0.4 ms here). A helper thread makes it with unshare(),
+ * which changes only the calling thread's namespaces, while this thread compiles
+ * seccomp and makes the cgroups; the init joins it instead of making its own. Not
+ * with a new user namespace, which must own it. The thread makes raw syscalls only
+ * and is joined before the clone (the clone skips glibc's fork handlers). */
+struct netns_maker {
+    pthread_t thread;
+    bool running;
+    int fd;
+};
+
+static void *netns_maker_main(void *arg)
+{
+    struct netns_maker *m = arg;
+    if (unshare(CLONE_NEWNET) == 0)
+        m->fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    return NULL;
+}
+
+static void netns_maker_start(struct netns_maker *m, int clone_flags)
+{
+    m->fd = -1;
+    m->running = (clone_flags & CLONE_NEWNET) && !(clone_flags & CLONE_NEWUSER) &&
+                 pthread_create(&m->thread, NULL, netns_maker_main, m) == 0;
+}
+
+/* The made namespace (-1: the clone makes one); the caller owns the fd. */
+static int netns_maker_finish(struct netns_maker *m)
+{
+    int fd;
+    if (m->running) {
+        pthread_join(m->thread, NULL);
+        m->running = false;
+    }
+    fd = m->fd;
+    m->fd = -1;
+    return fd;
+}
+
 static int create_internal(struct hull_runtime *rt, const struct hull_create_opts *o,
                            struct created *out, hull_error *err)
 {
+    struct netns_maker netns = {.fd = -1};
+    _cleanup_close_ int made_netns = -1;
     struct hull_config *c = NULL;
     struct hull_seccomp_program sc = {0};
     struct hull_cgroup_resources *res = NULL;
@@ -282,8 +325,11 @@ static int create_internal(struct hull_runtime *rt, const struct hull_create_opt
     bundle = realpath(o->bundle ? o->bundle : ".", NULL);
     if (bundle == NULL)
         return hull_error_set(err, errno, "bundle %s", o->bundle ? o->bundle : ".");
-    if (hull_config_load(bundle, &c, err) < 0 || precheck(c, o, err) < 0 ||
-        hull_runtime_compile_seccomp(rt, c, &sc, err) < 0)
+    if (hull_config_load(bundle, &c, err) < 0 || precheck(c, o, err) < 0)
+        goto fail;
+    ns_new = hull_ns_clone_flags(c);
+    netns_maker_start(&netns, ns_new);
+    if (hull_runtime_compile_seccomp(rt, c, &sc, err) < 0)
         goto fail;
     add_default_device_rules(c);
     if (hull_cgroup_resources_parse(c->resources, &res, err) < 0)
@@ -347,7 +393,9 @@ static int create_internal(struct hull_runtime *rt, const struct hull_create_opt
         hull_error_set(err, errno, "socketpair");
         goto fail;
     }
-    ns_new = hull_ns_clone_flags(c);
+    made_netns = netns_maker_finish(&netns);
+    if (made_netns >= 0)
+        ns_new &= ~CLONE_NEWNET;
     /* A grandchild init (pid/time namespace via unshare) is reparented to us. */
     prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     if (o->before_clone)
@@ -370,6 +418,7 @@ static int create_internal(struct hull_runtime *rt, const struct hull_create_opt
             .no_new_keyring = o->no_new_keyring,
             .preserve_fds = o->preserve_fds + listen_fds,
             .ns_new = ns_new,
+            .made_netns = made_netns,
             .idmap_fds = idmap_fds,
         };
         close(sv[0]);
@@ -377,6 +426,8 @@ static int create_internal(struct hull_runtime *rt, const struct hull_create_opt
     }
     close(sv[1]);
     sv[1] = -1;
+    if (made_netns >= 0)
+        close(steal_fd(&made_netns));
     out->init_pid = child;
     out->init_is_child = true;
     {
@@ -432,6 +483,11 @@ fail:
     if (dir_made)
         hull_state_remove(rt->root, o->id);
 out:
+    {
+        int fd = netns_maker_finish(&netns); /* a failure before the clone */
+        if (fd >= 0)
+            close(fd);
+    }
     /* Single-threaded again from here: signal handling in run relies on it. */
     hull_cgroup_prewarm_wait();
     if (sv[0] >= 0)

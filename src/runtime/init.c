@@ -136,6 +136,13 @@ void hull_init_main(struct hull_init_ctx *ctx)
         hull_error_set(&err, errno, "linux.uidMappings: container uid/gid 0 is not mapped");
         init_fail(ctx, &err, true);
     }
+    if (ctx->made_netns >= 0) {
+        if (setns(ctx->made_netns, CLONE_NEWNET) < 0) {
+            hull_error_set(&err, errno, "linux.namespaces: join the new network namespace");
+            init_fail(ctx, &err, true);
+        }
+        close(ctx->made_netns);
+    }
     if (hull_ns_join(c, &flags_left, &err) < 0)
         init_fail(ctx, &err, true);
     if (flags_left && unshare(flags_left) < 0) {

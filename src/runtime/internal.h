@@ -49,6 +49,7 @@ struct hull_init_ctx {
     bool no_new_keyring;
     int preserve_fds;
     int ns_new;           /* CLONE_NEW* flags the clone created */
+    int made_netns;       /* a new network namespace made beforehand to join, or -1 */
     const int *idmap_fds; /* per mount: detached idmapped tree, or -1; may be NULL */
 };
 
