@@ -126,6 +126,24 @@ static char *networks_text(json_t *r)
     return xasprintf("%s,%s", first, more);
 }
 
+/* docker's COMMAND column: quoted, cut to 20 characters with an ellipsis
+ * unless --no-trunc. Characters, not bytes: a UTF-8 sequence stays whole. */
+static char *command_text(const char *cmd, bool no_trunc)
+{
+    size_t chars = 0, cut = 0;
+
+    for (size_t i = 0; cmd[i]; i++) {
+        if (((unsigned char)cmd[i] & 0xc0) == 0x80)
+            continue;
+        if (chars == 19)
+            cut = i;
+        chars++;
+    }
+    if (no_trunc || chars <= 20)
+        return xasprintf("\"%s\"", cmd);
+    return xasprintf("\"%.*s…\"", (int)cut, cmd);
+}
+
 /* The object of docker ps --format: {{.ID}} {{.Names}} ... */
 static json_t *ps_object(json_t *r, bool no_trunc, int64_t now)
 {
@@ -135,7 +153,7 @@ static json_t *ps_object(json_t *r, bool no_trunc, int64_t now)
     _cleanup_free_ char *networks = networks_text(r);
     _cleanup_free_ char *ago = human_duration(now - col_int(r, "created"));
     _cleanup_free_ char *running_for = xasprintf("%s ago", ago);
-    _cleanup_free_ char *cmd = xasprintf("\"%s\"", col_str(r, "command"));
+    _cleanup_free_ char *cmd = command_text(col_str(r, "command"), no_trunc);
     _cleanup_free_ char *size = json_is_integer(json_object_get(r, "size_rw"))
                                     ? hull_cmd_human_size((double)col_int(r, "size_rw"))
                                     : xstrdup("");

@@ -149,6 +149,14 @@ make_four() {
     # the default table has docker's columns
     run h ps
     [[ "${lines[0]}" == "CONTAINER ID   IMAGE"*"COMMAND"*"CREATED"*"STATUS"*"PORTS"*"NAMES" ]]
+    # COMMAND: the whole command line, cut at 20 characters as docker does
+    run h ps -a --filter name=db --format '{{.Command}}'
+    assert_output_equals '"sh -c exit 3"'
+    hrun -d --name long sh -c 'while true; do sleep 1; done' >/dev/null
+    run h ps --filter name=long --format '{{.Command}}'
+    assert_output_equals '"sh -c while true; d…"'
+    run h ps --no-trunc --filter name=long --format '{{.Command}}'
+    assert_output_equals '"sh -c while true; do sleep 1; done"'
 }
 
 @test "engine-ps: inspect -f renders a template per container" {
