@@ -523,20 +523,21 @@ pid_t hull_monitor_spawn(struct hull_engine *e, const struct hull_monitor_args *
     }
     if (pid == 0) {
         struct hull_engine ce = {.root = e->root, .runroot = e->runroot};
-        /* The cgroup lock's grace period again (the parent's warm-up has
-         * expired by the time the runtime migrates the init): first thing,
-         * so it overlaps the database and monitor setup below. The runtime's
-         * create finds it started and joins it. */
-        hull_cgroup_prewarm();
         hull_error cerr = {0};
+        /* First the database connection (its thread is the last one the
+         * runtime waits for before the clone), then the cgroup lock's grace
+         * period again (the parent's warm-up has expired by the time the
+         * runtime migrates the init), so that it overlaps the monitor setup
+         * below. The runtime's create finds it started and joins it. */
+        close(dbready[0]);
+        db_open_start(e->root, dbready[1]);
+        hull_cgroup_prewarm();
         close(ready[0]);
         if (sp[0] >= 0)
             close(sp[0]);
         /* Its own session: terminal signals meant for the client (Ctrl-C)
          * never reach the monitor. */
         setsid();
-        close(dbready[0]);
-        db_open_start(e->root, dbready[1]);
         if (a->detach && a->has_client)
             setup(&ce, a, -1, &a->client, 1, false, ready[1], &cerr);
         else
