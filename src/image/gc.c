@@ -52,6 +52,10 @@ static int live_image(struct hull_image_store *s, const char *digest, json_t *bl
         live_add(blobs, img->manifest->layers[i].digest);
         live_add(snaps, digest_hex(chain[i]));
     }
+    if (n > 0) { /* its init layer (initlayer.c), if one was made */
+        _cleanup_free_ char *init = xasprintf(INITLAYER_PREFIX "%s", digest_hex(chain[n - 1]));
+        live_add(snaps, init);
+    }
     free(chain);
     hull_image_free(img);
     return 0;
@@ -124,6 +128,8 @@ static int live_containers(struct hull_image_store *s, json_t *snaps, hull_error
             if (json_is_string(v) && hull_image_digest_validate(json_string_value(v), NULL) == 0)
                 live_add(snaps, digest_hex(json_string_value(v)));
         }
+        if (json_is_string(json_object_get(o, "init")))
+            live_add(snaps, json_string_value(json_object_get(o, "init")));
         json_decref(o);
     }
     return 0;

@@ -117,6 +117,16 @@ void blob_follow_free(struct blob_follow *f);
 int store_put_json(struct hull_image_store *s, const char *json, char out[HULL_DIGEST_BUF],
                    hull_error *err);
 
+/* ---- initlayer.c ------------------------------------------------------------------------ */
+
+/* The init layer of the stack `lowers` (n layers, top first, the top one's chain id
+ * top_chain): the mount targets the image lacks (initlayer.c). *path_out is its fs
+ * directory, or NULL when the image has them all. */
+int initlayer_ensure(struct hull_image_store *s, const char *top_chain, char **lowers, size_t n,
+                     char **path_out, hull_error *err);
+/* snapshots/<name> of a stack's init layer. */
+#define INITLAYER_PREFIX "init-"
+
 /* ---- fsutil.c --------------------------------------------------------------------------- */
 
 /* Remove `name` (a tree or not) under dirfd without following symlinks. */

@@ -425,11 +425,13 @@ static int mount_overlay(char **lowers, size_t n, const char *upper, const char 
 }
 
 static int write_record(const char *path, const struct hull_image *img,
-                        char (*chain)[HULL_DIGEST_BUF], size_t n, const char *mode, unsigned flags,
-                        hull_error *err)
+                        char (*chain)[HULL_DIGEST_BUF], size_t n, const char *mode,
+                        const char *init, unsigned flags, hull_error *err)
 {
     json_t *o = json_pack("{s:s, s:s, s:[], s:b}", "image", img->digest, "mode", mode, "snapshots",
                           "volatile", (flags & HULL_ROOTFS_EPHEMERAL) != 0);
+    if (init) /* the snapshot name of the stack's init layer (initlayer.c) */
+        json_object_set_new(o, "init", json_string(init));
     char *data;
     int r;
     for (size_t i = 0; i < n; i++)
@@ -469,7 +471,9 @@ int hull_image_mount_rootfs(struct hull_image_store *s, const struct hull_image 
     size_t n = img->manifest->n_layers;
     char(*chain)[HULL_DIGEST_BUF] = NULL;
     _cleanup_free_ char *cdir = NULL, *upper = NULL, *work = NULL, *record = NULL;
+    _cleanup_free_ char *init = NULL, *init_name = NULL;
     _cleanup_strv_ char **lowers = NULL;
+    _cleanup_free_ char **stack = NULL;
     hull_error oerr = {0};
     const char *mode = "overlay";
     int r = -1;
@@ -497,10 +501,18 @@ int hull_image_mount_rootfs(struct hull_image_store *s, const struct hull_image 
     lowers = xmalloc0((n + 1) * sizeof(char *));
     for (size_t i = 0; i < n; i++) /* top layer first */
         lowers[i] = xasprintf("%s/%s/fs", s->snapshots_dir, digest_hex(chain[n - 1 - i]));
-    if (write_record(record, img, chain, n, mode, flags, err) < 0)
+    /* The mount targets the image lacks, in a shared layer over it. */
+    if (!s->force_copy && initlayer_ensure(s, chain[n - 1], lowers, n, &init, err) < 0)
         goto fail;
-    if (!s->force_copy && mount_overlay(lowers, n, upper, work, flags & HULL_ROOTFS_EPHEMERAL,
-                                        target_dir, &oerr) == 0) {
+    stack = xmalloc0((n + 2) * sizeof(char *));
+    stack[0] = init;
+    memcpy(stack + (init ? 1 : 0), lowers, n * sizeof(char *));
+    if (init)
+        init_name = xasprintf(INITLAYER_PREFIX "%s", digest_hex(chain[n - 1]));
+    if (write_record(record, img, chain, n, mode, init_name, flags, err) < 0)
+        goto fail;
+    if (!s->force_copy && mount_overlay(stack, init ? n + 1 : n, upper, work,
+                                        flags & HULL_ROOTFS_EPHEMERAL, target_dir, &oerr) == 0) {
         r = 0;
         goto out;
     }
@@ -509,7 +521,7 @@ int hull_image_mount_rootfs(struct hull_image_store *s, const struct hull_image 
     hull_error_clear(&oerr);
     mode = "copy";
     rmdir(work);
-    if (write_record(record, img, chain, n, mode, flags, err) < 0 ||
+    if (write_record(record, img, chain, n, mode, NULL, flags, err) < 0 ||
         copy_rootfs(s, lowers, n, upper, target_dir, err) < 0)
         goto fail;
     r = 0;
@@ -533,7 +545,8 @@ int hull_image_remount_rootfs(struct hull_image_store *s, const char *container_
     _cleanup_free_ char *upper = NULL, *work = NULL;
     _cleanup_strv_ char **lowers = NULL;
     json_t *record = NULL, *snaps;
-    const char *mode;
+    const char *mode, *init = NULL;
+    size_t k = 0;
     size_t len = 0, n;
     int r = -1;
 
@@ -564,8 +577,27 @@ int hull_image_remount_rootfs(struct hull_image_store *s, const char *container_
     }
     /* The record lists the chain ids bottom first; overlay wants the top first.
      * Each must be a valid digest naming a snapshot that still exists (prune
-     * keeps the ones a container's record names). */
-    lowers = xmalloc0((n + 1) * sizeof(char *));
+     * keeps the ones a container's record names). The init layer, if the record
+     * names one, goes on top. */
+    lowers = xmalloc0((n + 2) * sizeof(char *));
+    init = json_string_value(json_object_get(record, "init"));
+    if (init) {
+        /* "init-<hex of a chain id>", nothing else (it becomes a path) */
+        bool named = hull_str_has_prefix(init, INITLAYER_PREFIX);
+        _cleanup_free_ char *d = xasprintf("sha256:%s", named ? init + strlen(INITLAYER_PREFIX) : "");
+        struct stat st;
+        if (!named || hull_image_digest_validate(d, err) < 0) {
+            if (err && err->msg == NULL)
+                hull_error_msg(err, EINVAL, "not an init layer name");
+            hull_error_prefix(err, "container %s: %s: \"init\"", container_id, record_path);
+            goto out;
+        }
+        lowers[k++] = xasprintf("%s/%s/fs", s->snapshots_dir, init);
+        if (stat(lowers[k - 1], &st) < 0) {
+            hull_error_set(err, errno, "container %s: init layer %s", container_id, init);
+            goto out;
+        }
+    }
     for (size_t i = 0; i < n; i++) {
         const char *chain = json_string_value(json_array_get(snaps, n - 1 - i));
         struct stat st;
@@ -573,14 +605,14 @@ int hull_image_remount_rootfs(struct hull_image_store *s, const char *container_
             hull_error_prefix(err, "container %s: %s", container_id, record_path);
             goto out;
         }
-        lowers[i] = xasprintf("%s/%s/fs", s->snapshots_dir, digest_hex(chain));
-        if (stat(lowers[i], &st) < 0) {
+        lowers[k] = xasprintf("%s/%s/fs", s->snapshots_dir, digest_hex(chain));
+        if (stat(lowers[k++], &st) < 0) {
             hull_error_set(err, errno, "container %s: snapshot %s", container_id, chain);
             goto out;
         }
     }
     clear_volatile_mark(work);
-    r = mount_overlay(lowers, n, upper, work, json_is_true(json_object_get(record, "volatile")),
+    r = mount_overlay(lowers, k, upper, work, json_is_true(json_object_get(record, "volatile")),
                       target_dir, err);
     if (r < 0)
         hull_error_prefix(err, "container %s", container_id);

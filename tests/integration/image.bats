@@ -119,9 +119,9 @@ assert_nothing_left() {
     [ -z "$output" ]
 }
 
-only_snapshot() { # the path of the one snapshot's fs dir
+only_snapshot() { # the path of the one snapshot's fs dir (init layers aside)
     local s
-    s=$(ls "$ROOT/snapshots")
+    s=$(ls "$ROOT/snapshots" | grep -v '^init-')
     [ "$(echo "$s" | wc -l)" -eq 1 ]
     echo "$ROOT/snapshots/$s/fs"
 }
@@ -380,6 +380,35 @@ only_snapshot() { # the path of the one snapshot's fs dir
     hull image unmount --rm c1 "$TMP/mnt"
     ! grep -q "$TMP/mnt" /proc/self/mountinfo
     [ ! -e "$ROOT/containers/c1" ]
+    run -0 hull image prune
+    [ -z "$(ls -A "$ROOT/snapshots")" ]
+}
+
+@test "init layer: the mount targets an image lacks are shared, never shadow the image, go with it" {
+    # busybox has no /etc/hosts nor /etc/resolv.conf: they come from a layer
+    # shared by its containers, whose upper layers start empty
+    hull image mount busybox c3 "$TMP/mnt"
+    init=$(ls -d "$ROOT"/snapshots/init-*)
+    [ -f "$init/fs/etc/hosts" ] && [ -f "$init/fs/etc/resolv.conf" ]
+    [ ! -e "$init/fs/proc" ] # the image has it
+    [ -z "$(ls -A "$ROOT/containers/c3/upper")" ]
+    [ -f "$TMP/mnt/etc/hosts" ] && [ -f "$TMP/mnt/etc/passwd" ]
+    # the merged /etc shows the image's mode and times, not the layer's
+    [ "$(stat -c %a-%u-%Y "$TMP/mnt/etc")" = "$(stat -c %a-%u-%Y "$(only_snapshot)/etc")" ]
+    hull image unmount --rm c3 "$TMP/mnt"
+    # an image whose /etc is a symlink keeps it: nothing is made below it
+    mkdir -p "$TMP/l/real" "$TMP/l/proc" "$TMP/l/sys" "$TMP/l/dev"
+    ln -s real "$TMP/l/etc"
+    hull import "$TMP/l" linked:1 >/dev/null
+    mkdir -p "$TMP/mnt2"
+    hull image mount linked:1 c4 "$TMP/mnt2"
+    [ -L "$TMP/mnt2/etc" ]
+    [ "$(ls -d "$ROOT"/snapshots/init-* | wc -l)" -eq 2 ]
+    hull image unmount --rm c4 "$TMP/mnt2"
+    # prune keeps an init layer while its image is there, and drops it after
+    run -0 hull image prune
+    [ -d "$init/fs" ]
+    hull rmi busybox linked:1 >/dev/null
     run -0 hull image prune
     [ -z "$(ls -A "$ROOT/snapshots")" ]
 }
