@@ -248,6 +248,7 @@ int api_containers_list(struct api_req *r)
                                 : json_string_value(json_object_get(row, "state"));
         json_t *ins = NULL, *labels, *opts;
         _cleanup_free_ char *status = NULL, *slash = NULL, *command = NULL;
+        _cleanup_free_ char *mode = hull_network_mode(row);
         if (hull_engine_inspect(&e, id, &ins, NULL) < 0)
             continue; /* removed meanwhile */
         labels = labels_of(ins);
@@ -272,9 +273,7 @@ int api_containers_list(struct api_req *r)
                       json_string_value(json_object_get(row, "rootfs")) ?: "", "Command", command,
                       "Created", json_integer_value(json_object_get(row, "created")) / 1000000000LL,
                       "Ports", ports_list(row), "Labels", labels, "State", state, "Status", status,
-                      "HostConfig", "NetworkMode",
-                      json_string_value(json_object_get(row, "network")) ?: "none",
-                      "NetworkSettings", "Networks", "Mounts"));
+                      "HostConfig", "NetworkMode", mode, "NetworkSettings", "Networks", "Mounts"));
         json_decref(opts);
     }
     json_decref(rows);
@@ -336,7 +335,7 @@ static json_t *docker_inspect(json_t *ins, json_t *row)
     const char *state = json_string_value(json_object_get(st, "Status"))
                             ?: json_string_value(json_object_get(row, "state"));
     bool paused = json_is_true(json_object_get(st, "Paused"));
-    const char *net = json_string_value(json_object_get(row, "network")) ?: "none";
+    _cleanup_free_ char *net = hull_network_mode(row);
     const char *restart = json_string_value(json_object_get(opts, "restart")) ?: "no";
     _cleanup_free_ char *created = api_rfc3339(json_integer_value(json_object_get(row, "created")));
     _cleanup_free_ char *started =

@@ -197,6 +197,10 @@ int hull_network_connect(struct hull_engine *e, const char *network, const char 
                          const char *ip, hull_error *err);
 int hull_network_disconnect(struct hull_engine *e, const char *network, const char *ref, bool force,
                             hull_error *err);
+/* Docker's HostConfig.NetworkMode of a containers row (needs its network
+ * and opts): the mode it was created with, also after a disconnect from its
+ * first network (caller frees). */
+char *hull_network_mode(json_t *row);
 
 /* Named volumes under <root>/volumes/<name>/_data. */
 char *hull_volume_path(struct hull_engine *e, const char *name);

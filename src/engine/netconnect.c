@@ -20,21 +20,55 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+char *hull_network_mode(json_t *r)
+{
+    const char *net = json_string_value(json_object_get(r, "network")) ?: "none";
+    json_t *opts;
+    char *mode;
+
+    if (strcmp(net, "none") != 0)
+        return xstrdup(net);
+    opts = json_loads(json_string_value(json_object_get(r, "opts")) ?: "", 0, NULL);
+    mode = xstrdup(json_string_value(json_object_get(opts, "network")) ?: "none");
+    json_decref(opts);
+    return mode;
+}
+
+/* Why container row `r` (network mode `mode`) cannot take part in a
+ * connect/disconnect, or NULL: docker's reasons, word for word where it
+ * has one. host and container:X share a namespace that is not the
+ * container's own; a --network none container stays private (one whose
+ * first network was disconnected keeps its mode, and may be connected). */
+static const char *refusal(const char *verb, const char *mode)
+{
+    bool shared = strcmp(mode, "host") == 0 || hull_str_has_prefix(mode, HULL_NET_CONTAINER);
+
+    if (strcmp(verb, "connect") != 0)
+        return shared ? "it has no network namespace of its own" : NULL;
+    if (shared)
+        return "container sharing network namespace with another container or host cannot be "
+               "connected to any other network";
+    if (strcmp(mode, "none") == 0)
+        return "container cannot be connected to multiple networks with one of the networks in "
+               "private (none) mode";
+    return NULL;
+}
+
 /* The container `ref` for connect/disconnect: its row (*row_out), if it
- * may change networks (a network namespace of its own). Any state: a
- * created or stopped container's connections apply at its next start. */
+ * may change networks (see refusal). Any state: a created or stopped
+ * container's connections apply at its next start. */
 static int connect_target(struct hull_engine *e, const char *verb, const char *ref,
                           json_t **row_out, hull_error *err)
 {
-    _cleanup_free_ char *id = NULL;
-    const char *net;
+    _cleanup_free_ char *id = NULL, *mode = NULL;
+    const char *why;
     json_t *rows;
 
     if (hull_engine_lookup(e, ref, &id, err) < 0)
         return hull_error_prefix(err, "network %s", verb);
     if (hull_db_query(e->db, &rows, err,
-                      "SELECT id, name, state, pid, network, ip FROM containers WHERE id=?", "s",
-                      id) < 0)
+                      "SELECT id, name, state, pid, network, ip, opts FROM containers WHERE id=?",
+                      "s", id) < 0)
         return -1;
     if (json_array_size(rows) != 1) {
         json_decref(rows);
@@ -42,12 +76,10 @@ static int connect_target(struct hull_engine *e, const char *verb, const char *r
     }
     *row_out = json_incref(json_array_get(rows, 0));
     json_decref(rows);
-    net = json_string_value(json_object_get(*row_out, "network")) ?: "none";
-    if (strcmp(net, "host") == 0 || hull_str_has_prefix(net, HULL_NET_CONTAINER)) {
-        hull_error_msg(err, EINVAL,
-                       "network %s: container %s uses --network %s: it has no network "
-                       "namespace of its own",
-                       verb, ref, net);
+    mode = hull_network_mode(*row_out);
+    if ((why = refusal(verb, mode)) != NULL) {
+        hull_error_msg(err, EINVAL, "network %s: container %s (--network %s): %s", verb, ref, mode,
+                       why);
         json_decref(*row_out);
         *row_out = NULL;
         return -1;
@@ -263,10 +295,16 @@ int hull_network_connect(struct hull_engine *e, const char *network, const char 
 
     if (check_ip(ip, err) < 0)
         return -1;
-    if (strcmp(network, "none") == 0 || strcmp(network, "host") == 0)
+    /* docker's words: the container's own namespace cannot become the
+     * host's, nor be made private once it has a network. */
+    if (strcmp(network, "host") == 0)
         return hull_error_msg(err, EINVAL,
-                              "network connect: network %s: only bridge networks can be connected",
-                              network);
+                              "network connect: network host: container cannot be disconnected "
+                              "from host network or connected to host network");
+    if (strcmp(network, "none") == 0)
+        return hull_error_msg(err, EINVAL,
+                              "network connect: network none: container cannot be connected to "
+                              "multiple networks with one of the networks in private (none) mode");
     if (hull_network_load(e, network, &list, err) < 0)
         return hull_error_prefix(err, "network connect");
     r = check_ip_in_subnet(ip, network, list, err);

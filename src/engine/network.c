@@ -169,6 +169,39 @@ static json_t *container_conflist(json_t *list, bool ports)
     return out;
 }
 
+/* The bridge device of network `name`: hull-NAME when that fits in an
+ * interface name (15 bytes), else hull-PPP-HHHHHH (its first three bytes and
+ * a hash of all of it): cutting names short made "backend-one" and
+ * "backend-two" share one bridge. */
+static char *bridge_name(const char *name)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+
+    if (strlen(name) <= 10)
+        return xasprintf("hull-%s", name);
+    for (const char *p = name; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    return xasprintf("hull-%.3s-%06x", name, h & 0xffffff);
+}
+
+/* The network (other than `name`) whose bridge device is `bridge`, or NULL. */
+static char *bridge_owner(struct hull_engine *e, const char *name, const char *bridge)
+{
+    json_t *all = NULL, *list;
+    char *owner = NULL;
+    size_t i;
+
+    hull_network_list(e, &all, NULL);
+    json_array_foreach (all, i, list) {
+        const char *n = json_string_value(json_object_get(list, "name")) ?: "";
+        const char *br = json_string_value(json_object_get(bridge_plugin(list), "bridge"));
+        if (!owner && br && strcmp(br, bridge) == 0 && strcmp(n, name) != 0)
+            owner = xstrdup(n);
+    }
+    json_decref(all);
+    return owner;
+}
+
 int hull_network_create(struct hull_engine *e, const char *name, const char *subnet,
                         hull_error *err)
 {
@@ -189,8 +222,13 @@ int hull_network_create(struct hull_engine *e, const char *name, const char *sub
         return hull_error_msg(err, EEXIST, "network %s already exists", name);
     if (hull_mkdir_p(dir, 0700, err) < 0)
         return -1;
-    /* Linux interface names are at most 15 bytes. */
-    bridge = xasprintf("hull-%.10s", name);
+    bridge = bridge_name(name);
+    {
+        _cleanup_free_ char *owner = bridge_owner(e, name, bridge);
+        if (owner)
+            return hull_error_msg(err, EEXIST, "network %s: its bridge %s is network %s's", name,
+                                  bridge, owner);
+    }
     sub = xasprintf("%u.%u.%u.%u/%u", a, b, c, d, bits);
     gw = xasprintf("%u.%u.%u.%u", a, b, c, d + 1);
     conf = bridge_conflist(e, name, bridge, sub, gw);

@@ -529,12 +529,30 @@ assert_no_containers() {
 @test "api: network connect/disconnect of a running container; inspect lists every network" {
     run d network create --subnet 10.91.8.0/24 hullapiconn
     assert_success
-    run d run -d --name nconn --network none busybox sleep 100
+    run d network create --subnet 10.91.11.0/24 hullapiconn0
+    assert_success
+    # a --network none or host container is refused, in docker's words
+    run d run -d --name nnone --network none busybox sleep 100
+    assert_success
+    run d network connect hullapiconn nnone
+    assert_failure
+    assert_output_contains "container cannot be connected to multiple networks with one of the networks in private (none) mode"
+    run d create --name nhost --network host busybox sleep 100
+    assert_success
+    run d network connect hullapiconn nhost
+    assert_failure
+    assert_output_contains "container sharing network namespace with another container or host cannot be connected to any other network"
+    run d exec nnone ip -o link
+    [ "$(echo "$output" | grep -vc ': lo:')" -eq 0 ]
+    run d rm -f nnone nhost
+    assert_success
+    run d run -d --name nconn --network hullapiconn0 busybox sleep 100
     assert_success
     run d network connect --ip 10.91.8.9 hullapiconn nconn
     assert_success
     run d inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}}={{$v.IPAddress}} {{end}}' nconn
-    assert_output_equals "hullapiconn=10.91.8.9 "
+    assert_output_contains "hullapiconn=10.91.8.9 "
+    assert_output_contains "hullapiconn0=10.91.11."
     run d exec nconn ip -4 -o addr show eth1
     assert_output_contains "10.91.8.9/24"
     run d network connect hullapiconn nconn
@@ -551,7 +569,7 @@ assert_no_containers() {
     assert_failure
     run d rm -f nconn
     assert_success
-    run d network rm hullapiconn
+    run d network rm hullapiconn hullapiconn0
     assert_success
 }
 
@@ -580,9 +598,11 @@ assert_no_containers() {
     run d inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' ncr
     assert_output_contains "hullapicr1"
     assert_output_contains "hullapicr2"
-    # its first network goes too; eth1 stays
+    # its first network goes too; eth1 stays; the mode is the one it was created with
     run d network disconnect hullapicr1 ncr
     assert_success
+    run d inspect -f '{{.HostConfig.NetworkMode}}' ncr
+    assert_output_equals hullapicr1
     run d exec ncr ip -o link show eth0
     assert_failure
     run d exec ncr ip -4 -o addr show eth1

@@ -143,6 +143,32 @@ leftovers() {
     assert_output_equals ""
 }
 
+@test "network: long names that share a prefix get bridges of their own" {
+    NET="t$$n${BATS_TEST_NUMBER}-backend-one"
+    NET2="t$$n${BATS_TEST_NUMBER}-backend-two"
+    SUBNET2="10.$((160 + BATS_TEST_NUMBER)).$(($$ % 250)).0/24"
+    run h network create "$NET" --subnet "$SUBNET"
+    assert_success
+    run h network create "$NET2" --subnet "$SUBNET2"
+    assert_success
+    br1=$(h network inspect "$NET" | jq -r '.plugins[0].bridge')
+    br2=$(h network inspect "$NET2" | jq -r '.plugins[0].bridge')
+    [ "$br1" != "$br2" ]
+    [ "${#br1}" -le 15 ] && [ "${#br2}" -le 15 ]
+    run hrun -d --name "a$$" --network "$NET" sleep 1000
+    assert_success
+    run hrun -d --name "b$$" --network "$NET2" sleep 1000
+    assert_success
+    case $(h exec "a$$" ip -4 -o addr show eth0) in *"inet ${SUBNET%.0/24}."*) ;; *) false ;; esac
+    case $(h exec "b$$" ip -4 -o addr show eth0) in *"inet ${SUBNET2%.0/24}."*) ;; *) false ;; esac
+    run h rm -f "a$$" "b$$"
+    assert_success
+    run h network rm "$NET" "$NET2"
+    assert_success
+    ! ip link show "$br1" 2>/dev/null
+    ! ip link show "$br2" 2>/dev/null
+}
+
 # The chains of this test's network in hull's nftables table.
 net_rules() { nft list table ip hull 2>/dev/null | grep -A4 -F -- "-hull-$NET {" || true; }
 
@@ -367,9 +393,15 @@ all_leftovers() {
     assert_success
     run h network connect "$NET2" "two$$"
     assert_success
-    # a --network none container can be connected too (its namespace is pinned)
-    run hrun -d --name "none$$" sleep 1000
+    # a container that lost its first network before it started runs with lo
+    # alone; a connect pins its namespace then
+    run h create --rootfs "$HULL_ROOTFS" --name "none$$" --network "$NET" sleep 1000
     assert_success
+    run h network disconnect "$NET" "none$$"
+    assert_success
+    run h start "none$$"
+    assert_success
+    ! findmnt -rn -o TARGET | grep -F -- "$HROOT/run/containers" | grep -q "$(h inspect -f '{{.Id}}' "none$$")/netns"
     run h network connect "$NET2" "none$$"
     assert_success
     run h exec "none$$" ip -4 addr show eth1
@@ -435,6 +467,10 @@ all_leftovers() {
     assert_output_contains "network plugin"
     run h network connect host "c$$"
     assert_status 125
+    assert_output_contains "container cannot be disconnected from host network or connected to host network"
+    run h network connect none "c$$"
+    assert_status 125
+    assert_output_contains "with one of the networks in private (none) mode"
     run h network disconnect "$NET2" "c$$"
     assert_status 125
     assert_output_contains "is not connected to network $NET2"
@@ -466,6 +502,84 @@ all_leftovers() {
     run h network disconnect -f "$NET2" "c$$"
     assert_success
     [ -z "$(connected_leftovers)" ]
+}
+
+# what `network connect` must not have touched on container $1: no
+# connection, no lease on NET2, no interface but lo
+unconnected() {
+    [ -z "$(connections)" ] && [ -z "$(leases "$NET2")" ] &&
+        [ "$(h exec "$1" ip -o link | grep -vc ': lo:')" -eq 0 ]
+}
+
+@test "network connect: containers on none, host or another's network are refused, unchanged" {
+    net2_setup
+    run hrun -d --name "a$$" --network "$NET" sleep 1000
+    assert_success
+    run hrun -d --name "n$$" sleep 1000
+    assert_success
+    run hrun -d --name "h$$" --network host sleep 1000
+    assert_success
+    run hrun -d --name "j$$" --network "container:a$$" sleep 1000
+    assert_success
+    run h network connect "$NET2" "n$$"
+    assert_status 125
+    assert_output_contains "container n$$ (--network none): container cannot be connected to multiple networks with one of the networks in private (none) mode"
+    unconnected "n$$"
+    [ "$(h inspect -f '{{.HostConfig.NetworkMode}}' "n$$")" = none ]
+    run h network connect --ip "${SUBNET2%.0/24}.9" "$NET2" "h$$"
+    assert_status 125
+    assert_output_contains "container h$$ (--network host): container sharing network namespace with another container or host cannot be connected to any other network"
+    [ "$(h inspect -f '{{.HostConfig.NetworkMode}}' "h$$")" = host ]
+    run h network connect "$NET2" "j$$"
+    assert_status 125
+    assert_output_contains "container sharing network namespace with another container or host cannot be connected to any other network"
+    [ -z "$(connections)" ] && [ -z "$(leases "$NET2")" ]
+    # a's namespace, which j shares, kept eth0 alone
+    [ "$(h exec "j$$" ip -o link | grep -vc -e ': lo:' -e ': eth0@')" -eq 0 ]
+    # a created (never started) --network none container is refused too
+    run h create --rootfs "$HULL_ROOTFS" --name "cn$$" --network none sleep 1000
+    assert_success
+    run h network connect "$NET2" "cn$$"
+    assert_status 125
+    assert_output_contains "private (none) mode"
+    [ -z "$(connections)" ]
+    run h start "cn$$"
+    assert_success
+    unconnected "cn$$"
+    run h rm -f "a$$" "n$$" "h$$" "j$$" "cn$$"
+    assert_success
+    [ -z "$(all_leftovers)" ]
+}
+
+@test "network disconnect: of the first network, inspect keeps HostConfig.NetworkMode (as docker)" {
+    net2_setup
+    run hrun -d --name "a$$" --network "$NET" sleep 1000
+    assert_success
+    run h network disconnect "$NET" "a$$"
+    assert_success
+    [ "$(h inspect -f '{{.HostConfig.NetworkMode}}' "a$$")" = "$NET" ]
+    # the settings show where it is: nowhere but lo
+    [ "$(h inspect "a$$" | jq -r --arg n "$NET" '.[0].NetworkSettings.Networks | has($n)')" = false ]
+    [ -z "$(leases "$NET")" ]
+    run h restart -t 1 "a$$"
+    assert_success
+    [ "$(h exec "a$$" ip -o link | grep -vc ': lo:')" -eq 0 ]
+    [ "$(h inspect -f '{{.HostConfig.NetworkMode}}' "a$$")" = "$NET" ]
+    # not a --network none container: it can be connected again
+    run h network connect "$NET2" "a$$"
+    assert_success
+    ifname=$(h inspect "a$$" | jq -r --arg n "$NET2" '.[0].NetworkSettings.Networks[$n].IfName')
+    case $(addr_of "a$$" "$ifname") in "${SUBNET2%.0/24}".*) ;; *) false ;; esac
+    [ "$(h inspect -f '{{.HostConfig.NetworkMode}}' "a$$")" = "$NET" ]
+    # a created container
+    run h create --rootfs "$HULL_ROOTFS" --name "c$$" --network "$NET2" sleep 1000
+    assert_success
+    run h network disconnect "$NET2" "c$$"
+    assert_success
+    [ "$(h inspect -f '{{.HostConfig.NetworkMode}}' "c$$")" = "$NET2" ]
+    run h rm -f "a$$" "c$$"
+    assert_success
+    [ -z "$(all_leftovers)" ]
 }
 
 @test "network connect: a database from before connect is migrated once, its containers kept" {
