@@ -72,6 +72,28 @@ void hull_engine_close(struct hull_engine *e)
     memset(e, 0, sizeof(*e));
 }
 
+/* Whether container `id` still is as repair found it: a row that says it
+ * runs, with the dead monitor (mon, start) and no live init. */
+static bool still_dead(struct hull_engine *e, const char *id, pid_t mon, unsigned long long start)
+{
+    json_t *rows = NULL, *r;
+    bool dead = false;
+
+    if (hull_db_query(e->db, &rows, NULL,
+                      "SELECT pid, monitor_pid, monitor_start FROM containers WHERE id=? AND "
+                      "state IN ('running','starting','restarting')",
+                      "s", id) == 0 &&
+        (r = json_array_get(rows, 0)) != NULL) {
+        pid_t init = (pid_t)json_integer_value(json_object_get(r, "pid"));
+        dead = json_integer_value(json_object_get(r, "monitor_pid")) == mon &&
+               (unsigned long long)json_integer_value(json_object_get(r, "monitor_start")) ==
+                   start &&
+               !(init > 0 && hull_proc_start_time(init) != 0);
+    }
+    json_decref(rows);
+    return dead;
+}
+
 /* A monitor that died (kill -9) leaves "running" rows behind. Its container
  * may still run (then it keeps running, unmonitored) or be gone; either way
  * the row must say what really happened. */
@@ -99,6 +121,14 @@ int hull_engine_repair(struct hull_engine *e, hull_error *err)
         /* Still running without its monitor: leave it to stop/rm. A zombie
          * (orphaned to a parent that does not reap) has exited. */
         if (init > 0 && hull_proc_start_time(init) != 0)
+            continue;
+        /* Under the container's network lock, as connect and disconnect
+         * hold it: a connect under way finishes first and its attachment
+         * is released here with the others; one after sees "exited". The
+         * row is read again once the lock is held (a start or another
+         * repair may have come first). */
+        _cleanup_close_ int netlock = hull_network_lock(e, id, NULL);
+        if (!still_dead(e, id, mon, start))
             continue;
         /* The runtime's state and cgroup of the dead init go too, or the
          * next start's create finds them ("already exists"). */

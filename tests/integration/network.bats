@@ -866,6 +866,77 @@ addr_of() { h exec "$1" ip -4 -o addr show "$2" 2>/dev/null | awk '{print $4}'; 
     [ -z "$(connections)" ]
 }
 
+# kill -9 the monitor and the init of container $1, and wait for the init to go
+kill_monitor_and_init() {
+    local mon init
+    mon=$(sqlite3 "$HROOT/lib/hull.db" "select monitor_pid from containers where name='$1'")
+    init=$(h inspect "$1" | jq -r '.[0].State.Pid')
+    kill -9 "$mon" "$init"
+    poll 5 sh -c "! kill -0 $init 2>/dev/null"
+}
+state_of() { sqlite3 "$HROOT/lib/hull.db" "select state from containers where name='$1'"; }
+
+@test "network connect: repair of a dead container waits for the container's network lock" {
+    net2_setup
+    run hrun -d --name "k$$" --network "$NET" sleep 1000
+    assert_success
+    id=$(h inspect -f '{{.Id}}' "k$$")
+    # what connect and disconnect hold while they work
+    flock -o "$HROOT/lib/containers/$id/network.lock" sleep 60 &
+    LOCKER=$!
+    poll 10 sh -c "! flock -n '$HROOT/lib/containers/$id/network.lock' true"
+    kill_monitor_and_init "k$$"
+    h ps -a >/dev/null &
+    repairer=$!
+    sleep 1
+    # it waits: nothing released, nothing recorded yet
+    kill -0 "$repairer"
+    [ "$(state_of "k$$")" = running ]
+    [ -n "$(leases "$NET")" ]
+    kill "$LOCKER"
+    wait "$repairer"
+    [ "$(state_of "k$$")" = exited ]
+    [ -z "$(all_leftovers)" ]
+    run h rm "k$$"
+    assert_success
+}
+
+@test "network connect: a repair racing a connect to a dead container leaves no veth, lease or cache" {
+    net2_setup
+    links_before=$(ip -o link | grep -c veth || true)
+    run hrun -d --name "k$$" --network "$NET" sleep 1000
+    assert_success
+    # the connect holds the container's lock, its ADD waiting for host-local's
+    lock=$HROOT/lib/cni/ipam/$NET2/lock
+    mkdir -p "${lock%/lock}"
+    flock -o "$lock" sleep 60 &
+    LOCKER=$!
+    poll 10 sh -c "! flock -n '$lock' true"
+    "$HULL" --root "$HROOT/lib" --runroot "$HROOT/run" network connect "$NET2" "k$$" >/dev/null 2>&1 &
+    connector=$!
+    poll 10 pgrep -P "$connector" -x bridge
+    kill_monitor_and_init "k$$"
+    h ps -a >/dev/null &
+    repairer=$!
+    sleep 0.5
+    kill "$LOCKER"
+    wait "$repairer"
+    wait "$connector" || true
+    [ "$(state_of "k$$")" = exited ]
+    [ -z "$(all_leftovers)" ]
+    [ "$(ip -o link | grep -c veth || true)" -eq "$links_before" ]
+    # a connect that made it is kept for the next start, as for any stopped container
+    if [ "$(connections)" = "$NET2" ]; then
+        run h start "k$$"
+        assert_success
+        case $(addr_of "k$$" eth1) in "${SUBNET2%.0/24}".*) ;; *) false ;; esac
+    fi
+    run h rm -f "k$$"
+    assert_success
+    [ -z "$(all_leftovers)" ]
+    [ -z "$(connections)" ]
+}
+
 @test "network connect: a connect racing a start is applied either way (the container's network lock)" {
     net2_setup
     for i in 1 2 3; do
