@@ -368,9 +368,13 @@ int hull_network_disconnect(struct hull_engine *e, const char *network, const ch
     if (strcmp(primary, network) == 0) {
         /* Its first network (eth0) too, as docker allows: without one it is
          * left with what it was connected to later, or with lo alone, and
-         * starts so from now on (--network none). */
+         * starts so from now on (its mode stays: hull_network_mode). Its
+         * published ports were that attachment's (portmap): they go with it,
+         * as docker drops them with the endpoint, and the host ports are
+         * free for others. */
         hull_network_detach(e, id, netns);
-        if (hull_db_exec(e->db, err, "UPDATE containers SET network='none', ip=NULL WHERE id=?",
+        if (hull_db_exec(e->db, err,
+                         "UPDATE containers SET network='none', ip=NULL, ports='[]' WHERE id=?",
                          "s", id) < 0)
             goto out;
     } else if ((ifname = connected_ifname(e, id, network)) == NULL) {
@@ -469,12 +473,17 @@ out:
 
 /* Docker's NetworkSettings.Networks of container row `r`: its first network
  * and those it was connected to, each with its address (empty while it does
- * not run). "none" only when it is on no network at all. */
+ * not run). "none" only for a --network none container on no network; one
+ * disconnected from all of them has none, as with docker. */
 json_t *hull_network_settings(struct hull_engine *e, json_t *r)
 {
     const char *net = json_string_value(json_object_get(r, "network"));
+    _cleanup_free_ char *mode = hull_network_mode(r);
     json_t *nets = json_object(), *rows = NULL, *c;
     size_t i;
+
+    if (net && strcmp(net, "none") == 0 && strcmp(mode, "none") != 0)
+        net = NULL;
 
     if (hull_db_query(e->db, &rows, NULL,
                       "SELECT network, ifname, ip FROM container_networks WHERE id=? ORDER BY "
