@@ -375,8 +375,10 @@ static json_t *docker_inspect(json_t *ins, json_t *row)
         const char *k;
         json_object_foreach (en, k, v)
             if (strcmp(k, "none") != 0 && strcmp(k, "host") != 0)
-                json_object_set_new(
-                    networks, k, json_pack("{s:O?}", "IPAddress", json_object_get(v, "IPAddress")));
+                json_object_set_new(networks, k,
+                                    json_pack("{s:O?, s:O?}", "IPAddress",
+                                              json_object_get(v, "IPAddress"), "Aliases",
+                                              json_object_get(v, "Aliases")));
     }
     out = json_pack(
         "{s:s, s:s, s:O, s:o, s:{s:s, s:b, s:b, s:b, s:O, s:b, s:I, s:I, s:s, s:s, s:s, s:O, "

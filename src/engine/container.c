@@ -85,10 +85,10 @@ static bool still_dead(struct hull_engine *e, const char *id, pid_t mon, unsigne
                       "s", id) == 0 &&
         (r = json_array_get(rows, 0)) != NULL) {
         pid_t init = (pid_t)json_integer_value(json_object_get(r, "pid"));
-        dead = json_integer_value(json_object_get(r, "monitor_pid")) == mon &&
-               (unsigned long long)json_integer_value(json_object_get(r, "monitor_start")) ==
-                   start &&
-               !(init > 0 && hull_proc_start_time(init) != 0);
+        dead =
+            json_integer_value(json_object_get(r, "monitor_pid")) == mon &&
+            (unsigned long long)json_integer_value(json_object_get(r, "monitor_start")) == start &&
+            !(init > 0 && hull_proc_start_time(init) != 0);
     }
     json_decref(rows);
     return dead;
@@ -285,7 +285,7 @@ static char *new_name(void)
     return xasprintf("%s_%s_%u", adj[r[0] % 12], noun[r[1] % 12], r[2] % 10000);
 }
 
-static bool valid_name(const char *n)
+bool hull_engine_name_ok(const char *n)
 {
     size_t len = strlen(n);
     if (len == 0 || len > 128 || n[0] == '.' || n[0] == '-' || n[0] == '_')
@@ -500,7 +500,7 @@ static int run_container(struct hull_engine *e, const struct hull_run_opts *o, b
     _cleanup_free_ char *lower = NULL;
     json_t *spec = NULL, *oj, *ports = NULL, *image_config = NULL;
     struct hull_image *img = NULL;
-    _cleanup_free_ char *ports_s = NULL, *volumes_s = NULL;
+    _cleanup_free_ char *ports_s = NULL, *volumes_s = NULL, *aliases_s = NULL;
     struct hull_run_opts resolved;
     char **vols;
     const char *network;
@@ -512,8 +512,11 @@ static int run_container(struct hull_engine *e, const struct hull_run_opts *o, b
     int r = -1;
 
     *exit_status = 0;
-    if (!valid_name(name))
+    if (!hull_engine_name_ok(name))
         return hull_error_msg(err, EINVAL, "--name \"%s\": invalid container name", name);
+    if (hull_network_check_aliases("--network-alias", o->network ? o->network : "bridge",
+                                   o->aliases, err) < 0)
+        return -1;
     if (o->rootfs == NULL) {
         if (e->images == NULL)
             return hull_error_msg(err, EINVAL, "no image store");
@@ -609,15 +612,16 @@ static int run_container(struct hull_engine *e, const struct hull_run_opts *o, b
     oj = opts_json(o);
     opts = json_dumps(oj, JSON_COMPACT);
     json_decref(oj);
+    aliases_s = hull_network_aliases_json(o->aliases);
     if (hull_db_exec(e->db, err,
                      "INSERT INTO containers(id,name,image,command,created,state,opts,rootfs,"
-                     "network,ports,volumes) VALUES(?,?,?,?,?,'created',?,?,?,?,?)",
-                     "ssssisssss", id, name, o->image ? o->image : o->rootfs,
+                     "network,ports,volumes,aliases) VALUES(?,?,?,?,?,'created',?,?,?,?,?,?)",
+                     "ssssissssss", id, name, o->image ? o->image : o->rootfs,
                      json_string_value(
                          json_array_get(json_object_get(json_object_get(spec, "process"), "args"),
                                         o->init ? 2 : 0)), /* the command, not tini */
-                     hull_now_ns(), opts, lower ? lower : img->digest, network, ports_s,
-                     volumes_s) < 0) {
+                     hull_now_ns(), opts, lower ? lower : img->digest, network, ports_s, volumes_s,
+                     aliases_s) < 0) {
         json_decref(spec);
         hull_image_free(img);
         if (err && err->errnum == EEXIST) {

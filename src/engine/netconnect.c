@@ -34,6 +34,46 @@ char *hull_network_mode(json_t *r)
     return mode;
 }
 
+/* Networks that resolve names between their members: docker's
+ * user-defined ones, not its default bridge, host, none or container:X. */
+static bool user_defined(const char *network)
+{
+    return strcmp(network, "bridge") != 0 && strcmp(network, "host") != 0 &&
+           strcmp(network, "none") != 0 && !hull_str_has_prefix(network, HULL_NET_CONTAINER);
+}
+
+int hull_network_check_aliases(const char *field, const char *network, char *const *aliases,
+                               hull_error *err)
+{
+    for (size_t i = 0; aliases && aliases[i]; i++)
+        if (!hull_engine_name_ok(aliases[i]))
+            return hull_error_msg(err, EINVAL,
+                                  "%s \"%s\": invalid alias: use a-z, A-Z, 0-9, _, . and - "
+                                  "(not first), at most 128",
+                                  field, aliases[i]);
+    if (aliases && aliases[0] && !user_defined(network))
+        return hull_error_msg(err, EINVAL,
+                              "%s %s: network-scoped alias is supported only for containers in "
+                              "user defined networks (not %s)",
+                              field, aliases[0], network);
+    return 0;
+}
+
+char *hull_network_aliases_json(char *const *aliases)
+{
+    json_t *arr;
+    char *s;
+
+    if (aliases == NULL || aliases[0] == NULL)
+        return NULL;
+    arr = json_array();
+    for (size_t i = 0; aliases[i]; i++)
+        json_array_append_new(arr, json_string(aliases[i]));
+    s = json_dumps(arr, JSON_COMPACT);
+    json_decref(arr);
+    return s;
+}
+
 /* Why container row `r` (network mode `mode`) cannot take part in a
  * connect/disconnect, or NULL: docker's reasons, word for word where it
  * has one. host and container:X share a namespace that is not the
@@ -231,7 +271,7 @@ static int locked_target(struct hull_engine *e, const char *verb, const char *re
 /* The live half of a connect: ADD `network` to running container `row` as
  * its next interface, then record the connection with its address. */
 static int connect_running(struct hull_engine *e, json_t *row, const char *network, const char *ip,
-                           hull_error *err)
+                           const char *aliases, hull_error *err)
 {
     const char *id = json_string_value(json_object_get(row, "id"));
     _cleanup_free_ char *ifname = NULL, *netns = NULL, *addr = NULL;
@@ -246,9 +286,9 @@ static int connect_running(struct hull_engine *e, json_t *row, const char *netwo
     if (hull_network_add_connected(e, id, network, netns, ifname, ip, &addr, err) < 0)
         goto undo;
     if (hull_db_exec(e->db, err,
-                     "INSERT INTO container_networks(id, network, ifname, ip, ip_req) "
-                     "VALUES(?,?,?,?,?)",
-                     "sssss", id, network, ifname, addr, ip) < 0) {
+                     "INSERT INTO container_networks(id, network, ifname, ip, ip_req, aliases) "
+                     "VALUES(?,?,?,?,?,?)",
+                     "ssssss", id, network, ifname, addr, ip, aliases) < 0) {
         hull_network_del_connected(e, id, network, netns);
         goto undo;
     }
@@ -285,15 +325,15 @@ undo:
 }
 
 int hull_network_connect(struct hull_engine *e, const char *network, const char *ref,
-                         const char *ip, hull_error *err)
+                         const char *ip, char *const *aliases, hull_error *err)
 {
     _cleanup_close_ int lock = -1;
-    _cleanup_free_ char *ifname = NULL;
+    _cleanup_free_ char *ifname = NULL, *aliases_s = hull_network_aliases_json(aliases);
     json_t *row = NULL, *list = NULL;
     const char *id, *primary;
     int ret = -1, r;
 
-    if (check_ip(ip, err) < 0)
+    if (check_ip(ip, err) < 0 || hull_network_check_aliases("--alias", network, aliases, err) < 0)
         return -1;
     /* docker's words: the container's own namespace cannot become the
      * host's, nor be made private once it has a network. */
@@ -323,15 +363,15 @@ int hull_network_connect(struct hull_engine *e, const char *network, const char 
         goto out;
     }
     if (row_running(row)) {
-        ret = connect_running(e, row, network, ip, err);
+        ret = connect_running(e, row, network, ip, aliases_s, err);
         goto out;
     }
     /* Created or stopped: recorded, attached by the next start. */
     ifname = next_ifname(e, id);
     ret = hull_db_exec(e->db, err,
-                       "INSERT INTO container_networks(id, network, ifname, ip, ip_req) "
-                       "VALUES(?,?,?,NULL,?)",
-                       "ssss", id, network, ifname, ip);
+                       "INSERT INTO container_networks(id, network, ifname, ip, ip_req, aliases) "
+                       "VALUES(?,?,?,NULL,?,?)",
+                       "sssss", id, network, ifname, ip, aliases_s);
 out:
     json_decref(row);
     return ret;
@@ -374,7 +414,8 @@ int hull_network_disconnect(struct hull_engine *e, const char *network, const ch
          * free for others. */
         hull_network_detach(e, id, netns);
         if (hull_db_exec(e->db, err,
-                         "UPDATE containers SET network='none', ip=NULL, ports='[]' WHERE id=?",
+                         "UPDATE containers SET network='none', ip=NULL, ports='[]', aliases=NULL "
+                         "WHERE id=?",
                          "s", id) < 0)
             goto out;
     } else if ((ifname = connected_ifname(e, id, network)) == NULL) {
@@ -471,6 +512,19 @@ out:
     return ret;
 }
 
+/* The aliases of an attachment row (its "aliases" column) as a JSON
+ * array, or null (docker's value without any). */
+static json_t *aliases_of(json_t *row)
+{
+    const char *s = json_string_value(json_object_get(row, "aliases"));
+    json_t *a = s ? json_loads(s, 0, NULL) : NULL;
+
+    if (json_is_array(a))
+        return a;
+    json_decref(a);
+    return json_null();
+}
+
 /* Docker's NetworkSettings.Networks of container row `r`: its first network
  * and those it was connected to, each with its address (empty while it does
  * not run). "none" only for a --network none container on no network; one
@@ -486,22 +540,24 @@ json_t *hull_network_settings(struct hull_engine *e, json_t *r)
         net = NULL;
 
     if (hull_db_query(e->db, &rows, NULL,
-                      "SELECT network, ifname, ip FROM container_networks WHERE id=? ORDER BY "
-                      "ifname",
+                      "SELECT network, ifname, ip, aliases FROM container_networks WHERE id=? "
+                      "ORDER BY ifname",
                       "s", json_string_value(json_object_get(r, "id"))) < 0)
         rows = json_array();
     if (net && !hull_str_has_prefix(net, HULL_NET_CONTAINER) &&
         !(strcmp(net, "none") == 0 && json_array_size(rows) > 0))
         json_object_set_new(
             nets, net,
-            json_pack("{s:s, s:s}", "IPAddress", json_string_value(json_object_get(r, "ip")) ?: "",
-                      "IfName",
-                      strcmp(net, "host") == 0 || strcmp(net, "none") == 0 ? "" : "eth0"));
+            json_pack("{s:s, s:s, s:o}", "IPAddress",
+                      json_string_value(json_object_get(r, "ip")) ?: "", "IfName",
+                      strcmp(net, "host") == 0 || strcmp(net, "none") == 0 ? "" : "eth0", "Aliases",
+                      aliases_of(r)));
     json_array_foreach (rows, i, c)
         json_object_set_new(nets, json_string_value(json_object_get(c, "network")),
-                            json_pack("{s:s, s:s}", "IPAddress",
+                            json_pack("{s:s, s:s, s:o}", "IPAddress",
                                       json_string_value(json_object_get(c, "ip")) ?: "", "IfName",
-                                      json_string_value(json_object_get(c, "ifname"))));
+                                      json_string_value(json_object_get(c, "ifname")), "Aliases",
+                                      aliases_of(c)));
     json_decref(rows);
     return json_pack("{s:s, s:o}", "IPAddress", json_string_value(json_object_get(r, "ip")) ?: "",
                      "Networks", nets);

@@ -543,11 +543,31 @@ int hull_network_loopback(const char *id, const char *netns, hull_error *err)
     return 0;
 }
 
+/* One /etc/hosts line: the address, the name, the short id, and the
+ * aliases the container has on that network (a JSON array, names checked
+ * like container names at connect/create: no blanks). */
+static void hosts_line(FILE *f, json_t *o)
+{
+    const char *aliases = json_string_value(json_object_get(o, "aliases"));
+    json_t *arr = aliases ? json_loads(aliases, 0, NULL) : NULL, *a;
+    size_t i;
+
+    fprintf(f, "%s\t%s %.12s", json_string_value(json_object_get(o, "ip")),
+            json_string_value(json_object_get(o, "name")),
+            json_string_value(json_object_get(o, "id")));
+    json_array_foreach (arr, i, a)
+        if (json_is_string(a) && hull_engine_name_ok(json_string_value(a)))
+            fprintf(f, " %s", json_string_value(a));
+    fputc('\n', f);
+    json_decref(arr);
+}
+
 /* Rewrite the /etc/hosts of container `id`: every running container (or
  * `joining`, about to start) that shares one of its networks, by its
- * address on that network (its own addresses included). Written in place
- * (not renamed): the file is bind-mounted into the container, and a new
- * inode would not show. */
+ * address on that network (its own addresses included), with its aliases
+ * there: names (and network-scoped aliases) resolve between containers on
+ * the same network only. Written in place (not renamed): the file is
+ * bind-mounted into the container, and a new inode would not show. */
 void hull_network_write_hosts(struct hull_engine *e, const char *id, const char *joining)
 {
     _cleanup_free_ char *dir = hull_engine_dir(e, id);
@@ -557,7 +577,8 @@ void hull_network_write_hosts(struct hull_engine *e, const char *id, const char 
     FILE *f;
 
     if (hull_db_query(e->db, &rows, NULL,
-                      "SELECT DISTINCT p.ip AS ip, c.name AS name, c.id AS id, c.created, p.ifname"
+                      "SELECT DISTINCT p.ip AS ip, c.name AS name, c.id AS id, c.created, p.ifname,"
+                      " p.aliases AS aliases"
                       " FROM container_nets m"
                       " JOIN container_nets p ON p.network=m.network JOIN containers c ON c.id=p.id"
                       " WHERE m.id=? AND (c.state='running' OR c.id=?)"
@@ -568,9 +589,7 @@ void hull_network_write_hosts(struct hull_engine *e, const char *id, const char 
     if (f && ftruncate(fileno(f), 0) == 0) {
         fprintf(f, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
         json_array_foreach (rows, j, o)
-            fprintf(f, "%s\t%s %.12s\n", json_string_value(json_object_get(o, "ip")),
-                    json_string_value(json_object_get(o, "name")),
-                    json_string_value(json_object_get(o, "id")));
+            hosts_line(f, o);
     }
     if (f)
         fclose(f);

@@ -623,11 +623,12 @@ unconnected() {
     # what an older hull left: no container_networks, no containers.spec,
     # user_version 0
     sqlite3 "$HROOT/lib/hull.db" "DROP TRIGGER container_networks_gc; DROP VIEW container_nets; DROP TABLE container_networks;
-        ALTER TABLE containers DROP COLUMN spec; PRAGMA user_version=0"
+        ALTER TABLE containers DROP COLUMN spec; ALTER TABLE containers DROP COLUMN aliases;
+        PRAGMA user_version=0"
     run h ps --format '{{.Names}}'
     assert_success
     assert_output_equals "old$$"
-    [ "$(sqlite3 "$HROOT/lib/hull.db" "PRAGMA user_version")" = 3 ]
+    [ "$(sqlite3 "$HROOT/lib/hull.db" "PRAGMA user_version")" = 4 ]
     run h network connect "$NET2" "old$$"
     assert_success
     [ "$(sqlite3 "$HROOT/lib/hull.db" "select ifname from container_networks")" = eth1 ]
@@ -635,6 +636,103 @@ unconnected() {
     assert_success
     [ -z "$(connected_leftovers)" ]
     [ -z "$(leases "$NET")" ]
+}
+
+# fetch http://$2:8080/ping from container $1 (retried while names settle)
+fetch() {
+    h exec "$1" sh -c "for i in 1 2 3 4 5 6 7 8 9 10; do wget -q -O - http://$2:8080/ping && exit 0; sleep 0.2; done; exit 1"
+}
+aliases_of() { h inspect "$1" | jq -c --arg n "$2" '.[0].NetworkSettings.Networks[$n].Aliases'; }
+
+@test "network alias: --network-alias and connect --alias resolve on that network only, shown in inspect" {
+    net2_setup
+    run hrun -d --name "srv$$" --network "$NET" --network-alias db --net-alias db.web \
+        sh -c 'echo pong > /tmp/ping; httpd -f -p 8080 -h /tmp'
+    assert_success
+    [ "$(aliases_of "srv$$" "$NET")" = '["db","db.web"]' ]
+    run hrun -d --name "cli$$" --network "$NET" sleep 1000
+    assert_success
+    run fetch "cli$$" db
+    assert_success
+    assert_output_equals pong
+    run fetch "cli$$" db.web
+    assert_output_equals pong
+    # a container on another network does not see them
+    run hrun -d --name "far$$" --network "$NET2" sh -c 'echo far > /tmp/ping; httpd -f -p 8080 -h /tmp'
+    assert_success
+    run h exec "far$$" cat /etc/hosts
+    ! echo "$output" | grep -qw -e db -e db.web
+    run h exec "far$$" wget -q -O - http://db:8080/ping
+    assert_failure
+    [ "$(aliases_of "far$$" "$NET2")" = null ]
+    # connect --alias: the name lives on the connected network only
+    run h network connect --alias cache --alias kv "$NET" "far$$"
+    assert_success
+    [ "$(aliases_of "far$$" "$NET")" = '["cache","kv"]' ]
+    [ "$(aliases_of "far$$" "$NET2")" = null ]
+    run fetch "cli$$" cache
+    assert_output_equals far
+    run fetch "srv$$" kv
+    assert_output_equals far
+    # ... and comes back with the connection after a restart
+    run h restart -t 1 "far$$"
+    assert_success
+    run fetch "cli$$" cache
+    assert_output_equals far
+    # a created container connected with an alias has it from its start
+    run h create --rootfs "$HULL_ROOTFS" --name "late$$" --network "$NET2" sh -c 'echo late > /tmp/ping; httpd -f -p 8080 -h /tmp'
+    assert_success
+    run h network connect --alias=later "$NET" "late$$"
+    assert_success
+    run h start "late$$"
+    assert_success
+    run fetch "cli$$" later
+    assert_output_equals late
+    # disconnect takes the aliases along; the first network's too
+    run h network disconnect "$NET" "far$$"
+    assert_success
+    run h exec "cli$$" cat /etc/hosts
+    ! echo "$output" | grep -qw -e cache -e kv
+    run h network disconnect "$NET" "srv$$"
+    assert_success
+    run h exec "cli$$" cat /etc/hosts
+    ! echo "$output" | grep -qw -e db -e db.web
+    [ "$(h inspect "srv$$" | jq -c '.[0].NetworkSettings.Networks')" = '{}' ]
+    run h rm -f "srv$$" "cli$$" "far$$" "late$$"
+    assert_success
+    [ -z "$(all_leftovers)" ]
+    [ -z "$(connections)" ]
+}
+
+@test "network alias: bad names and networks without names are refused, nothing left behind" {
+    net2_setup
+    run hrun -d --name "c$$" --network "$NET2" sleep 1000
+    assert_success
+    for bad in 'bad/x' '-x' '.x' 'a b' "$(printf 'x%.0s' $(seq 129))" ''; do
+        run hrun -d --network "$NET" --network-alias "$bad" sleep 1000
+        assert_status 125
+        assert_output_contains '--network-alias "'
+        assert_output_contains 'invalid alias'
+        run h network connect --alias "$bad" "$NET" "c$$"
+        assert_status 125
+        assert_output_contains '--alias "'
+    done
+    # docker's rule: aliases only on user-defined networks
+    for mode in none host bridge "container:c$$"; do
+        run hrun -d --network "$mode" --network-alias ok sleep 1000
+        assert_status 125
+        assert_output_contains "--network-alias ok: network-scoped alias is supported only for containers in user defined networks"
+    done
+    run h create --rootfs "$HULL_ROOTFS" --network-alias ok sleep 1000
+    assert_status 125
+    assert_output_contains "not bridge"
+    [ "$(h ps -aq | wc -l)" -eq 1 ]
+    [ -z "$(connections)" ]
+    [ -z "$(leases "$NET")" ]
+    [ "$(h exec "c$$" ip -o link | grep -vc -e ': lo:' -e ': eth0@')" -eq 0 ]
+    run h rm -f "c$$"
+    assert_success
+    [ -z "$(all_leftovers)" ]
 }
 
 # create container $1 on NET (never started) and connect it to NET2 with --ip $2
