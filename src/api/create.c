@@ -279,6 +279,7 @@ static int parse_networking(struct hull_api_create *c, json_t *nc, hull_error *e
         return hull_error_msg(err, EINVAL, "%s: expected an object", p);
     json_object_foreach (eps, key, ep) {
         _cleanup_free_ char *path = xasprintf("%s.%s.", p, key);
+        _cleanup_free_ char *field = xasprintf("%s.%s.Aliases", p, key);
         if (json_is_null(ep))
             continue;
         if (!json_is_object(ep))
@@ -290,12 +291,8 @@ static int parse_networking(struct hull_api_create *c, json_t *nc, hull_error *e
                                   p, key, mode);
         if (get_strv(ep, "Aliases", path, &c->run.aliases, err) < 0)
             return -1;
-        for (size_t i = 0; c->run.aliases && c->run.aliases[i]; i++)
-            if (!hull_engine_name_ok(c->run.aliases[i]))
-                return hull_error_msg(err, EINVAL,
-                                      "%sAliases[%zu] \"%s\": invalid alias: use a-z, A-Z, 0-9, "
-                                      "_, . and - (not first), at most 128",
-                                      path, i, c->run.aliases[i]);
+        if (hull_network_check_aliases(field, mode, c->run.aliases, err) < 0)
+            return -1;
     }
     return 0;
 }

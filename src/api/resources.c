@@ -257,8 +257,8 @@ int api_network_delete(struct api_req *r, const char *name)
 }
 
 /* EndpointConfig.Aliases: null, or an array of names (container-name
- * rules) into *out (NULL-terminated). */
-static int get_aliases(json_t *epc, char ***out, hull_error *err)
+ * rules) for `network` into *out (NULL-terminated). */
+static int get_aliases(json_t *epc, const char *network, char ***out, hull_error *err)
 {
     json_t *a = json_object_get(epc, "Aliases"), *x;
     size_t i;
@@ -269,15 +269,11 @@ static int get_aliases(json_t *epc, char ***out, hull_error *err)
         return hull_error_msg(err, EINVAL, "EndpointConfig.Aliases: expected an array of strings");
     *out = xmalloc0((json_array_size(a) + 1) * sizeof(char *));
     json_array_foreach (a, i, x) {
-        if (!json_is_string(x) || strlen(json_string_value(x)) != json_string_length(x) ||
-            !hull_engine_name_ok(json_string_value(x)))
-            return hull_error_msg(err, EINVAL,
-                                  "EndpointConfig.Aliases[%zu]: expected a name (a-z, A-Z, 0-9, "
-                                  "_, . and -, not first, at most 128)",
-                                  i);
+        if (!json_is_string(x) || strlen(json_string_value(x)) != json_string_length(x))
+            return hull_error_msg(err, EINVAL, "EndpointConfig.Aliases[%zu]: expected a string", i);
         (*out)[i] = xstrdup(json_string_value(x));
     }
-    return 0;
+    return hull_network_check_aliases("EndpointConfig.Aliases", network, *out, err);
 }
 
 /* POST /networks/{id}/connect {"Container": ..., "EndpointConfig": {"IPAMConfig":
@@ -313,7 +309,7 @@ int api_network_attach(struct api_req *r, const char *name, bool connect)
                              ? "EndpointConfig.IPAMConfig.IPv4Address: expected a string"
                              : "Force: expected a boolean");
     }
-    if (connect && get_aliases(json_object_get(j, "EndpointConfig"), &aliases, &err) < 0) {
+    if (connect && get_aliases(json_object_get(j, "EndpointConfig"), name, &aliases, &err) < 0) {
         json_decref(j);
         return api_fail(r, &err);
     }

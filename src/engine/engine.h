@@ -205,6 +205,11 @@ char *hull_network_mode(json_t *row);
 /* Whether `name` may name a container, or be a network alias (docker's
  * rule: [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 128 bytes). */
 bool hull_engine_name_ok(const char *name);
+/* Refuse aliases that are not such names, or any alias on a network
+ * without name resolution (docker's rule: user-defined networks only, not
+ * bridge, none, host, container:X); `field` names them in the error. */
+int hull_network_check_aliases(const char *field, const char *network, char *const *aliases,
+                               hull_error *err);
 
 /* Named volumes under <root>/volumes/<name>/_data. */
 char *hull_volume_path(struct hull_engine *e, const char *name);

@@ -104,11 +104,6 @@ void hull_network_del_connected(struct hull_engine *e, const char *id, const cha
 /* Whether a cached attachment of `id` uses `ifname` (also one a connect
  * killed mid-ADD left without a container_networks row). */
 bool hull_network_ifname_cached(struct hull_engine *e, const char *id, const char *ifname);
-/* Refuse aliases that are not container-like names, or any alias on a
- * network without name resolution (docker's rule: user-defined networks
- * only); `field` names them in the error. */
-int hull_network_check_aliases(const char *field, const char *network, char *const *aliases,
-                               hull_error *err);
 /* The JSON array stored for `aliases`, NULL when there is none (caller frees). */
 char *hull_network_aliases_json(char *const *aliases);
 /* netconnect.c: docker's NetworkSettings ({IPAddress, Networks: {NAME: {IPAddress,

@@ -614,6 +614,56 @@ assert_no_containers() {
     assert_success
 }
 
+@test "api: network aliases from docker run --network-alias and network connect --alias resolve by name" {
+    run d network create --subnet 10.91.12.0/24 hullapial
+    assert_success
+    run d network create --subnet 10.91.13.0/24 hullapial2
+    assert_success
+    run d run -d --name asrv --network hullapial --network-alias adb --network-alias adb.x busybox \
+        sh -c 'echo pong > /tmp/ping; httpd -f -p 8080 -h /tmp'
+    assert_success
+    run d inspect -f '{{json .NetworkSettings.Networks.hullapial.Aliases}}' asrv
+    assert_output_equals '["adb","adb.x"]'
+    run d run --rm --network hullapial busybox sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do wget -q -O - http://adb.x:8080/ping && exit 0; sleep 0.2; done; exit 1'
+    assert_success
+    assert_output_equals pong
+    run d run -d --name acli --network hullapial2 busybox sleep 100
+    assert_success
+    run d network connect --alias acache hullapial2 asrv
+    assert_success
+    run d inspect -f '{{json .NetworkSettings.Networks.hullapial2.Aliases}}' asrv
+    assert_output_equals '["acache"]'
+    run d exec acli sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do wget -q -O - http://acache:8080/ping && exit 0; sleep 0.2; done; exit 1'
+    assert_output_equals pong
+    # adb is hullapial's name only
+    run d exec acli wget -q -O - http://adb:8080/ping
+    assert_failure
+    # bad names: the field is named, nothing is made or connected
+    run d run -d --network hullapial --network-alias 'bad/x' busybox true
+    assert_failure
+    assert_output_contains 'NetworkingConfig.EndpointsConfig.hullapial.Aliases "bad/x": invalid alias'
+    run d network connect --alias 'bad/x' hullapial acli
+    assert_failure
+    assert_output_contains 'EndpointConfig.Aliases "bad/x": invalid alias'
+    run api POST /v1.41/networks/hullapial/connect -d '{"Container": "acli", "EndpointConfig": {"Aliases": "x"}}'
+    [ "${lines[-1]}" = 400 ]
+    run api POST /v1.41/containers/create -d '{"Image": "busybox", "HostConfig": {"NetworkMode": "hullapial"}, "NetworkingConfig": {"EndpointsConfig": {"hullapial2": {"Aliases": ["y"]}}}}'
+    [ "${lines[-1]}" = 400 ]
+    assert_output_contains "not the container's network"
+    # (docker's CLI refuses it before it asks)
+    run api POST /v1.41/containers/create -d '{"Image": "busybox", "HostConfig": {"NetworkMode": "none"}, "NetworkingConfig": {"EndpointsConfig": {"none": {"Aliases": ["ok"]}}}}'
+    [ "${lines[-1]}" = 400 ]
+    assert_output_contains "NetworkingConfig.EndpointsConfig.none.Aliases ok: network-scoped alias is supported only for containers in user defined networks"
+    [ "$(d ps -aq | wc -l)" -eq 2 ]
+    run d inspect -f '{{len .NetworkSettings.Networks}}' acli
+    assert_output_equals 1
+    run d rm -f asrv acli
+    assert_success
+    [ -z "$(ls "$API_DIR/lib/cni/ipam/hullapial" "$API_DIR/lib/cni/ipam/hullapial2" | grep -e '^10\.')" ]
+    run d network rm hullapial hullapial2
+    assert_success
+}
+
 @test "api: attach relays stdin through the monitor: echo hi | docker run -i ... cat" {
     run d run -i --rm --network none busybox cat <<<hi
     assert_success
