@@ -603,6 +603,8 @@ assert_no_containers() {
     assert_success
     run d inspect -f '{{.HostConfig.NetworkMode}}' ncr
     assert_output_equals hullapicr1
+    run d ps -a --filter name=ncr --format '{{.Networks}}'
+    assert_output_equals hullapicr2
     run d exec ncr ip -o link show eth0
     assert_failure
     run d exec ncr ip -4 -o addr show eth1
