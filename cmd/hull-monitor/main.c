@@ -43,6 +43,13 @@ struct client {
     int fd;
     bool in_open; /* still sending us stdin / resizes */
     bool owner;   /* the foreground hull run/start -a that started us */
+    /* It hung up: no more output goes to it, but what it sent before is
+     * still read. A resize is one packet on a connection that is closed
+     * right after (hull_engine_resize): dropping it at the first failed
+     * send of output, or at the hangup while stdin was held back, lost the
+     * size whenever the container wrote at that moment (a shell's first
+     * prompt: `docker run -it` started at 0x0 now and then). */
+    bool deaf;
 };
 
 struct monitor {
@@ -190,11 +197,13 @@ static void broadcast(struct monitor *m, uint8_t type, const char *buf, size_t n
         struct iovec iov[2] = {{&type, 1}, {(void *)buf, n}};
         struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 2};
         struct client *c = &m->clients[i];
-        while (c->fd >= 0 && sendmsg(c->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+        while (c->fd >= 0 && !c->deaf && sendmsg(c->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
             struct pollfd p = {.fd = c->fd, .events = POLLOUT};
             if (errno == EINTR)
                 continue;
-            if (errno != EAGAIN || poll(&p, 1, SLOW_CLIENT_MS) <= 0 || !(p.revents & POLLOUT))
+            if (errno == EPIPE || errno == ECONNRESET)
+                c->deaf = true; /* its last packets are read, then it goes */
+            else if (errno != EAGAIN || poll(&p, 1, SLOW_CLIENT_MS) <= 0 || !(p.revents & POLLOUT))
                 drop_client(c);
         }
     }
@@ -299,6 +308,17 @@ static void accept_client(struct monitor *m)
     m->clients[m->nclients++] = (struct client){fd, true, false};
 }
 
+/* What to poll a client for: its input while it may send some and the
+ * container takes stdin. A deaf client with nothing to be read now is left
+ * out: poll would report its hangup on every round. */
+static struct pollfd client_pollfd(struct client *c, bool reading)
+{
+    bool read_it = c->in_open && reading;
+    if (c->deaf && !c->in_open)
+        drop_client(c);
+    return (struct pollfd){.fd = c->deaf && !read_it ? -1 : c->fd, .events = read_it ? POLLIN : 0};
+}
+
 /* Reap; true once the init is gone (its wait status in *status). */
 static bool reap(struct monitor *m, int sfd, int *status)
 {
@@ -335,8 +355,7 @@ static int serve(struct monitor *m, int sfd)
         p[3] = (struct pollfd){.fd = m->listen, .events = POLLIN};
         p[4] = (struct pollfd){.fd = reading ? -1 : m->in, .events = POLLOUT};
         for (size_t i = 0; i < nc; i++)
-            p[5 + i] = (struct pollfd){.fd = m->clients[i].fd,
-                                       .events = m->clients[i].in_open && reading ? POLLIN : 0};
+            p[5 + i] = client_pollfd(&m->clients[i], reading);
         /* Once the init is gone, give the pipes a moment to drain (a
          * daemonised grandchild may hold them: do not wait for it). */
         r = poll(p, 5 + nc, exited ? DRAIN_MS : -1);
@@ -359,6 +378,8 @@ static int serve(struct monitor *m, int sfd)
                 continue; /* dropped by broadcast() above */
             if (ev & POLLIN)
                 client_input(m, c, ev & POLLHUP);
+            else if ((ev & POLLHUP) && !(ev & POLLERR) && c->in_open && !reading)
+                c->deaf = true; /* may have sent more: read once stdin moves */
             else if (ev & (POLLHUP | POLLERR))
                 drop_client(c);
         }
@@ -366,6 +387,12 @@ static int serve(struct monitor *m, int sfd)
         if (p[3].revents & POLLIN)
             accept_client(m);
     }
+    /* The clients that hung up have nothing more to tell a container that
+     * is gone, and must not be handed on (to the owner's or the restart's). */
+    for (size_t i = 0; i < m->nclients; i++)
+        if (m->clients[i].deaf)
+            drop_client(&m->clients[i]);
+    compact_clients(m);
     return status;
 }
 

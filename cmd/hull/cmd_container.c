@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysinfo.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -336,24 +337,72 @@ int hull_cmd_run(struct hull_ctx *ctx, int argc, char **argv)
     return status;
 }
 
+/* start --all: one line per container tried (its name, or the error). */
+static void report_started(void *data, const char *name, const hull_error *err)
+{
+    (void)data;
+    if (err)
+        fprintf(stderr, "hull: start: %s\n", err->msg);
+    else
+        printf("%s\n", name);
+}
+
+/* start --all [--filter KEY=VALUE]...: the boot hook (docs/boot.md). */
+static int start_all(struct hull_ctx *ctx, char **filters)
+{
+    struct hull_engine e;
+    hull_error err = {0};
+    int failed;
+
+    if (hull_cmd_open_engine(ctx, &e) != 0)
+        return 125;
+    failed = hull_engine_start_all(&e, filters, report_started, NULL, &err);
+    hull_engine_close(&e);
+    if (failed < 0)
+        return hull_cmd_fail(&err);
+    return failed ? 1 : 0;
+}
+
 int hull_cmd_start(struct hull_ctx *ctx, int argc, char **argv)
 {
     struct hull_engine e;
     hull_error err = {0};
-    bool attach = false;
+    _cleanup_strv_ char **filters = NULL;
+    bool attach = false, all = false;
     int rc = 0, i = 1, status = 0;
 
     if (seal(ctx) != 0)
         return 125;
     /* -a/--attach; -i/--interactive (docker: attach stdin, implies -a; stdin
-     * is attached when the container was created with -i). */
+     * is attached when the container was created with -i); --all and
+     * --filter (podman's). */
     for (; i < argc && argv[i][0] == '-'; i++) {
-        if (strcmp(argv[i], "-a") && strcmp(argv[i], "--attach") && strcmp(argv[i], "-i") &&
-            strcmp(argv[i], "--interactive") && strcmp(argv[i], "-ai") && strcmp(argv[i], "-ia")) {
+        if (strcmp(argv[i], "--all") == 0) {
+            all = true;
+        } else if (strcmp(argv[i], "--filter") == 0 || strcmp(argv[i], "-f") == 0) {
+            if (++i >= argc) {
+                fprintf(stderr, "hull: start: %s needs KEY=VALUE\n", argv[i - 1]);
+                return 125;
+            }
+            strv_push(&filters, argv[i]);
+        } else if (hull_str_has_prefix(argv[i], "--filter=")) {
+            strv_push(&filters, argv[i] + 9);
+        } else if (strcmp(argv[i], "-a") && strcmp(argv[i], "--attach") && strcmp(argv[i], "-i") &&
+                   strcmp(argv[i], "--interactive") && strcmp(argv[i], "-ai") &&
+                   strcmp(argv[i], "-ia")) {
             fprintf(stderr, "hull: start: unknown option %s\n", argv[i]);
             return 125;
+        } else {
+            attach = true;
         }
-        attach = true;
+    }
+    if (all || filters) {
+        if (!all || attach || i < argc) {
+            fprintf(stderr, "hull: start: --all [--filter KEY=VALUE]... takes no container "
+                            "and no --attach; --filter needs --all\n");
+            return 125;
+        }
+        return start_all(ctx, filters);
     }
     if (i >= argc) {
         fprintf(stderr, "hull: start requires a container\n");
@@ -697,6 +746,55 @@ int hull_cmd_events(struct hull_ctx *ctx, int argc, char **argv)
     return r < 0 ? hull_cmd_fail(&err) : 0;
 }
 
+/* Sums of runc-shaped entries: the "op"s starting with r and w of a blkio
+ * list (as the docker CLI's BLOCK I/O), or rx_bytes/tx_bytes of the
+ * network_interfaces. */
+static void io_sums(json_t *list, const char *rkey, const char *wkey, double *r, double *w)
+{
+    json_t *x;
+    size_t i;
+
+    *r = *w = 0;
+    json_array_foreach (list, i, x) {
+        const char *op = json_string_value(json_object_get(x, "op"));
+        if (rkey) {
+            *r += (double)json_integer_value(json_object_get(x, rkey));
+            *w += (double)json_integer_value(json_object_get(x, wkey));
+        } else if (op && (op[0] == 'r' || op[0] == 'R')) {
+            *r += (double)json_integer_value(json_object_get(x, "value"));
+        } else if (op && (op[0] == 'w' || op[0] == 'W')) {
+            *w += (double)json_integer_value(json_object_get(x, "value"));
+        }
+    }
+}
+
+/* One line of `hull stats`: docker's columns where the cgroup has them (I/O
+ * in decimal units: "8.39MB / 0B"). */
+static void print_stats_row(const char *name, json_t *s)
+{
+    json_t *mem = json_object_get(json_object_get(s, "memory"), "usage");
+    double limit = (double)json_integer_value(json_object_get(mem, "limit"));
+    struct sysinfo si;
+    _cleanup_free_ char *netr = NULL, *netw = NULL, *blkr = NULL, *blkw = NULL;
+    _cleanup_free_ char *net = NULL, *blk = NULL;
+    double r, w;
+
+    /* no limit (v1 says 2^63-4096): the host's memory, as docker shows it */
+    if (sysinfo(&si) == 0 && limit > (double)si.totalram * si.mem_unit)
+        limit = (double)si.totalram * si.mem_unit;
+    io_sums(json_object_get(s, "network_interfaces"), "rx_bytes", "tx_bytes", &r, &w);
+    net = xasprintf("%s / %s", netr = hull_cmd_human_size(r), netw = hull_cmd_human_size(w));
+    io_sums(json_object_get(json_object_get(s, "blkio"), "ioServiceBytesRecursive"), NULL, NULL, &r,
+            &w);
+    blk = xasprintf("%s / %s", blkr = hull_cmd_human_size(r), blkw = hull_cmd_human_size(w));
+    printf("%-20s  %9.2fs  %8.1fMiB / %8.1fMiB  %-21s  %-21s  %lld\n", name,
+           (double)json_integer_value(
+               json_object_get(json_object_get(json_object_get(s, "cpu"), "usage"), "total")) /
+               1e9,
+           (double)json_integer_value(json_object_get(mem, "usage")) / 1048576.0, limit / 1048576.0,
+           net, blk, json_integer_value(json_object_get(json_object_get(s, "pids"), "current")));
+}
+
 /* pause, unpause, rename, stats --no-stream, top, port. */
 int hull_cmd_misc(struct hull_ctx *ctx, int argc, char **argv)
 {
@@ -731,7 +829,8 @@ int hull_cmd_misc(struct hull_ctx *ctx, int argc, char **argv)
             if (strcmp(argv[i], "--format") == 0 && strcmp(argv[i + 1], "json") == 0)
                 json = true;
         if (!json)
-            printf("%-20s  %-12s  %-22s  %-6s\n", "NAME", "CPU TIME", "MEM USAGE / LIMIT", "PIDS");
+            printf("%-20s  %-10s  %-25s  %-21s  %-21s  %s\n", "NAME", "CPU TIME",
+                   "MEM USAGE / LIMIT", "NET I/O", "BLOCK I/O", "PIDS");
         for (int i = 1; i < argc; i++) {
             json_t *s;
             if (strcmp(argv[i], "--no-stream") == 0)
@@ -749,14 +848,7 @@ int hull_cmd_misc(struct hull_ctx *ctx, int argc, char **argv)
                 puts(t);
                 free(t);
             } else {
-                json_t *mem = json_object_get(json_object_get(s, "memory"), "usage");
-                printf("%-20s  %9.2fs  %8.1fMiB / %8.1fMiB  %-6lld\n", argv[i],
-                       (double)json_integer_value(json_object_get(
-                           json_object_get(json_object_get(s, "cpu"), "usage"), "total")) /
-                           1e9,
-                       (double)json_integer_value(json_object_get(mem, "usage")) / 1048576.0,
-                       (double)json_integer_value(json_object_get(mem, "limit")) / 1048576.0,
-                       json_integer_value(json_object_get(json_object_get(s, "pids"), "current")));
+                print_stats_row(argv[i], s);
             }
             json_decref(s);
         }

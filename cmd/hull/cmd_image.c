@@ -784,7 +784,7 @@ static int cmd_mount(struct hull_ctx *ctx, int argc, char **argv)
         hull_image_store_free(s);
         return hull_cmd_error(&err);
     }
-    r = hull_image_mount_rootfs(s, img, argv[optind + 1], argv[optind + 2], &err);
+    r = hull_image_mount_rootfs(s, img, argv[optind + 1], argv[optind + 2], 0, &err);
     hull_image_free(img);
     hull_image_store_free(s);
     return r < 0 ? hull_cmd_error(&err) : 0;

@@ -46,14 +46,19 @@ static char *human_duration(int64_t ns)
     return xasprintf("%lld years", h / 24 / 365);
 }
 
-/* docker's units.HumanSizeWithPrecision(n, 3): decimal units. */
-static char *human_size(double n)
+/* docker's units.HumanSizeWithPrecision(n, digits): decimal units. */
+char *hull_cmd_human_size_digits(double n, int digits)
 {
     static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
     size_t u = 0;
     while (n >= 1000 && u + 1 < sizeof(units) / sizeof(units[0]))
         n /= 1000, u++;
-    return xasprintf("%.3g%s", n, units[u]);
+    return xasprintf("%.*g%s", digits, n, units[u]);
+}
+
+char *hull_cmd_human_size(double n)
+{
+    return hull_cmd_human_size_digits(n, 3);
 }
 
 static int64_t col_int(json_t *r, const char *k)
@@ -132,7 +137,7 @@ static json_t *ps_object(json_t *r, bool no_trunc, int64_t now)
     _cleanup_free_ char *running_for = xasprintf("%s ago", ago);
     _cleanup_free_ char *cmd = xasprintf("\"%s\"", col_str(r, "command"));
     _cleanup_free_ char *size = json_is_integer(json_object_get(r, "size_rw"))
-                                    ? human_size((double)col_int(r, "size_rw"))
+                                    ? hull_cmd_human_size((double)col_int(r, "size_rw"))
                                     : xstrdup("");
     char created[64] = "", *lstr = xstrdup("");
     time_t t = (time_t)(col_int(r, "created") / 1000000000LL);

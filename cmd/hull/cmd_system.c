@@ -105,6 +105,63 @@ static int prune(struct hull_ctx *ctx, bool volumes)
     return rc;
 }
 
+/* "11.63MB (70%)" as docker's disk usage formatter (units.HumanSize, 4
+ * digits); just the size when there is nothing at all. */
+static char *reclaimable_text(const struct hull_df_row *r)
+{
+    _cleanup_free_ char *sz = hull_cmd_human_size_digits((double)r->reclaimable, 4);
+    if (r->size <= 0)
+        return steal_pointer(&sz);
+    return xasprintf("%s (%lld%%)", sz, (long long)(r->reclaimable * 100 / r->size));
+}
+
+/* system df [--format json]: docker's table, or its JSON lines (strings). */
+static int df(struct hull_ctx *ctx, bool json)
+{
+    struct hull_df d;
+    struct hull_engine e;
+    struct hull_image_store *s = NULL;
+    struct hull_image **imgs = NULL;
+    hull_error err = {0};
+    size_t nimg = 0;
+    int r;
+
+    if (hull_cmd_open_engine(ctx, &e) != 0)
+        return 125;
+    if (hull_cmd_open_image_store(ctx, &s, &err) < 0 ||
+        hull_image_list(s, &imgs, &nimg, &err) < 0) {
+        hull_image_store_free(s);
+        hull_engine_close(&e);
+        return hull_cmd_fail(&err);
+    }
+    r = hull_engine_df(&e, imgs, nimg, &d, &err);
+    hull_image_list_free(imgs, nimg);
+    hull_image_store_free(s);
+    hull_engine_close(&e);
+    if (r < 0)
+        return hull_cmd_fail(&err);
+    if (!json)
+        printf("%-16s%-10s%-10s%-10s%s\n", "TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE");
+    for (size_t i = 0; i < HULL_DF_ROWS; i++) {
+        const struct hull_df_row *row = &d.rows[i];
+        _cleanup_free_ char *size = hull_cmd_human_size_digits((double)row->size, 4);
+        _cleanup_free_ char *rec = reclaimable_text(row);
+        if (json) {
+            json_t *o =
+                json_pack("{s:s, s:o, s:o, s:s, s:s}", "Type", row->type, "TotalCount",
+                          json_sprintf("%zu", row->total), "Active",
+                          json_sprintf("%zu", row->active), "Size", size, "Reclaimable", rec);
+            _cleanup_free_ char *t = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+            puts(t);
+            json_decref(o);
+        } else {
+            printf("%-16s%-10zu%-10zu%-10s%s\n", row->type, row->total, row->active, size, rec);
+        }
+    }
+    hull_df_clear(&d);
+    return 0;
+}
+
 int hull_cmd_system(struct hull_ctx *ctx, int argc, char **argv)
 {
     if (strcmp(argv[0], "info") == 0 || (argc > 1 && strcmp(argv[1], "info") == 0))
@@ -121,6 +178,20 @@ int hull_cmd_system(struct hull_ctx *ctx, int argc, char **argv)
         }
         return prune(ctx, volumes);
     }
-    fprintf(stderr, "usage: hull system info | prune [--volumes]\n");
+    if (argc > 1 && strcmp(argv[1], "df") == 0) {
+        bool json = false;
+        for (int i = 2; i < argc; i++) {
+            if (strcmp(argv[i], "--format") == 0 && i + 1 < argc &&
+                strcmp(argv[i + 1], "json") == 0) {
+                json = true;
+                i++;
+            } else {
+                fprintf(stderr, "hull: system df: unknown option %s (--format json)\n", argv[i]);
+                return 125;
+            }
+        }
+        return df(ctx, json);
+    }
+    fprintf(stderr, "usage: hull system info | df [--format json] | prune [--volumes]\n");
     return 125;
 }

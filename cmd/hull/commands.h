@@ -30,6 +30,9 @@ int hull_cmd_run(struct hull_ctx *ctx, int argc, char **argv); /* run and create
 int hull_cmd_start(struct hull_ctx *ctx, int argc, char **argv);
 int hull_cmd_each(struct hull_ctx *ctx, int argc, char **argv); /* stop restart kill rm wait */
 int hull_cmd_ps(struct hull_ctx *ctx, int argc, char **argv);
+/* cmd_ps.c: docker's units.HumanSize*: "8.39MB" (decimal units; 3 digits, or `digits`). */
+char *hull_cmd_human_size(double n);
+char *hull_cmd_human_size_digits(double n, int digits);
 int hull_cmd_inspect(struct hull_ctx *ctx, int argc, char **argv);
 int hull_cmd_logs(struct hull_ctx *ctx, int argc, char **argv);
 int hull_cmd_exec(struct hull_ctx *ctx, int argc, char **argv);

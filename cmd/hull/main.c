@@ -10,7 +10,7 @@
 static const struct hull_command commands[] = {
     {"run", hull_cmd_run, "run a command in a new container"},
     {"create", hull_cmd_run, "create a container without starting it"},
-    {"start", hull_cmd_start, "start created containers"},
+    {"start", hull_cmd_start, "start containers (--all [--filter]: the boot hook, docs/boot.md)"},
     {"ps", hull_cmd_ps, "list containers"},
     {"stop", hull_cmd_each, "stop containers (SIGTERM, then SIGKILL)"},
     {"restart", hull_cmd_each, "stop (-t SECONDS) and start containers again"},
@@ -22,7 +22,7 @@ static const struct hull_command commands[] = {
     {"__monitor-exit", hull_cmd_monitor_exit, NULL}, /* internal: hull-monitor */
     {"exec", hull_cmd_exec, "run a command in a running container"},
     {"inspect", hull_cmd_inspect, "show a container's details as JSON"},
-    {"events", hull_cmd_events, "show events (create, start, die, oom, kill, destroy, exec)"},
+    {"events", hull_cmd_events, "show events (create, start, die, oom, kill, stop, destroy, exec)"},
     {"bench", hull_cmd_bench, "check host and engine compliance, baseline and drift"},
     {"images", hull_cmd_images, "list images"},
     {"image", hull_cmd_image, "manage images (ls inspect history tag rm prune verify ...)"},

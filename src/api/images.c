@@ -47,25 +47,28 @@ int api_images_list(struct api_req *r)
         return api_fail(r, &err);
     }
     api_close(&e);
-    for (size_t i = 0; i < n; i++) {
-        struct hull_image *img = v[i];
-        json_t *tags = json_array(), *digests = json_array();
-        json_t *labels = json_object_get(img->config ? img->config->config : NULL, "Labels");
-        for (size_t k = 0; img->names && img->names[k]; k++) {
-            char *f = familiar(img->names[k]);
-            json_array_append_new(strchr(f, '@') ? digests : tags, json_string(f));
-            free(f);
-        }
-        json_array_append_new(
-            out, json_pack("{s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:O}", "Id", img->id,
-                           "ParentId", "", "RepoTags", tags, "RepoDigests", digests, "Created",
-                           (json_int_t)created_unix(img->config ? img->config->created : NULL),
-                           "Size", (json_int_t)img->size, "VirtualSize", (json_int_t)img->size,
-                           "SharedSize", (json_int_t)-1, "Containers", (json_int_t)-1, "Labels",
-                           json_is_object(labels) ? labels : json_null()));
-    }
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(out, api_image_summary(v[i], -1, -1));
     hull_image_list_free(v, n);
     return api_json(r, 200, out);
+}
+
+json_t *api_image_summary(const struct hull_image *img, json_int_t shared, json_int_t containers)
+{
+    json_t *tags = json_array(), *digests = json_array();
+    json_t *labels = json_object_get(img->config ? img->config->config : NULL, "Labels");
+
+    for (size_t k = 0; img->names && img->names[k]; k++) {
+        char *f = familiar(img->names[k]);
+        json_array_append_new(strchr(f, '@') ? digests : tags, json_string(f));
+        free(f);
+    }
+    return json_pack("{s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:O}", "Id", img->id,
+                     "ParentId", "", "RepoTags", tags, "RepoDigests", digests, "Created",
+                     (json_int_t)created_unix(img->config ? img->config->created : NULL), "Size",
+                     (json_int_t)img->size, "VirtualSize", (json_int_t)img->size, "SharedSize",
+                     shared, "Containers", containers, "Labels",
+                     json_is_object(labels) ? labels : json_null());
 }
 
 int api_image_inspect(struct api_req *r, const char *name)

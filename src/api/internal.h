@@ -134,6 +134,11 @@ int api_exec_start(struct api_req *r, const char *id);
 int api_exec_inspect(struct api_req *r, const char *id);
 int api_exec_resize(struct api_req *r, const char *id);
 int api_images_list(struct api_req *r);
+/* images.c: an image in docker's ImageSummary shape (-1: unknown). */
+struct hull_image;
+json_t *api_image_summary(const struct hull_image *img, json_int_t shared, json_int_t containers);
+/* system.c: GET /system/df. */
+int api_system_df(struct api_req *r);
 int api_image_inspect(struct api_req *r, const char *name);
 int api_image_delete(struct api_req *r, const char *name);
 int api_images_create(struct api_req *r);

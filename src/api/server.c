@@ -502,6 +502,8 @@ static int dispatch(struct api_req *r)
         return api_system_version(r);
     if (is(r, "GET", 1, "info", NULL, NULL))
         return api_system_info(r);
+    if (is(r, "GET", 2, "system", "df", NULL))
+        return api_system_df(r);
     if (is(r, "GET", 1, "events", NULL, NULL))
         return api_events(r);
     if (is(r, "GET", 2, "containers", "json", NULL))

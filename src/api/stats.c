@@ -119,6 +119,29 @@ static json_t *docker_networks(json_t *s)
     return nets;
 }
 
+/* runc's blkio → docker's blkio_stats: the same {major, minor, op, value}
+ * entries under docker's names; null lists where the cgroup had none (as
+ * dockerd). The docker CLI's BLOCK I/O sums the ops starting with r and w. */
+static json_t *docker_blkio(json_t *s)
+{
+    static const char *const lists[][2] = {
+        {"io_service_bytes_recursive", "ioServiceBytesRecursive"},
+        {"io_serviced_recursive", "ioServicedRecursive"},
+        {"io_queue_recursive", NULL},
+        {"io_service_time_recursive", NULL},
+        {"io_wait_time_recursive", NULL},
+        {"io_merged_recursive", NULL},
+        {"io_time_recursive", NULL},
+        {"sectors_recursive", NULL}};
+    json_t *b = json_object_get(s, "blkio"), *out = json_object();
+
+    for (size_t i = 0; i < HULL_ARRAY_SIZE(lists); i++) {
+        json_t *l = lists[i][1] ? json_object_get(b, lists[i][1]) : NULL;
+        json_object_set_new(out, lists[i][0], json_array_size(l) ? json_deep_copy(l) : json_null());
+    }
+    return out;
+}
+
 /* An empty sample: what dockerd sends for a container that is not running. */
 static json_t *docker_empty(const char *id, const char *name)
 {
@@ -163,16 +186,12 @@ static json_t *sample(struct api_server *srv, const struct stats_arg *a, json_t 
     now = api_rfc3339(ns);
     pre = *prev_ns ? api_rfc3339(*prev_ns) : xstrdup("0001-01-01T00:00:00Z");
     cpu = docker_cpu(s);
-    out = json_pack("{s:s, s:s, s:s, s:s, s:{s:I, s:I}, s:{s:n, s:n, s:n, s:n, s:n, s:n, s:n, "
-                    "s:n}, s:{}, s:i, s:O, s:o, s:o}",
-                    "id", a->id, "name", a->name, "read", now, "preread", pre, "pids_stats",
-                    "current", num(s, "pids.current"), "limit", num(s, "pids.limit"), "blkio_stats",
-                    "io_service_bytes_recursive", "io_serviced_recursive", "io_queue_recursive",
-                    "io_service_time_recursive", "io_wait_time_recursive", "io_merged_recursive",
-                    "io_time_recursive", "sectors_recursive", "storage_stats", "num_procs", 0,
-                    "cpu_stats", cpu, "precpu_stats",
-                    *prev_cpu ? json_incref(*prev_cpu) : json_object(), "memory_stats",
-                    docker_memory(s));
+    out = json_pack("{s:s, s:s, s:s, s:s, s:{s:I, s:I}, s:o, s:{}, s:i, s:O, s:o, s:o}", "id",
+                    a->id, "name", a->name, "read", now, "preread", pre, "pids_stats", "current",
+                    num(s, "pids.current"), "limit", num(s, "pids.limit"), "blkio_stats",
+                    docker_blkio(s), "storage_stats", "num_procs", 0, "cpu_stats", cpu,
+                    "precpu_stats", *prev_cpu ? json_incref(*prev_cpu) : json_object(),
+                    "memory_stats", docker_memory(s));
     {
         json_t *nets = docker_networks(s);
         if (nets)

@@ -25,6 +25,70 @@ char *api_rfc3339(int64_t ns)
                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long long)(ns % 1000000000LL));
 }
 
+/* A container of hull_engine_df in the shape docker's /system/df lists
+ * (the ContainerSummary fields its `system df -v` shows). */
+static json_t *df_container(json_t *c)
+{
+    const char *state = json_string_value(json_object_get(c, "state")) ?: "";
+    _cleanup_free_ char *name =
+        xasprintf("/%s", json_string_value(json_object_get(c, "name")) ?: "");
+
+    return json_pack("{s:s?, s:[s], s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:{}, s:[], s:[]}", "Id",
+                     json_string_value(json_object_get(c, "id")), "Names", name, "Image",
+                     json_string_value(json_object_get(c, "image")) ?: "", "ImageID",
+                     json_string_value(json_object_get(c, "rootfs")) ?: "", "Command",
+                     json_string_value(json_object_get(c, "command")) ?: "", "Created",
+                     json_integer_value(json_object_get(c, "created")) / 1000000000LL, "State",
+                     state, "Status", state, "SizeRw",
+                     json_integer_value(json_object_get(c, "size_rw")), "Labels", "Mounts",
+                     "Ports");
+}
+
+static json_t *df_volume(json_t *v)
+{
+    return json_pack("{s:O, s:s, s:O, s:s, s:{}, s:{}, s:{s:O, s:O}}", "Name",
+                     json_object_get(v, "Name"), "Driver", "local", "Mountpoint",
+                     json_object_get(v, "Mountpoint"), "Scope", "local", "Labels", "Options",
+                     "UsageData", "Size", json_object_get(v, "Size"), "RefCount",
+                     json_object_get(v, "RefCount"));
+}
+
+/* GET /system/df: the numbers of `hull system df` (engine/df.c), item by
+ * item, from which the docker CLI computes its table. */
+int api_system_df(struct api_req *r)
+{
+    struct hull_engine e;
+    struct hull_image **imgs = NULL;
+    struct hull_df d;
+    hull_error err = {0};
+    size_t nimg = 0;
+    json_t *out, *images, *containers, *volumes, *x;
+    size_t i;
+
+    if (api_open(r->srv, &e, true, &err) < 0 || hull_image_list(e.images, &imgs, &nimg, &err) < 0 ||
+        hull_engine_df(&e, imgs, nimg, &d, &err) < 0) {
+        hull_image_list_free(imgs, nimg);
+        api_close(&e);
+        return api_fail(r, &err);
+    }
+    api_close(&e);
+    images = json_array();
+    for (i = 0; i < nimg; i++)
+        json_array_append_new(images,
+                              api_image_summary(imgs[i], 0, (json_int_t)d.image_containers[i]));
+    containers = json_array();
+    json_array_foreach (d.containers, i, x)
+        json_array_append_new(containers, df_container(x));
+    volumes = json_array();
+    json_array_foreach (d.volumes, i, x)
+        json_array_append_new(volumes, df_volume(x));
+    out = json_pack("{s:I, s:o, s:o, s:o, s:[]}", "LayersSize", (json_int_t)d.rows[0].size,
+                    "Images", images, "Containers", containers, "Volumes", volumes, "BuildCache");
+    hull_image_list_free(imgs, nimg);
+    hull_df_clear(&d);
+    return api_json(r, 200, out);
+}
+
 int api_system_ping(struct api_req *r)
 {
     struct MHD_Response *resp =

@@ -97,14 +97,22 @@ static bool still_dead(struct hull_engine *e, const char *id, pid_t mon, unsigne
 /* A monitor that died (kill -9) leaves "running" rows behind. Its container
  * may still run (then it keeps running, unmonitored) or be gone; either way
  * the row must say what really happened. */
+static bool opts_say_rm(const char *opts)
+{
+    json_t *o = opts ? json_loads(opts, 0, NULL) : NULL;
+    bool rm = json_is_true(json_object_get(o, "rm"));
+    json_decref(o);
+    return rm;
+}
+
 int hull_engine_repair(struct hull_engine *e, hull_error *err)
 {
     json_t *rows, *r;
     size_t i;
 
     if (hull_db_query(e->db, &rows, err,
-                      "SELECT id, name, image, pid, monitor_pid, monitor_start FROM containers "
-                      "WHERE state IN ('running','starting','restarting')",
+                      "SELECT id, name, image, pid, monitor_pid, monitor_start, opts FROM "
+                      "containers WHERE state IN ('running','starting','restarting')",
                       NULL) < 0)
         return -1;
     json_array_foreach (rows, i, r) {
@@ -147,6 +155,12 @@ int hull_engine_repair(struct hull_engine *e, hull_error *err)
         hull_db_event(e->db, "die", id, json_string_value(json_object_get(r, "name")),
                       json_string_value(json_object_get(r, "image")), -1, 0, true,
                       "monitor died; exit status unknown");
+        /* docker removes --rm containers it finds dead when it starts again. Their
+         * files were written without fsyncs, so after a power loss they may be
+         * empty: they must not be started again. */
+        if (opts_say_rm(json_string_value(json_object_get(r, "opts"))))
+            hull_engine_autoremove(e, id, json_string_value(json_object_get(r, "name")),
+                                   json_string_value(json_object_get(r, "image")));
     }
     json_decref(rows);
     return 0;
@@ -178,6 +192,18 @@ void hull_engine_umount_rootfs(struct hull_engine *e, const char *id)
 {
     _cleanup_free_ char *rootfs = hull_engine_rootfs(e, id);
     umount2(rootfs, MNT_DETACH);
+}
+
+void hull_engine_autoremove(struct hull_engine *e, const char *id, const char *name,
+                            const char *image)
+{
+    _cleanup_free_ char *bundle = hull_engine_bundle(e, id);
+    _cleanup_free_ char *dir = hull_engine_dir(e, id);
+    hull_engine_umount_rootfs(e, id);
+    hull_rm_rf(bundle);
+    hull_rm_rf(dir);
+    hull_db_exec(e->db, NULL, "DELETE FROM containers WHERE id=?", "s", id);
+    hull_db_event(e->db, "destroy", id, name, image, 0, 0, false, NULL);
 }
 
 /* The bundle's config.json from the database, if the run root lost it (a
@@ -376,11 +402,13 @@ static bool port_taken(struct hull_engine *e, json_t *ports, hull_error *err)
 
 /* /etc/hosts and /etc/resolv.conf come from files in the container's dir,
  * bind-mounted (the image's own are left alone); hosts is rewritten in place
- * as containers join the network. */
+ * as containers join the network. Those of an ephemeral container (--rm: removed
+ * when it exits, and by repair after a crash) are written without fsyncs. */
 static int add_etc_files(struct hull_engine *e, const char *id, const char *name,
-                         const char *hostname, bool host_net, const char *peer, json_t *spec,
-                         hull_error *err)
+                         const char *hostname, bool host_net, const char *peer, bool ephemeral,
+                         json_t *spec, hull_error *err)
 {
+    unsigned sync = ephemeral ? 0 : HULL_WRITE_SYNC;
     _cleanup_free_ char *dir = hull_engine_dir(e, id);
     _cleanup_free_ char *hosts = xasprintf("%s/hosts", dir);
     _cleanup_free_ char *resolv = xasprintf("%s/resolv.conf", dir);
@@ -402,13 +430,13 @@ static int add_etc_files(struct hull_engine *e, const char *id, const char *name
             return 0; /* a host-network peer: the image's own files */
     } else {
         /* Same directory as resolv.conf: its write syncs the directory. */
-        if (hull_write_file_replace(hosts, content, strlen(content), 0644, HULL_WRITE_SYNC, err) <
-            0)
+        if (hull_write_file_replace(hosts, content, strlen(content), 0644, sync, err) < 0)
             return -1;
         if (hull_read_file("/etc/resolv.conf", 65536, &rc, NULL, NULL) < 0 ||
             strstr(rc, "127.0.0."))
             rc = xstrdup("nameserver 10.89.0.1\n"); /* a host-local resolver is not reachable */
-        if (hull_write_file_atomic(resolv, rc, strlen(rc), 0644, err) < 0)
+        if (hull_write_file_replace(resolv, rc, strlen(rc), 0644,
+                                    sync ? sync | HULL_WRITE_SYNC_DIR : 0, err) < 0)
             return -1;
     }
     json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:[s, s, s]}", "destination",
@@ -646,14 +674,15 @@ static int run_container(struct hull_engine *e, const struct hull_run_opts *o, b
         /* Read-only image layers under a fresh upper layer of this container. */
         rootfs = hull_engine_rootfs(e, id);
         if (hull_mkdir_p(rootfs, 0755, err) < 0 ||
-            hull_image_mount_rootfs(e->images, img, id, rootfs, err) < 0)
+            hull_image_mount_rootfs(e->images, img, id, rootfs,
+                                    o->rm ? HULL_ROOTFS_EPHEMERAL : 0, err) < 0)
             goto fail;
     } else if (hull_engine_mount_rootfs(e, id, lower, &rootfs, err) < 0) {
         goto fail;
     }
     mounted = true;
     if (add_etc_files(e, id, name, o->hostname ? o->hostname : hostname,
-                      strcmp(network, "host") == 0, peer, spec, err) < 0)
+                      strcmp(network, "host") == 0, peer, o->rm, spec, err) < 0)
         goto fail;
     cfg = json_dumps(spec, JSON_COMPACT);
     cfgpath = xasprintf("%s/config.json", bundle);

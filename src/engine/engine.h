@@ -63,6 +63,14 @@ int hull_engine_start(struct hull_engine *e, const char *ref, bool attach, int *
  * runs, so none of its output is missed (hull serve's attach-then-start). */
 int hull_engine_start_client(struct hull_engine *e, const char *ref, bool attach, int client,
                              int *exit_status, hull_error *err);
+/* boot.c: `start --all`: start every created or exited container that
+ * matches `filters` (ps's, with restart-policy=), oldest first, except
+ * unless-stopped ones the user stopped (a stop or kill after their last
+ * start). `report` hears of each one tried (err NULL if it started). Returns
+ * how many failed, or -1 (err set) for a bad filter. */
+typedef void (*hull_start_report_fn)(void *data, const char *name, const hull_error *err);
+int hull_engine_start_all(struct hull_engine *e, char **filters, hull_start_report_fn report,
+                          void *data, hull_error *err);
 int hull_engine_stop(struct hull_engine *e, const char *ref, int timeout_s, hull_error *err);
 int hull_engine_kill(struct hull_engine *e, const char *ref, int sig, hull_error *err);
 int hull_engine_rm(struct hull_engine *e, const char *ref, bool force, bool volumes,
@@ -132,6 +140,27 @@ int hull_engine_rename(struct hull_engine *e, const char *ref, const char *name,
 /* cgroup counters (runc's stats shape, with runc 1.2's network_interfaces)
  * of a running container. */
 int hull_engine_stats(struct hull_engine *e, const char *ref, json_t **out, hull_error *err);
+/* df.c: `system df`, docker's rows: Images (of `imgs`, active = some
+ * container was made from it), Containers (active = running), Local Volumes
+ * (active = mounted by a container), Build Cache (always empty). Sizes in
+ * bytes; reclaimable = the size of the inactive ones. With the items behind
+ * them, for the API's /system/df. */
+#define HULL_DF_ROWS 4
+struct hull_df_row {
+    const char *type;
+    size_t total, active;
+    int64_t size, reclaimable;
+};
+struct hull_df {
+    struct hull_df_row rows[HULL_DF_ROWS];
+    size_t *image_containers; /* per image of imgs: containers made from it */
+    json_t *containers;       /* hull_engine_list's rows, each with "size_rw" */
+    json_t *volumes;          /* hull_volume_list's, each with "Size" and "RefCount" */
+};
+struct hull_image;
+int hull_engine_df(struct hull_engine *e, struct hull_image *const *imgs, size_t nimg,
+                   struct hull_df *d, hull_error *err);
+void hull_df_clear(struct hull_df *d);
 /* Bytes in the container's writable layer (ps -s); id is a full id. */
 int hull_engine_size(struct hull_engine *e, const char *id, int64_t *rw, hull_error *err);
 int hull_engine_top(struct hull_engine *e, const char *ref, pid_t **pids, size_t *n,

@@ -171,6 +171,37 @@ static int match_volume(json_t *c, const char *v)
     return r;
 }
 
+/* restart-policy=no|always|unless-stopped|on-failure (podman's filter): the
+ * --restart the container was made with; on-failure also matches
+ * on-failure:N. */
+static int match_restart_policy(json_t *c, const char *v, hull_error *err)
+{
+    static const char *const policies[] = {"no", "always", "unless-stopped", "on-failure"};
+    json_t *opts;
+    const char *have;
+    size_t i;
+    int r;
+
+    for (i = 0; i < HULL_ARRAY_SIZE(policies); i++)
+        if (strcmp(v, policies[i]) == 0)
+            break;
+    if (i == HULL_ARRAY_SIZE(policies))
+        return hull_error_msg(err, EINVAL,
+                              "--filter restart-policy=%s: expected no, always, unless-stopped "
+                              "or on-failure",
+                              v);
+    if (c == NULL)
+        return 0;
+    opts = json_loads(str(c, "opts"), 0, NULL);
+    have = json_string_value(json_object_get(opts, "restart"));
+    if (have == NULL || *have == '\0')
+        have = "no";
+    r = strcmp(have, v) == 0 ||
+        (strcmp(v, "on-failure") == 0 && hull_str_has_prefix(have, "on-failure:"));
+    json_decref(opts);
+    return r;
+}
+
 static int parse_bool(const char *key, const char *v, hull_error *err)
 {
     if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
@@ -246,9 +277,12 @@ int hull_container_match(json_t *c, const char *filter, hull_error *err)
             return -1;
         return c && (json_integer_value(json_object_get(c, "abnormal")) != 0) == want;
     }
+    if (strcmp(key, "restart-policy") == 0)
+        return match_restart_policy(c, v, err);
     return hull_error_msg(err, EINVAL,
                           "--filter \"%s\": unknown filter \"%s\" (name, id, label, status, "
-                          "exited, ancestor, network, publish, expose, volume, abnormal)",
+                          "exited, ancestor, network, publish, expose, volume, abnormal, "
+                          "restart-policy)",
                           filter, key);
 }
 

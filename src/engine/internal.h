@@ -19,6 +19,10 @@ char *hull_engine_runtime_root(struct hull_engine *e);           /* <runroot>/ru
 int hull_engine_mount_rootfs(struct hull_engine *e, const char *id, const char *lower,
                              char **rootfs_out, hull_error *err);
 void hull_engine_umount_rootfs(struct hull_engine *e, const char *id);
+/* Remove an exited --rm container: its mount, bundle, directory and row, and a
+ * destroy event (the monitor after the exit, repair after a crash). */
+void hull_engine_autoremove(struct hull_engine *e, const char *id, const char *name,
+                            const char *image);
 /* Write <bundle>/config.json again from the database if it is gone. */
 int hull_engine_restore_bundle(struct hull_engine *e, const char *id, hull_error *err);
 /* Is <bundle>/rootfs mounted? */
@@ -26,6 +30,11 @@ bool hull_engine_rootfs_mounted(struct hull_engine *e, const char *id);
 /* Mount it again if not (see container.c); returns an fd holding the
  * container's lock, to close once the mount is in use, or -1. */
 int hull_engine_ensure_rootfs(struct hull_engine *e, const char *id, hull_error *err);
+
+/* Bytes in the regular files and symlinks under `path` (one file system). */
+int hull_engine_dir_bytes(const char *path, int64_t *bytes, hull_error *err);
+/* volume.c: how many containers (of any state) mount volume `name`. */
+int hull_volume_users(struct hull_engine *e, const char *name, size_t *n, hull_error *err);
 
 /* --network container:REF: point the spec's network namespace at the running
  * container REF's and take its hostname; *peer_id (caller frees) names it.

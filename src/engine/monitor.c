@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <signal.h>
@@ -229,6 +230,70 @@ exec_monitor(struct hull_engine *e, const char *id, pid_t init, bool tty, bool m
     _exit(125);
 }
 
+/* The new monitor's database connection, opened by a thread while the runtime
+ * parses the config, compiles the seccomp filter and makes the cgroups (half a
+ * millisecond of every start off the critical path), and joined right before
+ * the runtime clones the init: the clone skips glibc's fork handlers, so no
+ * thread may hold malloc's lock then. */
+static struct {
+    pthread_t thread;
+    bool running;
+    char *path;
+    sqlite3 *db;
+    hull_error err;
+    int notify; /* written to (then closed) once the open is done */
+} db_opener;
+
+static void db_opener_open(void)
+{
+    (void)hull_db_open(db_opener.path, &db_opener.db, &db_opener.err);
+    if (db_opener.notify >= 0) {
+        (void)!write(db_opener.notify, "D", 1);
+        close(db_opener.notify);
+        db_opener.notify = -1;
+    }
+}
+
+static void *db_opener_main(void *arg)
+{
+    (void)arg;
+    db_opener_open();
+    return NULL;
+}
+
+static void db_open_start(const char *root, int notify)
+{
+    db_opener.path = xasprintf("%s/hull.db", root);
+    db_opener.notify = notify;
+    db_opener.running = pthread_create(&db_opener.thread, NULL, db_opener_main, NULL) == 0;
+    if (!db_opener.running)
+        db_opener_open();
+}
+
+/* Wait for the opener (if one was started) and give e its connection. */
+static void db_open_join(void *data)
+{
+    struct hull_engine *e = data;
+    if (db_opener.running) {
+        pthread_join(db_opener.thread, NULL);
+        db_opener.running = false;
+    }
+    if (e->db == NULL && db_opener.db) {
+        e->db = db_opener.db;
+        db_opener.db = NULL;
+    }
+}
+
+static int db_open_finish(struct hull_engine *e, hull_error *err)
+{
+    db_open_join(e);
+    if (e->db)
+        return 0;
+    if (db_opener.err.msg)
+        return hull_error_msg(err, db_opener.err.errnum, "%s", db_opener.err.msg);
+    return hull_error_msg(err, EIO, "monitor: no database connection");
+}
+
 /* Stage 1: create, plug in the network, start, record (with our own pid as
  * the monitor's, in the same write that says "running": a repair must never
  * see a running container without its monitor); then become hull-monitor. Returns only on failure
@@ -241,7 +306,11 @@ static int setup(struct hull_engine *e, const struct hull_monitor_args *a, int l
     _cleanup_free_ char *console_path = NULL;
     _cleanup_close_ int console = -1, bundle_fd = -1;
     struct hull_runtime rt = {.root = rtroot};
-    struct hull_create_opts co = {.id = a->id, .bundle = bundle, .detach = true};
+    struct hull_create_opts co = {.id = a->id,
+                                  .bundle = bundle,
+                                  .detach = true,
+                                  .before_clone = db_open_join,
+                                  .before_clone_data = e};
     struct monitor_fds f = {.out = -1,
                             .err = -1,
                             .in = -1,
@@ -258,7 +327,7 @@ static int setup(struct hull_engine *e, const struct hull_monitor_args *a, int l
      * start. A connect or disconnect meanwhile waits for the lock, then
      * sees the container running. */
     _cleanup_close_ int netlock = host_net ? -1 : hull_network_lock(e, a->id, err);
-    bool connected = a->network && !host_net && hull_network_has_connected(e, a->id);
+    bool connected = false; /* asked (under the lock) once the database is open */
 
     /* A foreground client's terminal size, set before the container starts
      * (its resize message may come later than the first `stty size`). */
@@ -299,8 +368,9 @@ static int setup(struct hull_engine *e, const struct hull_monitor_args *a, int l
     sigemptyset(&set);
     sigaddset(&set, SIGCHLD);
     sigprocmask(SIG_BLOCK, &set, NULL);
-    if (hull_container_create(&rt, &co, err) < 0)
+    if (hull_container_create(&rt, &co, err) < 0 || db_open_finish(e, err) < 0)
         goto failed;
+    connected = a->network && !host_net && hull_network_has_connected(e, a->id);
     {
         json_t *st = NULL;
         if (hull_container_state(&rt, a->id, &st, NULL) == 0)
@@ -358,6 +428,12 @@ static int setup(struct hull_engine *e, const struct hull_monitor_args *a, int l
     exec_monitor(e, a->id, init, a->tty, a->restart && strcmp(a->restart, "no") != 0, &f, ready);
 
 failed:
+    db_open_join(e);
+    if (e->db == NULL) { /* no network was attached, and the row cannot be written */
+        hull_container_delete(&rt, a->id, true, NULL);
+        report(ready, "ERR %s", err->msg);
+        return -1;
+    }
     hull_network_release(e, a->id); /* no-op unless an ADD was made */
     if (init > 0)
         hull_container_delete(&rt, a->id, true, NULL);
@@ -414,7 +490,7 @@ int hull_monitor_args_load(struct hull_engine *e, const char *id, struct hull_mo
 pid_t hull_monitor_spawn(struct hull_engine *e, const struct hull_monitor_args *a, int *exit_status,
                          hull_error *err)
 {
-    int ready[2], sp[2] = {-1, -1};
+    int ready[2], sp[2] = {-1, -1}, dbready[2] = {-1, -1};
     char buf[4096];
     size_t got = 0;
     const char *bad;
@@ -425,10 +501,14 @@ pid_t hull_monitor_spawn(struct hull_engine *e, const struct hull_monitor_args *
         return hull_error_set(err, errno, "monitor: pipe");
     /* In the foreground we are the monitor's first attach client, connected
      * before the container starts so no output is missed. */
-    if (!a->detach && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+    if ((!a->detach && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) ||
+        pipe2(dbready, O_CLOEXEC) < 0) {
+        hull_error_set(err, errno, "monitor: socketpair");
         close(ready[0]);
         close(ready[1]);
-        return hull_error_set(err, errno, "monitor: socketpair");
+        if (sp[0] >= 0)
+            close(sp[0]), close(sp[1]);
+        return -1;
     }
     /* SQLite keeps per-process lock and shared-memory state for every open
      * database: a child forked with a connection open inherits a copy that
@@ -448,7 +528,6 @@ pid_t hull_monitor_spawn(struct hull_engine *e, const struct hull_monitor_args *
          * so it overlaps the database and monitor setup below. The runtime's
          * create finds it started and joins it. */
         hull_cgroup_prewarm();
-        _cleanup_free_ char *dbpath = xasprintf("%s/hull.db", e->root);
         hull_error cerr = {0};
         close(ready[0]);
         if (sp[0] >= 0)
@@ -456,10 +535,8 @@ pid_t hull_monitor_spawn(struct hull_engine *e, const struct hull_monitor_args *
         /* Its own session: terminal signals meant for the client (Ctrl-C)
          * never reach the monitor. */
         setsid();
-        if (hull_db_open(dbpath, &ce.db, &cerr) < 0) {
-            report(ready[1], "ERR %s", cerr.msg);
-            _exit(125);
-        }
+        close(dbready[0]);
+        db_open_start(e->root, dbready[1]);
         if (a->detach && a->has_client)
             setup(&ce, a, -1, &a->client, 1, false, ready[1], &cerr);
         else
@@ -471,6 +548,22 @@ pid_t hull_monitor_spawn(struct hull_engine *e, const struct hull_monitor_args *
     if (sp[1] >= 0)
         close(sp[1]);
     sp[1] = -1;
+    /* Reopened as soon as the child's connection exists (the child says so on
+     * dbready, or closes it by dying): never both the first connection of the
+     * WAL database at once, which made one of them wait in SQLite's busy
+     * handler for 1 to 8 ms, and not the first at all, so no WAL index is
+     * rebuilt. All while the child sets the container up: the connection is
+     * ready when the container exits. */
+    close(steal_fd(&dbready[1]));
+    {
+        _cleanup_free_ char *dbpath = xasprintf("%s/hull.db", e->root);
+        char c;
+        while (read(dbready[0], &c, 1) < 0 && errno == EINTR)
+            ;
+        close(steal_fd(&dbready[0]));
+        if (hull_db_open(dbpath, &e->db, err) < 0)
+            goto out;
+    }
     for (;;) {
         ssize_t n = read(ready[0], buf + got, sizeof(buf) - 1 - got);
         if (n > 0) {
@@ -482,14 +575,6 @@ pid_t hull_monitor_spawn(struct hull_engine *e, const struct hull_monitor_args *
         break;
     }
     buf[got] = '\0';
-    /* Reopened only now: opening while the child opens (both the first
-     * connection of a WAL database) made one of them wait in SQLite's busy
-     * handler, 1 to 8 ms on every run. */
-    {
-        _cleanup_free_ char *dbpath = xasprintf("%s/hull.db", e->root);
-        if (hull_db_open(dbpath, &e->db, err) < 0)
-            goto out;
-    }
     bad = strstr(buf, "ERR ");
     if (strncmp(buf, "OK ", 3) != 0 || bad) {
         waitpid(pid, NULL, 0);
@@ -519,6 +604,10 @@ pid_t hull_monitor_spawn(struct hull_engine *e, const struct hull_monitor_args *
             *exit_status = end;
     }
 out:
+    if (dbready[0] >= 0)
+        close(dbready[0]);
+    if (dbready[1] >= 0)
+        close(dbready[1]);
     close(ready[0]);
     if (ready[1] >= 0)
         close(ready[1]);
@@ -650,13 +739,7 @@ static int record_exit(struct hull_engine *e, const struct hull_monitor_args *a,
 
 static void remove_container(struct hull_engine *e, const struct hull_monitor_args *a)
 {
-    _cleanup_free_ char *bundle = hull_engine_bundle(e, a->id);
-    _cleanup_free_ char *dir = hull_engine_dir(e, a->id);
-    hull_engine_umount_rootfs(e, a->id);
-    hull_rm_rf(bundle);
-    hull_rm_rf(dir);
-    hull_db_exec(e->db, NULL, "DELETE FROM containers WHERE id=?", "s", a->id);
-    hull_db_event(e->db, "destroy", a->id, a->name, a->image, 0, 0, false, NULL);
+    hull_engine_autoremove(e, a->id, a->name, a->image);
 }
 
 static bool still_restarting(struct hull_engine *e, const char *id)

@@ -147,6 +147,13 @@ static void cancel_restart(struct hull_engine *e, const char *id, json_t *r)
     }
 }
 
+/* docker's "stop" event, after the container stopped. It also tells
+ * `start --all` that the user stopped it (boot.c). */
+static void stop_event(struct hull_engine *e, const char *id)
+{
+    hull_db_event(e->db, "stop", id, NULL, NULL, 0, 0, false, NULL);
+}
+
 int hull_engine_stop(struct hull_engine *e, const char *ref, int timeout_s, hull_error *err)
 {
     _cleanup_free_ char *id = NULL;
@@ -160,6 +167,7 @@ int hull_engine_stop(struct hull_engine *e, const char *ref, int timeout_s, hull
         cancel_restart(e, id, r);
         json_decref(r);
         r = row(e, id);
+        stop_event(e, id);
     }
     if (r == NULL || !is_running(r)) {
         json_decref(r);
@@ -172,12 +180,17 @@ int hull_engine_stop(struct hull_engine *e, const char *ref, int timeout_s, hull
         r = row(e, id);
         bool done = r == NULL || !is_running(r);
         json_decref(r);
-        if (done)
+        if (done) {
+            stop_event(e, id);
             return 0;
+        }
         usleep(50000);
     }
     hull_engine_kill(e, id, SIGKILL, NULL);
-    return hull_engine_wait(e, id, &code, err);
+    if (hull_engine_wait(e, id, &code, err) < 0)
+        return -1;
+    stop_event(e, id);
+    return 0;
 }
 
 int hull_engine_rm(struct hull_engine *e, const char *ref, bool force, bool volumes,
@@ -538,24 +551,32 @@ int hull_engine_top(struct hull_engine *e, const char *ref, pid_t **pids, size_t
 
 /* ---- ps -s: bytes in the container's writable layer ---- */
 
+int hull_engine_dir_bytes(const char *path, int64_t *bytes, hull_error *err)
+{
+    char *paths[] = {(char *)path, NULL};
+    FTS *fts = fts_open(paths, FTS_PHYSICAL | FTS_XDEV | FTS_NOCHDIR, NULL);
+    FTSENT *ent;
+    int64_t sum = 0;
+
+    if (fts == NULL)
+        return hull_error_set(err, errno, "size of %s", path);
+    while ((ent = fts_read(fts)) != NULL)
+        if (ent->fts_info == FTS_F || ent->fts_info == FTS_SL)
+            sum += ent->fts_statp->st_size;
+    fts_close(fts);
+    *bytes = sum;
+    return 0;
+}
+
 int hull_engine_size(struct hull_engine *e, const char *id, int64_t *rw, hull_error *err)
 {
     /* Image and --rootfs containers (copy mode too) keep their writable layer
      * in <root>/containers/<id>/upper, mounted or not. */
     _cleanup_free_ char *dir = hull_engine_dir(e, id);
     _cleanup_free_ char *upper = xasprintf("%s/upper", dir);
-    char *paths[] = {upper, NULL};
-    FTS *fts = fts_open(paths, FTS_PHYSICAL | FTS_XDEV | FTS_NOCHDIR, NULL);
-    FTSENT *ent;
-    int64_t sum = 0;
 
-    if (fts == NULL)
-        return hull_error_set(err, errno, "container %s: size of %s", id, upper);
-    while ((ent = fts_read(fts)) != NULL)
-        if (ent->fts_info == FTS_F || ent->fts_info == FTS_SL)
-            sum += ent->fts_statp->st_size;
-    fts_close(fts);
-    *rw = sum;
+    if (hull_engine_dir_bytes(upper, rw, err) < 0)
+        return hull_error_prefix(err, "container %s", id);
     return 0;
 }
 

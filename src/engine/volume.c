@@ -68,7 +68,7 @@ int hull_volume_list(struct hull_engine *e, json_t **out, hull_error *err)
 }
 
 /* Is the volume mounted by any container that still exists? */
-static int volume_users(struct hull_engine *e, const char *name, size_t *n, hull_error *err)
+int hull_volume_users(struct hull_engine *e, const char *name, size_t *n, hull_error *err)
 {
     _cleanup_free_ char *pat = xasprintf("%%\"%s:%%", name);
     json_t *rows;
@@ -90,7 +90,7 @@ int hull_volume_remove(struct hull_engine *e, const char *name, hull_error *err)
     dir = xasprintf("%s/volumes/%s", e->root, name);
     if (access(dir, F_OK) < 0)
         return hull_error_msg(err, ENOENT, "no such volume: %s", name);
-    if (volume_users(e, name, &users, err) < 0)
+    if (hull_volume_users(e, name, &users, err) < 0)
         return -1;
     if (users)
         return hull_error_msg(err, EBUSY, "volume %s is in use by %zu container(s)", name, users);
@@ -110,7 +110,7 @@ int hull_volume_prune(struct hull_engine *e, json_t **removed, hull_error *err)
     json_array_foreach (all, i, v) {
         const char *name = json_string_value(json_object_get(v, "Name"));
         size_t users = 1;
-        if (volume_users(e, name, &users, NULL) == 0 && users == 0 &&
+        if (hull_volume_users(e, name, &users, NULL) == 0 && users == 0 &&
             hull_volume_remove(e, name, NULL) == 0)
             json_array_append_new(*removed, json_string(name));
     }

@@ -386,9 +386,15 @@ int hull_image_save(struct hull_image_store *s, char *const *names, size_t n, co
  * upper and work dir under <root>/containers/<id>/. When overlay cannot be mounted
  * (or force_copy), the layers are copied into the upper dir instead, with a notice,
  * and that dir is bind-mounted on target_dir. <root>/containers/<id>/rootfs.json
- * records the snapshots used, so prune keeps them. */
+ * records the snapshots used, so prune keeps them. With HULL_ROOTFS_EPHEMERAL (a
+ * container removed when it exits, `run --rm`) that record is written without
+ * fsyncs and the overlay is "volatile" (no sync reaches its upper layer, not even
+ * at the unmount): after a power loss such a container is removed, not started
+ * again. */
+#define HULL_ROOTFS_EPHEMERAL 1u
 int hull_image_mount_rootfs(struct hull_image_store *s, const struct hull_image *img,
-                            const char *container_id, const char *target_dir, hull_error *err);
+                            const char *container_id, const char *target_dir, unsigned flags,
+                            hull_error *err);
 /* Mount a container's root filesystem again on target_dir (after an unmount at
  * exit, or a reboot), as its rootfs.json records it: the same snapshots under
  * its existing upper layer, or its copy. */

@@ -350,6 +350,8 @@ static int create_internal(struct hull_runtime *rt, const struct hull_create_opt
     ns_new = hull_ns_clone_flags(c);
     /* A grandchild init (pid/time namespace via unshare) is reparented to us. */
     prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    if (o->before_clone)
+        o->before_clone(o->before_clone_data);
     child = hull_raw_clone((unsigned long)ns_new);
     if (child < 0) {
         hull_error_set(err, errno, "clone (namespaces 0x%x)", ns_new);

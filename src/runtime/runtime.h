@@ -24,6 +24,11 @@ struct hull_create_opts {
     bool detach;      /* run -d */
     bool keep;        /* run --keep: no delete after exit */
     int preserve_fds; /* pass fds 3..3+N-1 to the container */
+    /* Called right before the init is cloned, if it gets that far. The clone
+     * bypasses glibc's fork handlers: a thread of the caller's that might hold
+     * a lock (malloc's) must be joined here, see cgroup/prewarm.c. */
+    void (*before_clone)(void *data);
+    void *before_clone_data;
 };
 
 struct hull_exec_opts {

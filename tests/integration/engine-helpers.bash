@@ -45,3 +45,23 @@ assert_no_container_dirs() {
         return 1
     }
 }
+
+# simulate_reboot NAME...: what a reboot takes from the running containers
+# NAME...: every process, mount and cgroup, and then the run root (a tmpfs
+# on a standard host). The database and the layers stay.
+simulate_reboot() {
+    local c id mon init
+    for c in "$@"; do
+        id=$(h inspect -f '{{.Id}}' "$c")
+        mon=$(sqlite3 "$HROOT/lib/hull.db" "select monitor_pid from containers where id='$id'")
+        init=$(h inspect -f '{{.State.Pid}}' "$c")
+        # the monitor first: it would restart an init that died before it
+        kill -9 "$mon" "$init"
+        poll 5 sh -c "! kill -0 $init 2>/dev/null"
+        umount "$HROOT/run/containers/$id/rootfs"
+        for d in /sys/fs/cgroup/*/hull/"$id" /sys/fs/cgroup/unified/hull/"$id"; do
+            [ -d "$d" ] && rmdir "$d"
+        done
+    done
+    rm -rf "$HROOT/run"
+}

@@ -192,6 +192,13 @@ int hull_cg_read_u64(struct hull_cg_hier *h, const char *file, uint64_t *out, hu
 /* Add "key": value pairs of a "key value\n" file (memory.stat, cpu.stat) to obj. */
 void hull_cg_read_kv(struct hull_cg_hier *h, const char *file, json_t *obj);
 
+/* iostat.c: block I/O counters into runc's blkio entries ({major, minor, op, value}).
+ * v1: "MAJ:MIN Op N" lines appended to `entries` (the device-less "Total" line is
+ * skipped); returns how many. v2: io.stat's rbytes/wbytes/rios/wios into `blkio`'s
+ * ioServiceBytesRecursive and ioServicedRecursive arrays (made when missing). */
+size_t hull_cg_parse_blkio_v1(const char *text, json_t *entries);
+void hull_cg_parse_io_stat(const char *text, json_t *blkio);
+
 /* Groups a hierarchy can hold, from its v1 controller list or v2 cgroup.controllers. */
 unsigned hull_cg_groups_of_controllers(const char *list, char sep);
 /* layout.c: h's line of a /proc/<pid>/cgroup text, as a path below h's mount. */

@@ -411,8 +411,37 @@ static void put_u64(struct hull_cg_hier *h, json_t *o, const char *key, const ch
         json_object_set_new(o, key, json_integer(v > INT64_MAX ? INT64_MAX : (json_int_t)v));
 }
 
+/* blkio: the first family with per-device lines, in runc's order: CFQ's (kernels
+ * before 5.0), BFQ's (when the device uses bfq), the throttle layer's. The throttle
+ * layer counts only on a device whose queue has throttling set up: since 6.10 the
+ * kernel initializes it on the first blkio.throttle.* rule written for that device
+ * (any cgroup), so a host without one reads zeros, as dockerd would show. */
+static void v1_blkio_stats(struct hull_cg_hier *h, json_t *out)
+{
+    static const char *const prefixes[] = {"blkio.", "blkio.bfq.", "blkio.throttle."};
+    json_t *b = obj_child(out, "blkio");
+
+    for (size_t i = 0; i < HULL_ARRAY_SIZE(prefixes); i++) {
+        _cleanup_free_ char *bytes_file = xasprintf("%sio_service_bytes_recursive", prefixes[i]);
+        _cleanup_free_ char *ios_file = xasprintf("%sio_serviced_recursive", prefixes[i]);
+        _cleanup_free_ char *bytes = NULL, *ios = NULL;
+        json_t *eb = json_array(), *ei = json_array();
+
+        if (hull_cg_read(h, bytes_file, &bytes, NULL) == 0 &&
+            hull_cg_parse_blkio_v1(bytes, eb) > 0) {
+            if (hull_cg_read(h, ios_file, &ios, NULL) == 0)
+                hull_cg_parse_blkio_v1(ios, ei);
+            json_object_set_new(b, "ioServiceBytesRecursive", eb);
+            json_object_set_new(b, "ioServicedRecursive", ei);
+            return;
+        }
+        json_decref(eb);
+        json_decref(ei);
+    }
+}
+
 /* The shape of runc's `events --stats` (types/events.go): cpu.usage/throttling,
- * memory.{usage,swap,kernel} entries plus raw memory.stat, pids. */
+ * memory.{usage,swap,kernel} entries plus raw memory.stat, pids, blkio. */
 static int v1_stats(struct hull_cg_hier *h, json_t *out, hull_error *err)
 {
     if (hull_cg_has_controller(h, "cpuacct")) {
@@ -473,6 +502,8 @@ static int v1_stats(struct hull_cg_hier *h, json_t *out, hull_error *err)
         put_u64(h, p, "current", "pids.current");
         put_u64(h, p, "limit", "pids.max");
     }
+    if (hull_cg_has_controller(h, "blkio"))
+        v1_blkio_stats(h, out);
     return 0;
 }
 

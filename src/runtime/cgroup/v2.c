@@ -582,6 +582,12 @@ static int v2_stats(struct hull_cg_hier *h, json_t *out, hull_error *err)
             put_u64(h, p, "limit", "pids.max");
         }
     }
+    if (hull_cg_exists(h, "io.stat")) {
+        json_t *b = obj_child(out, "blkio", &fresh);
+        _cleanup_free_ char *s = NULL;
+        if (fresh && hull_cg_read(h, "io.stat", &s, NULL) == 0)
+            hull_cg_parse_io_stat(s, b);
+    }
     return 0;
 }
 
