@@ -94,9 +94,7 @@ static bool still_dead(struct hull_engine *e, const char *id, pid_t mon, unsigne
     return dead;
 }
 
-/* A monitor that died (kill -9) leaves "running" rows behind. Its container
- * may still run (then it keeps running, unmonitored) or be gone; either way
- * the row must say what really happened. */
+/* Whether a container's opts (JSON) say --rm. */
 static bool opts_say_rm(const char *opts)
 {
     json_t *o = opts ? json_loads(opts, 0, NULL) : NULL;
@@ -105,6 +103,9 @@ static bool opts_say_rm(const char *opts)
     return rm;
 }
 
+/* A monitor that died (kill -9) leaves "running" rows behind. Its container
+ * may still run (then it keeps running, unmonitored) or be gone; either way
+ * the row must say what really happened. */
 int hull_engine_repair(struct hull_engine *e, hull_error *err)
 {
     json_t *rows, *r;
