@@ -963,20 +963,31 @@ addr_of() { h exec "$1" ip -4 -o addr show "$2" 2>/dev/null | awk '{print $4}'; 
     [ -z "$(connections)" ]
 }
 
+# hold the flock on file $1 from a process of the test (LOCKER, killed by
+# teardown) until it is killed
+hold_lock() {
+    mkdir -p "${1%/*}"
+    flock -o "$1" sleep 60 &
+    LOCKER=$!
+    poll 10 sh -c "! flock -n '$1' true"
+}
+# `network connect $1 $2` in the background (CONNECTOR, its pid), returned
+# once its bridge plugin's ADD waits for host-local's lock (hold_lock)
+connect_waiting() {
+    "$HULL" --root "$HROOT/lib" --runroot "$HROOT/run" network connect "$1" "$2" >/dev/null 2>&1 &
+    CONNECTOR=$!
+    poll 10 pgrep -P "$CONNECTOR" -x bridge
+}
+
 @test "network connect: kill -9 of hull mid-connect: not recorded; the next connect and the exit release what it left" {
     net2_setup
     run hrun -d --name "a$$" --network "$NET" sleep 1000
     assert_success
     # hull is killed while the bridge plugin's ADD waits for host-local's
     # lock (held here), after the cache was written; the ADD then completes
-    lock=$HROOT/lib/cni/ipam/$NET2/lock
-    mkdir -p "${lock%/lock}"
-    flock -o "$lock" sleep 60 &
-    LOCKER=$!
-    poll 10 sh -c "! flock -n '$lock' true"
-    "$HULL" --root "$HROOT/lib" --runroot "$HROOT/run" network connect "$NET2" "a$$" &
-    pid=$!
-    poll 10 pgrep -P "$pid" -x bridge
+    hold_lock "$HROOT/lib/cni/ipam/$NET2/lock"
+    connect_waiting "$NET2" "a$$"
+    pid=$CONNECTOR
     plugin=$(pgrep -P "$pid" -x bridge)
     kill -9 "$pid"
     wait "$pid" || true
@@ -1014,9 +1025,7 @@ state_of() { sqlite3 "$HROOT/lib/hull.db" "select state from containers where na
     assert_success
     id=$(h inspect -f '{{.Id}}' "k$$")
     # what connect and disconnect hold while they work
-    flock -o "$HROOT/lib/containers/$id/network.lock" sleep 60 &
-    LOCKER=$!
-    poll 10 sh -c "! flock -n '$HROOT/lib/containers/$id/network.lock' true"
+    hold_lock "$HROOT/lib/containers/$id/network.lock"
     kill_monitor_and_init "k$$"
     h ps -a >/dev/null &
     repairer=$!
@@ -1039,21 +1048,15 @@ state_of() { sqlite3 "$HROOT/lib/hull.db" "select state from containers where na
     run hrun -d --name "k$$" --network "$NET" sleep 1000
     assert_success
     # the connect holds the container's lock, its ADD waiting for host-local's
-    lock=$HROOT/lib/cni/ipam/$NET2/lock
-    mkdir -p "${lock%/lock}"
-    flock -o "$lock" sleep 60 &
-    LOCKER=$!
-    poll 10 sh -c "! flock -n '$lock' true"
-    "$HULL" --root "$HROOT/lib" --runroot "$HROOT/run" network connect "$NET2" "k$$" >/dev/null 2>&1 &
-    connector=$!
-    poll 10 pgrep -P "$connector" -x bridge
+    hold_lock "$HROOT/lib/cni/ipam/$NET2/lock"
+    connect_waiting "$NET2" "k$$"
     kill_monitor_and_init "k$$"
     h ps -a >/dev/null &
     repairer=$!
     sleep 0.5
     kill "$LOCKER"
     wait "$repairer"
-    wait "$connector" || true
+    wait "$CONNECTOR" || true
     [ "$(state_of "k$$")" = exited ]
     [ -z "$(all_leftovers)" ]
     [ "$(ip -o link | grep -c veth || true)" -eq "$links_before" ]
