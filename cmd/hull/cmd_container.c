@@ -81,6 +81,7 @@ enum {
     OPT_INIT,
     OPT_ENVFILE,
     OPT_ULIMIT,
+    OPT_NETALIAS,
 };
 
 static int parse_run(int argc, char **argv, struct hull_run_opts *o, bool create)
@@ -107,6 +108,8 @@ static int parse_run(int argc, char **argv, struct hull_run_opts *o, bool create
         {"security-opt", required_argument, NULL, OPT_SECOPT},
         {"network", required_argument, NULL, OPT_NETWORK},
         {"net", required_argument, NULL, OPT_NETWORK},
+        {"network-alias", required_argument, NULL, OPT_NETALIAS},
+        {"net-alias", required_argument, NULL, OPT_NETALIAS},
         {"entrypoint", required_argument, NULL, OPT_ENTRYPOINT},
         {"privileged", no_argument, NULL, OPT_PRIV},
         {"tmpfs", required_argument, NULL, OPT_TMPFS},
@@ -218,6 +221,9 @@ static int parse_run(int argc, char **argv, struct hull_run_opts *o, bool create
         case OPT_NETWORK:
             o->network = optarg;
             break;
+        case OPT_NETALIAS:
+            strv_push(&o->aliases, optarg);
+            break;
         case OPT_ENTRYPOINT:
             o->entrypoint = xmalloc0(2 * sizeof(char *));
             o->entrypoint[0] = xstrdup(optarg);
@@ -289,6 +295,7 @@ static void free_run(struct hull_run_opts *o)
     hull_strv_free(o->tmpfs);
     hull_strv_free(o->labels);
     hull_strv_free(o->ulimits);
+    hull_strv_free(o->aliases);
     hull_strv_free(o->cmd);
     hull_strv_free(o->entrypoint);
 }

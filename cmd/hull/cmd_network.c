@@ -7,20 +7,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* network connect [--ip ADDR] NETWORK CONTAINER
+/* network connect [--ip ADDR] [--alias NAME]... NETWORK CONTAINER
  * network disconnect [-f] NETWORK CONTAINER */
 static int network_connect(struct hull_engine *e, bool connect, int argc, char **argv)
 {
     const char *verb = connect ? "connect" : "disconnect", *ip = NULL, *pos[2] = {NULL, NULL};
+    _cleanup_free_ char **aliases = xmalloc0((size_t)(argc + 1) * sizeof(char *));
     hull_error err = {0};
     bool force = false;
-    int npos = 0;
+    int npos = 0, naliases = 0;
 
     for (int i = 2; i < argc; i++) {
         if (connect && strcmp(argv[i], "--ip") == 0 && i + 1 < argc)
             ip = argv[++i];
         else if (connect && strncmp(argv[i], "--ip=", 5) == 0)
             ip = argv[i] + 5;
+        else if (connect && strcmp(argv[i], "--alias") == 0 && i + 1 < argc)
+            aliases[naliases++] = argv[++i];
+        else if (connect && strncmp(argv[i], "--alias=", 8) == 0)
+            aliases[naliases++] = argv[i] + 8;
         else if (!connect && (strcmp(argv[i], "-f") == 0 || strcmp(argv[i], "--force") == 0))
             force = true;
         else if (argv[i][0] != '-' && npos < 2)
@@ -33,10 +38,10 @@ static int network_connect(struct hull_engine *e, bool connect, int argc, char *
     }
     if (npos != 2) {
         fprintf(stderr, "usage: hull network %s %sNETWORK CONTAINER\n", verb,
-                connect ? "[--ip ADDR] " : "[-f] ");
+                connect ? "[--ip ADDR] [--alias NAME]... " : "[-f] ");
         return 125;
     }
-    if ((connect ? hull_network_connect(e, pos[0], pos[1], ip, &err)
+    if ((connect ? hull_network_connect(e, pos[0], pos[1], ip, aliases, &err)
                  : hull_network_disconnect(e, pos[0], pos[1], force, &err)) < 0)
         return hull_cmd_fail(&err);
     return 0;

@@ -201,6 +201,24 @@ static bool label_pred(const char *want, void *ctx)
     return v && (eq == NULL || strcmp(json_string_value(v), eq + 1) == 0);
 }
 
+/* NetworkSettings.Networks: every network the container is on (its first
+ * and those connected since), as the engine's inspect lists them, with
+ * address and aliases; none/host are not shown. */
+static json_t *networks_of(json_t *ins)
+{
+    json_t *en = json_object_get(json_object_get(ins, "NetworkSettings"), "Networks"), *v;
+    json_t *networks = json_object();
+    const char *k;
+
+    json_object_foreach (en, k, v)
+        if (strcmp(k, "none") != 0 && strcmp(k, "host") != 0)
+            json_object_set_new(networks, k,
+                                json_pack("{s:O?, s:O?}", "IPAddress",
+                                          json_object_get(v, "IPAddress"), "Aliases",
+                                          json_object_get(v, "Aliases")));
+    return networks;
+}
+
 int api_containers_list(struct api_req *r)
 {
     static const char *const known[] = {"name", "id", "status", "label"};
@@ -246,18 +264,21 @@ int api_containers_list(struct api_req *r)
         const char *state = json_is_true(json_object_get(row, "paused"))
                                 ? "paused"
                                 : json_string_value(json_object_get(row, "state"));
-        json_t *ins = NULL, *labels, *opts;
+        json_t *ins = NULL, *labels, *opts, *networks;
         _cleanup_free_ char *status = NULL, *slash = NULL, *command = NULL;
+        _cleanup_free_ char *mode = hull_network_mode(row);
         if (hull_engine_inspect(&e, id, &ins, NULL) < 0)
             continue; /* removed meanwhile */
         labels = labels_of(ins);
         command = command_line(ins);
+        networks = networks_of(ins);
         json_decref(ins);
         if (!match_any(json_object_get(filters, "name"), name_pred, (void *)name) ||
             !match_any(json_object_get(filters, "id"), id_pred, (void *)id) ||
             !match_any(json_object_get(filters, "status"), status_pred, (void *)state) ||
             !match_any(json_object_get(filters, "label"), label_pred, labels)) {
             json_decref(labels);
+            json_decref(networks);
             continue;
         }
         status = status_text(row);
@@ -266,15 +287,14 @@ int api_containers_list(struct api_req *r)
         json_array_append_new(
             out,
             json_pack("{s:s, s:[s], s:s, s:s, s:s, s:I, s:o, s:o, s:s, s:s, s:{s:s}, "
-                      "s:{s:{}}, s:[]}",
+                      "s:{s:o}, s:[]}",
                       "Id", id, "Names", slash, "Image",
                       json_string_value(json_object_get(row, "image")) ?: "", "ImageID",
                       json_string_value(json_object_get(row, "rootfs")) ?: "", "Command", command,
                       "Created", json_integer_value(json_object_get(row, "created")) / 1000000000LL,
                       "Ports", ports_list(row), "Labels", labels, "State", state, "Status", status,
-                      "HostConfig", "NetworkMode",
-                      json_string_value(json_object_get(row, "network")) ?: "none",
-                      "NetworkSettings", "Networks", "Mounts"));
+                      "HostConfig", "NetworkMode", mode, "NetworkSettings", "Networks", networks,
+                      "Mounts"));
         json_decref(opts);
     }
     json_decref(rows);
@@ -331,12 +351,12 @@ static json_t *docker_inspect(json_t *ins, json_t *row)
     json_t *opts = load_json_string(row, "opts");
     json_t *st = json_object_get(ins, "State");
     json_t *user = json_object_get(proc, "user");
-    json_t *rest_args = json_array(), *ports = json_object(), *p, *networks = json_object();
+    json_t *rest_args = json_array(), *ports = json_object(), *p, *networks;
     /* The engine's inspect knows about pause (the row says "running"). */
     const char *state = json_string_value(json_object_get(st, "Status"))
                             ?: json_string_value(json_object_get(row, "state"));
     bool paused = json_is_true(json_object_get(st, "Paused"));
-    const char *net = json_string_value(json_object_get(row, "network")) ?: "none";
+    _cleanup_free_ char *net = hull_network_mode(row);
     const char *restart = json_string_value(json_object_get(opts, "restart")) ?: "no";
     _cleanup_free_ char *created = api_rfc3339(json_integer_value(json_object_get(row, "created")));
     _cleanup_free_ char *started =
@@ -369,16 +389,7 @@ static json_t *docker_inspect(json_t *ins, json_t *row)
                                       json_string_value(json_object_get(p, "hostIP")) ?: "",
                                       "HostPort", hp));
     }
-    /* Every network the container is on (its first and those connected
-     * since), as the engine's inspect lists them; none/host are not shown. */
-    {
-        json_t *en = json_object_get(json_object_get(ins, "NetworkSettings"), "Networks"), *v;
-        const char *k;
-        json_object_foreach (en, k, v)
-            if (strcmp(k, "none") != 0 && strcmp(k, "host") != 0)
-                json_object_set_new(
-                    networks, k, json_pack("{s:O?}", "IPAddress", json_object_get(v, "IPAddress")));
-    }
+    networks = networks_of(ins);
     out = json_pack(
         "{s:s, s:s, s:O, s:o, s:{s:s, s:b, s:b, s:b, s:O, s:b, s:I, s:I, s:s, s:s, s:s, s:O, "
         "s:O}, s:s, s:s, s:I, s:s, s:s, "

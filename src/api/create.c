@@ -261,6 +261,42 @@ static int parse_host_config(struct hull_api_create *c, json_t *hc, hull_error *
     return 0;
 }
 
+/* NetworkingConfig.EndpointsConfig: the Aliases of the container's network
+ * (keyed by its NetworkMode, as docker's CLI sends them; "default" is the
+ * bridge). hull attaches one network at create: others are refused (network
+ * connect adds them). Run after parse_host_config. */
+static int parse_networking(struct hull_api_create *c, json_t *nc, hull_error *err)
+{
+    static const char *const p = "NetworkingConfig.EndpointsConfig";
+    const char *mode = c->run.network ? c->run.network : "bridge", *key;
+    json_t *eps = json_object_get(nc, "EndpointsConfig"), *ep;
+
+    if (nc == NULL || json_is_null(nc))
+        return 0;
+    if (!json_is_object(nc))
+        return hull_error_msg(err, EINVAL, "NetworkingConfig: expected an object");
+    if (eps && !json_is_null(eps) && !json_is_object(eps))
+        return hull_error_msg(err, EINVAL, "%s: expected an object", p);
+    json_object_foreach (eps, key, ep) {
+        _cleanup_free_ char *path = xasprintf("%s.%s.", p, key);
+        _cleanup_free_ char *field = xasprintf("%s.%s.Aliases", p, key);
+        if (json_is_null(ep))
+            continue;
+        if (!json_is_object(ep))
+            return hull_error_msg(err, EINVAL, "%s.%s: expected an object", p, key);
+        if (strcmp(key, mode) != 0 && !(strcmp(key, "default") == 0 && strcmp(mode, "bridge") == 0))
+            return hull_error_msg(err, EINVAL,
+                                  "%s.%s: not the container's network (NetworkMode %s): hull "
+                                  "connects further networks with network connect",
+                                  p, key, mode);
+        if (get_strv(ep, "Aliases", path, &c->run.aliases, err) < 0)
+            return -1;
+        if (hull_network_check_aliases(field, mode, c->run.aliases, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* Entrypoint [a, b...] + Cmd [c...]: the engine takes one entrypoint element;
  * the rest goes in front of the command, which gives the same argv. */
 static void merge_entrypoint(struct hull_run_opts *o, char **ep)
@@ -304,7 +340,8 @@ int hull_api_parse_create(const char *body, size_t len, struct hull_api_create *
         get_map(j, "Labels", "", '=', &c->run.labels, err) < 0 ||
         get_bool(j, "Tty", "", &c->run.tty, err) < 0 ||
         get_bool(j, "OpenStdin", "", &c->run.interactive, err) < 0 ||
-        parse_host_config(c, json_object_get(j, "HostConfig"), err) < 0)
+        parse_host_config(c, json_object_get(j, "HostConfig"), err) < 0 ||
+        parse_networking(c, json_object_get(j, "NetworkingConfig"), err) < 0)
         goto out;
     if (c->run.image == NULL || c->run.image[0] == '\0') {
         hull_error_msg(err, EINVAL, "Image: an image is required");
@@ -341,6 +378,7 @@ void hull_api_create_clear(struct hull_api_create *c)
     hull_strv_free(o->tmpfs);
     hull_strv_free(o->volumes);
     hull_strv_free(o->ports);
+    hull_strv_free(o->aliases);
     hull_strv_free(c->owned);
     memset(c, 0, sizeof(*c));
 }

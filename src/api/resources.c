@@ -256,8 +256,29 @@ int api_network_delete(struct api_req *r, const char *name)
     return remove_named(r, name, hull_network_remove);
 }
 
+/* EndpointConfig.Aliases: null, or an array of names (container-name
+ * rules) for `network` into *out (NULL-terminated). */
+static int get_aliases(json_t *epc, const char *network, char ***out, hull_error *err)
+{
+    json_t *a = json_object_get(epc, "Aliases"), *x;
+    size_t i;
+
+    if (a == NULL || json_is_null(a))
+        return 0;
+    if (!json_is_array(a))
+        return hull_error_msg(err, EINVAL, "EndpointConfig.Aliases: expected an array of strings");
+    *out = xmalloc0((json_array_size(a) + 1) * sizeof(char *));
+    json_array_foreach (a, i, x) {
+        if (!json_is_string(x) || strlen(json_string_value(x)) != json_string_length(x))
+            return hull_error_msg(err, EINVAL, "EndpointConfig.Aliases[%zu]: expected a string", i);
+        (*out)[i] = xstrdup(json_string_value(x));
+    }
+    return hull_network_check_aliases("EndpointConfig.Aliases", network, *out, err);
+}
+
 /* POST /networks/{id}/connect {"Container": ..., "EndpointConfig": {"IPAMConfig":
- * {"IPv4Address": ...}}} and /disconnect {"Container": ..., "Force": bool}. */
+ * {"IPv4Address": ...}, "Aliases": [...]}} and /disconnect {"Container": ...,
+ * "Force": bool}. */
 int api_network_attach(struct api_req *r, const char *name, bool connect)
 {
     struct hull_engine e;
@@ -265,6 +286,7 @@ int api_network_attach(struct api_req *r, const char *name, bool connect)
     json_error_t je;
     json_t *j = json_loadb(r->body ? r->body : "", r->body_len, 0, &je), *ip, *force;
     _cleanup_free_ char *ctr = NULL, *addr = NULL;
+    _cleanup_strv_ char **aliases = NULL;
     int rc;
 
     if (!json_is_object(j)) {
@@ -287,13 +309,17 @@ int api_network_attach(struct api_req *r, const char *name, bool connect)
                              ? "EndpointConfig.IPAMConfig.IPv4Address: expected a string"
                              : "Force: expected a boolean");
     }
+    if (connect && get_aliases(json_object_get(j, "EndpointConfig"), name, &aliases, &err) < 0) {
+        json_decref(j);
+        return api_fail(r, &err);
+    }
     ctr = xstrdup(json_string_value(json_object_get(j, "Container")));
     if (json_is_string(ip) && json_string_length(ip) > 0)
         addr = xstrdup(json_string_value(ip));
     json_decref(j);
     if (api_open(r->srv, &e, false, &err) < 0)
         return api_fail(r, &err);
-    rc = connect ? hull_network_connect(&e, name, ctr, addr, &err)
+    rc = connect ? hull_network_connect(&e, name, ctr, addr, aliases, &err)
                  : hull_network_disconnect(&e, name, ctr, json_is_true(force), &err);
     api_close(&e);
     return rc < 0 ? api_fail(r, &err) : api_empty(r, 200);

@@ -72,9 +72,29 @@ void hull_engine_close(struct hull_engine *e)
     memset(e, 0, sizeof(*e));
 }
 
-/* A monitor that died (kill -9) leaves "running" rows behind. Its container
- * may still run (then it keeps running, unmonitored) or be gone; either way
- * the row must say what really happened. */
+/* Whether container `id` still is as repair found it: a row that says it
+ * runs, with the dead monitor (mon, start) and no live init. */
+static bool still_dead(struct hull_engine *e, const char *id, pid_t mon, unsigned long long start)
+{
+    json_t *rows = NULL, *r;
+    bool dead = false;
+
+    if (hull_db_query(e->db, &rows, NULL,
+                      "SELECT pid, monitor_pid, monitor_start FROM containers WHERE id=? AND "
+                      "state IN ('running','starting','restarting')",
+                      "s", id) == 0 &&
+        (r = json_array_get(rows, 0)) != NULL) {
+        pid_t init = (pid_t)json_integer_value(json_object_get(r, "pid"));
+        dead =
+            json_integer_value(json_object_get(r, "monitor_pid")) == mon &&
+            (unsigned long long)json_integer_value(json_object_get(r, "monitor_start")) == start &&
+            !(init > 0 && hull_proc_start_time(init) != 0);
+    }
+    json_decref(rows);
+    return dead;
+}
+
+/* Whether a container's opts (JSON) say --rm. */
 static bool opts_say_rm(const char *opts)
 {
     json_t *o = opts ? json_loads(opts, 0, NULL) : NULL;
@@ -83,6 +103,9 @@ static bool opts_say_rm(const char *opts)
     return rm;
 }
 
+/* A monitor that died (kill -9) leaves "running" rows behind. Its container
+ * may still run (then it keeps running, unmonitored) or be gone; either way
+ * the row must say what really happened. */
 int hull_engine_repair(struct hull_engine *e, hull_error *err)
 {
     json_t *rows, *r;
@@ -107,6 +130,14 @@ int hull_engine_repair(struct hull_engine *e, hull_error *err)
         /* Still running without its monitor: leave it to stop/rm. A zombie
          * (orphaned to a parent that does not reap) has exited. */
         if (init > 0 && hull_proc_start_time(init) != 0)
+            continue;
+        /* Under the container's network lock, as connect and disconnect
+         * hold it: a connect under way finishes first and its attachment
+         * is released here with the others; one after sees "exited". The
+         * row is read again once the lock is held (a start or another
+         * repair may have come first). */
+        _cleanup_close_ int netlock = hull_network_lock(e, id, NULL);
+        if (!still_dead(e, id, mon, start))
             continue;
         /* The runtime's state and cgroup of the dead init go too, or the
          * next start's create finds them ("already exists"). */
@@ -281,7 +312,7 @@ static char *new_name(void)
     return xasprintf("%s_%s_%u", adj[r[0] % 12], noun[r[1] % 12], r[2] % 10000);
 }
 
-static bool valid_name(const char *n)
+bool hull_engine_name_ok(const char *n)
 {
     size_t len = strlen(n);
     if (len == 0 || len > 128 || n[0] == '.' || n[0] == '-' || n[0] == '_')
@@ -514,7 +545,7 @@ static int run_container(struct hull_engine *e, const struct hull_run_opts *o, b
     _cleanup_free_ char *lower = NULL;
     json_t *spec = NULL, *oj, *ports = NULL, *image_config = NULL;
     struct hull_image *img = NULL;
-    _cleanup_free_ char *ports_s = NULL, *volumes_s = NULL, *command = NULL;
+    _cleanup_free_ char *ports_s = NULL, *volumes_s = NULL, *aliases_s = NULL, *command = NULL;
     struct hull_run_opts resolved;
     char **vols;
     const char *network;
@@ -526,8 +557,11 @@ static int run_container(struct hull_engine *e, const struct hull_run_opts *o, b
     int r = -1;
 
     *exit_status = 0;
-    if (!valid_name(name))
+    if (!hull_engine_name_ok(name))
         return hull_error_msg(err, EINVAL, "--name \"%s\": invalid container name", name);
+    if (hull_network_check_aliases("--network-alias", o->network ? o->network : "bridge",
+                                   o->aliases, err) < 0)
+        return -1;
     if (o->rootfs == NULL) {
         if (e->images == NULL)
             return hull_error_msg(err, EINVAL, "no image store");
@@ -624,12 +658,13 @@ static int run_container(struct hull_engine *e, const struct hull_run_opts *o, b
     opts = json_dumps(oj, JSON_COMPACT);
     json_decref(oj);
     command = command_line(spec, o->init ? 2 : 0); /* the command, not tini */
+    aliases_s = hull_network_aliases_json(o->aliases);
     if (hull_db_exec(e->db, err,
                      "INSERT INTO containers(id,name,image,command,created,state,opts,rootfs,"
-                     "network,ports,volumes) VALUES(?,?,?,?,?,'created',?,?,?,?,?)",
-                     "ssssisssss", id, name, o->image ? o->image : o->rootfs, command,
-                     hull_now_ns(), opts, lower ? lower : img->digest, network, ports_s,
-                     volumes_s) < 0) {
+                     "network,ports,volumes,aliases) VALUES(?,?,?,?,?,'created',?,?,?,?,?,?)",
+                     "ssssissssss", id, name, o->image ? o->image : o->rootfs, command,
+                     hull_now_ns(), opts, lower ? lower : img->digest, network, ports_s, volumes_s,
+                     aliases_s) < 0) {
         json_decref(spec);
         hull_image_free(img);
         if (err && err->errnum == EEXIST) {

@@ -47,7 +47,10 @@ int64_t hull_now_ns(void)
  *    asked for), so container_nets lists only attached ones; the rows go
  *    with the container's row.
  * 3: containers.spec, the OCI config of the container: its bundle lives in
- *    the volatile run root, and `start` after a reboot writes it again. */
+ *    the volatile run root, and `start` after a reboot writes it again.
+ * 4: network aliases (--network-alias, connect --alias), a JSON array per
+ *    attachment: containers.aliases for the first network,
+ *    container_networks.aliases for the others; container_nets shows them. */
 static const char *const migrations[] = {
     "CREATE TABLE IF NOT EXISTS container_networks ("
     " id TEXT NOT NULL, network TEXT NOT NULL, ifname TEXT NOT NULL, ip TEXT,"
@@ -63,6 +66,13 @@ static const char *const migrations[] = {
     "CREATE TRIGGER IF NOT EXISTS container_networks_gc AFTER DELETE ON containers"
     " BEGIN DELETE FROM container_networks WHERE id=old.id; END;",
     "ALTER TABLE containers ADD COLUMN spec TEXT;",
+    "ALTER TABLE containers ADD COLUMN aliases TEXT;"
+    "ALTER TABLE container_networks ADD COLUMN aliases TEXT;"
+    "DROP VIEW IF EXISTS container_nets;"
+    "CREATE VIEW container_nets AS"
+    " SELECT id, network, 'eth0' AS ifname, ip, aliases FROM containers WHERE ip IS NOT NULL"
+    " UNION ALL SELECT id, network, ifname, ip, aliases FROM container_networks"
+    " WHERE ip IS NOT NULL;",
 };
 
 static int user_version(sqlite3 *db, int *v, hull_error *err)

@@ -39,6 +39,7 @@ struct hull_run_opts {
     char **volumes; /* -v SRC:DST[:ro] (bind mounts) */
     char **ports;   /* -p [IP:]HOSTPORT:CONTAINERPORT[/proto] */
     char **ulimits; /* --ulimit NAME=SOFT[:HARD] */
+    char **aliases; /* --network-alias: more names on its (user-defined) network */
     const char *workdir, *user, *hostname, *network, *restart; /* restart: policy */
     long long memory;                                          /* bytes, 0 = none */
     long long pids_limit; /* 0 = default (4096), -1 = unlimited */
@@ -223,9 +224,21 @@ int hull_network_remove(struct hull_engine *e, const char *name, hull_error *err
  * container is connected by the record alone). Disconnect it from any
  * network, its first one too (force: also from a network removed since). */
 int hull_network_connect(struct hull_engine *e, const char *network, const char *ref,
-                         const char *ip, hull_error *err);
+                         const char *ip, char *const *aliases, hull_error *err);
 int hull_network_disconnect(struct hull_engine *e, const char *network, const char *ref, bool force,
                             hull_error *err);
+/* Docker's HostConfig.NetworkMode of a containers row (needs its network
+ * and opts): the mode it was created with, also after a disconnect from its
+ * first network (caller frees). */
+char *hull_network_mode(json_t *row);
+/* Whether `name` may name a container, or be a network alias (docker's
+ * rule: [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 128 bytes). */
+bool hull_engine_name_ok(const char *name);
+/* Refuse aliases that are not such names, or any alias on a network
+ * without name resolution (docker's rule: user-defined networks only, not
+ * bridge, none, host, container:X); `field` names them in the error. */
+int hull_network_check_aliases(const char *field, const char *network, char *const *aliases,
+                               hull_error *err);
 
 /* Named volumes under <root>/volumes/<name>/_data. */
 char *hull_volume_path(struct hull_engine *e, const char *name);

@@ -113,6 +113,8 @@ void hull_network_del_connected(struct hull_engine *e, const char *id, const cha
 /* Whether a cached attachment of `id` uses `ifname` (also one a connect
  * killed mid-ADD left without a container_networks row). */
 bool hull_network_ifname_cached(struct hull_engine *e, const char *id, const char *ifname);
+/* The JSON array stored for `aliases`, NULL when there is none (caller frees). */
+char *hull_network_aliases_json(char *const *aliases);
 /* netconnect.c: docker's NetworkSettings ({IPAddress, Networks: {NAME: {IPAddress,
  * IfName}}}) of container row `r` (a containers row). */
 json_t *hull_network_settings(struct hull_engine *e, json_t *r);

@@ -20,21 +20,95 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+char *hull_network_mode(json_t *r)
+{
+    const char *net = json_string_value(json_object_get(r, "network")) ?: "none";
+    json_t *opts;
+    char *mode;
+
+    if (strcmp(net, "none") != 0)
+        return xstrdup(net);
+    opts = json_loads(json_string_value(json_object_get(r, "opts")) ?: "", 0, NULL);
+    mode = xstrdup(json_string_value(json_object_get(opts, "network")) ?: "none");
+    json_decref(opts);
+    return mode;
+}
+
+/* Networks that resolve names between their members: docker's
+ * user-defined ones, not its default bridge, host, none or container:X. */
+static bool user_defined(const char *network)
+{
+    return strcmp(network, "bridge") != 0 && strcmp(network, "host") != 0 &&
+           strcmp(network, "none") != 0 && !hull_str_has_prefix(network, HULL_NET_CONTAINER);
+}
+
+int hull_network_check_aliases(const char *field, const char *network, char *const *aliases,
+                               hull_error *err)
+{
+    for (size_t i = 0; aliases && aliases[i]; i++)
+        if (!hull_engine_name_ok(aliases[i]))
+            return hull_error_msg(err, EINVAL,
+                                  "%s \"%s\": invalid alias: use a-z, A-Z, 0-9, _, . and - "
+                                  "(not first), at most 128",
+                                  field, aliases[i]);
+    if (aliases && aliases[0] && !user_defined(network))
+        return hull_error_msg(err, EINVAL,
+                              "%s %s: network-scoped alias is supported only for containers in "
+                              "user defined networks (not %s)",
+                              field, aliases[0], network);
+    return 0;
+}
+
+char *hull_network_aliases_json(char *const *aliases)
+{
+    json_t *arr;
+    char *s;
+
+    if (aliases == NULL || aliases[0] == NULL)
+        return NULL;
+    arr = json_array();
+    for (size_t i = 0; aliases[i]; i++)
+        json_array_append_new(arr, json_string(aliases[i]));
+    s = json_dumps(arr, JSON_COMPACT);
+    json_decref(arr);
+    return s;
+}
+
+/* Why container row `r` (network mode `mode`) cannot take part in a
+ * connect/disconnect, or NULL: docker's reasons, word for word where it
+ * has one. host and container:X share a namespace that is not the
+ * container's own; a --network none container stays private (one whose
+ * first network was disconnected keeps its mode, and may be connected). */
+static const char *refusal(const char *verb, const char *mode)
+{
+    bool shared = strcmp(mode, "host") == 0 || hull_str_has_prefix(mode, HULL_NET_CONTAINER);
+
+    if (strcmp(verb, "connect") != 0)
+        return shared ? "it has no network namespace of its own" : NULL;
+    if (shared)
+        return "container sharing network namespace with another container or host cannot be "
+               "connected to any other network";
+    if (strcmp(mode, "none") == 0)
+        return "container cannot be connected to multiple networks with one of the networks in "
+               "private (none) mode";
+    return NULL;
+}
+
 /* The container `ref` for connect/disconnect: its row (*row_out), if it
- * may change networks (a network namespace of its own). Any state: a
- * created or stopped container's connections apply at its next start. */
+ * may change networks (see refusal). Any state: a created or stopped
+ * container's connections apply at its next start. */
 static int connect_target(struct hull_engine *e, const char *verb, const char *ref,
                           json_t **row_out, hull_error *err)
 {
-    _cleanup_free_ char *id = NULL;
-    const char *net;
+    _cleanup_free_ char *id = NULL, *mode = NULL;
+    const char *why;
     json_t *rows;
 
     if (hull_engine_lookup(e, ref, &id, err) < 0)
         return hull_error_prefix(err, "network %s", verb);
     if (hull_db_query(e->db, &rows, err,
-                      "SELECT id, name, state, pid, network, ip FROM containers WHERE id=?", "s",
-                      id) < 0)
+                      "SELECT id, name, state, pid, network, ip, opts FROM containers WHERE id=?",
+                      "s", id) < 0)
         return -1;
     if (json_array_size(rows) != 1) {
         json_decref(rows);
@@ -42,12 +116,10 @@ static int connect_target(struct hull_engine *e, const char *verb, const char *r
     }
     *row_out = json_incref(json_array_get(rows, 0));
     json_decref(rows);
-    net = json_string_value(json_object_get(*row_out, "network")) ?: "none";
-    if (strcmp(net, "host") == 0 || hull_str_has_prefix(net, HULL_NET_CONTAINER)) {
-        hull_error_msg(err, EINVAL,
-                       "network %s: container %s uses --network %s: it has no network "
-                       "namespace of its own",
-                       verb, ref, net);
+    mode = hull_network_mode(*row_out);
+    if ((why = refusal(verb, mode)) != NULL) {
+        hull_error_msg(err, EINVAL, "network %s: container %s (--network %s): %s", verb, ref, mode,
+                       why);
         json_decref(*row_out);
         *row_out = NULL;
         return -1;
@@ -199,7 +271,7 @@ static int locked_target(struct hull_engine *e, const char *verb, const char *re
 /* The live half of a connect: ADD `network` to running container `row` as
  * its next interface, then record the connection with its address. */
 static int connect_running(struct hull_engine *e, json_t *row, const char *network, const char *ip,
-                           hull_error *err)
+                           const char *aliases, hull_error *err)
 {
     const char *id = json_string_value(json_object_get(row, "id"));
     _cleanup_free_ char *ifname = NULL, *netns = NULL, *addr = NULL;
@@ -214,9 +286,9 @@ static int connect_running(struct hull_engine *e, json_t *row, const char *netwo
     if (hull_network_add_connected(e, id, network, netns, ifname, ip, &addr, err) < 0)
         goto undo;
     if (hull_db_exec(e->db, err,
-                     "INSERT INTO container_networks(id, network, ifname, ip, ip_req) "
-                     "VALUES(?,?,?,?,?)",
-                     "sssss", id, network, ifname, addr, ip) < 0) {
+                     "INSERT INTO container_networks(id, network, ifname, ip, ip_req, aliases) "
+                     "VALUES(?,?,?,?,?,?)",
+                     "ssssss", id, network, ifname, addr, ip, aliases) < 0) {
         hull_network_del_connected(e, id, network, netns);
         goto undo;
     }
@@ -253,20 +325,26 @@ undo:
 }
 
 int hull_network_connect(struct hull_engine *e, const char *network, const char *ref,
-                         const char *ip, hull_error *err)
+                         const char *ip, char *const *aliases, hull_error *err)
 {
     _cleanup_close_ int lock = -1;
-    _cleanup_free_ char *ifname = NULL;
+    _cleanup_free_ char *ifname = NULL, *aliases_s = hull_network_aliases_json(aliases);
     json_t *row = NULL, *list = NULL;
     const char *id, *primary;
     int ret = -1, r;
 
-    if (check_ip(ip, err) < 0)
+    if (check_ip(ip, err) < 0 || hull_network_check_aliases("--alias", network, aliases, err) < 0)
         return -1;
-    if (strcmp(network, "none") == 0 || strcmp(network, "host") == 0)
+    /* docker's words: the container's own namespace cannot become the
+     * host's, nor be made private once it has a network. */
+    if (strcmp(network, "host") == 0)
         return hull_error_msg(err, EINVAL,
-                              "network connect: network %s: only bridge networks can be connected",
-                              network);
+                              "network connect: network host: container cannot be disconnected "
+                              "from host network or connected to host network");
+    if (strcmp(network, "none") == 0)
+        return hull_error_msg(err, EINVAL,
+                              "network connect: network none: container cannot be connected to "
+                              "multiple networks with one of the networks in private (none) mode");
     if (hull_network_load(e, network, &list, err) < 0)
         return hull_error_prefix(err, "network connect");
     r = check_ip_in_subnet(ip, network, list, err);
@@ -285,15 +363,15 @@ int hull_network_connect(struct hull_engine *e, const char *network, const char 
         goto out;
     }
     if (row_running(row)) {
-        ret = connect_running(e, row, network, ip, err);
+        ret = connect_running(e, row, network, ip, aliases_s, err);
         goto out;
     }
     /* Created or stopped: recorded, attached by the next start. */
     ifname = next_ifname(e, id);
     ret = hull_db_exec(e->db, err,
-                       "INSERT INTO container_networks(id, network, ifname, ip, ip_req) "
-                       "VALUES(?,?,?,NULL,?)",
-                       "ssss", id, network, ifname, ip);
+                       "INSERT INTO container_networks(id, network, ifname, ip, ip_req, aliases) "
+                       "VALUES(?,?,?,NULL,?,?)",
+                       "sssss", id, network, ifname, ip, aliases_s);
 out:
     json_decref(row);
     return ret;
@@ -330,9 +408,14 @@ int hull_network_disconnect(struct hull_engine *e, const char *network, const ch
     if (strcmp(primary, network) == 0) {
         /* Its first network (eth0) too, as docker allows: without one it is
          * left with what it was connected to later, or with lo alone, and
-         * starts so from now on (--network none). */
+         * starts so from now on (its mode stays: hull_network_mode). Its
+         * published ports were that attachment's (portmap): they go with it,
+         * as docker drops them with the endpoint, and the host ports are
+         * free for others. */
         hull_network_detach(e, id, netns);
-        if (hull_db_exec(e->db, err, "UPDATE containers SET network='none', ip=NULL WHERE id=?",
+        if (hull_db_exec(e->db, err,
+                         "UPDATE containers SET network='none', ip=NULL, ports='[]', aliases=NULL "
+                         "WHERE id=?",
                          "s", id) < 0)
             goto out;
     } else if ((ifname = connected_ifname(e, id, network)) == NULL) {
@@ -429,32 +512,52 @@ out:
     return ret;
 }
 
+/* The aliases of an attachment row (its "aliases" column) as a JSON
+ * array, or null (docker's value without any). */
+static json_t *aliases_of(json_t *row)
+{
+    const char *s = json_string_value(json_object_get(row, "aliases"));
+    json_t *a = s ? json_loads(s, 0, NULL) : NULL;
+
+    if (json_is_array(a))
+        return a;
+    json_decref(a);
+    return json_null();
+}
+
 /* Docker's NetworkSettings.Networks of container row `r`: its first network
  * and those it was connected to, each with its address (empty while it does
- * not run). "none" only when it is on no network at all. */
+ * not run). "none" only for a --network none container on no network; one
+ * disconnected from all of them has none, as with docker. */
 json_t *hull_network_settings(struct hull_engine *e, json_t *r)
 {
     const char *net = json_string_value(json_object_get(r, "network"));
+    _cleanup_free_ char *mode = hull_network_mode(r);
     json_t *nets = json_object(), *rows = NULL, *c;
     size_t i;
 
+    if (net && strcmp(net, "none") == 0 && strcmp(mode, "none") != 0)
+        net = NULL;
+
     if (hull_db_query(e->db, &rows, NULL,
-                      "SELECT network, ifname, ip FROM container_networks WHERE id=? ORDER BY "
-                      "ifname",
+                      "SELECT network, ifname, ip, aliases FROM container_networks WHERE id=? "
+                      "ORDER BY ifname",
                       "s", json_string_value(json_object_get(r, "id"))) < 0)
         rows = json_array();
     if (net && !hull_str_has_prefix(net, HULL_NET_CONTAINER) &&
         !(strcmp(net, "none") == 0 && json_array_size(rows) > 0))
         json_object_set_new(
             nets, net,
-            json_pack("{s:s, s:s}", "IPAddress", json_string_value(json_object_get(r, "ip")) ?: "",
-                      "IfName",
-                      strcmp(net, "host") == 0 || strcmp(net, "none") == 0 ? "" : "eth0"));
+            json_pack("{s:s, s:s, s:o}", "IPAddress",
+                      json_string_value(json_object_get(r, "ip")) ?: "", "IfName",
+                      strcmp(net, "host") == 0 || strcmp(net, "none") == 0 ? "" : "eth0", "Aliases",
+                      aliases_of(r)));
     json_array_foreach (rows, i, c)
         json_object_set_new(nets, json_string_value(json_object_get(c, "network")),
-                            json_pack("{s:s, s:s}", "IPAddress",
+                            json_pack("{s:s, s:s, s:o}", "IPAddress",
                                       json_string_value(json_object_get(c, "ip")) ?: "", "IfName",
-                                      json_string_value(json_object_get(c, "ifname"))));
+                                      json_string_value(json_object_get(c, "ifname")), "Aliases",
+                                      aliases_of(c)));
     json_decref(rows);
     return json_pack("{s:s, s:o}", "IPAddress", json_string_value(json_object_get(r, "ip")) ?: "",
                      "Networks", nets);

@@ -169,6 +169,39 @@ static json_t *container_conflist(json_t *list, bool ports)
     return out;
 }
 
+/* The bridge device of network `name`: hull-NAME when that fits in an
+ * interface name (15 bytes), else hull-PPP-HHHHHH (its first three bytes and
+ * a hash of all of it): cutting names short made "backend-one" and
+ * "backend-two" share one bridge. */
+static char *bridge_name(const char *name)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+
+    if (strlen(name) <= 10)
+        return xasprintf("hull-%s", name);
+    for (const char *p = name; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    return xasprintf("hull-%.3s-%06x", name, h & 0xffffff);
+}
+
+/* The network (other than `name`) whose bridge device is `bridge`, or NULL. */
+static char *bridge_owner(struct hull_engine *e, const char *name, const char *bridge)
+{
+    json_t *all = NULL, *list;
+    char *owner = NULL;
+    size_t i;
+
+    hull_network_list(e, &all, NULL);
+    json_array_foreach (all, i, list) {
+        const char *n = json_string_value(json_object_get(list, "name")) ?: "";
+        const char *br = json_string_value(json_object_get(bridge_plugin(list), "bridge"));
+        if (!owner && br && strcmp(br, bridge) == 0 && strcmp(n, name) != 0)
+            owner = xstrdup(n);
+    }
+    json_decref(all);
+    return owner;
+}
+
 int hull_network_create(struct hull_engine *e, const char *name, const char *subnet,
                         hull_error *err)
 {
@@ -189,8 +222,13 @@ int hull_network_create(struct hull_engine *e, const char *name, const char *sub
         return hull_error_msg(err, EEXIST, "network %s already exists", name);
     if (hull_mkdir_p(dir, 0700, err) < 0)
         return -1;
-    /* Linux interface names are at most 15 bytes. */
-    bridge = xasprintf("hull-%.10s", name);
+    bridge = bridge_name(name);
+    {
+        _cleanup_free_ char *owner = bridge_owner(e, name, bridge);
+        if (owner)
+            return hull_error_msg(err, EEXIST, "network %s: its bridge %s is network %s's", name,
+                                  bridge, owner);
+    }
     sub = xasprintf("%u.%u.%u.%u/%u", a, b, c, d, bits);
     gw = xasprintf("%u.%u.%u.%u", a, b, c, d + 1);
     conf = bridge_conflist(e, name, bridge, sub, gw);
@@ -505,11 +543,31 @@ int hull_network_loopback(const char *id, const char *netns, hull_error *err)
     return 0;
 }
 
+/* One /etc/hosts line: the address, the name, the short id, and the
+ * aliases the container has on that network (a JSON array, names checked
+ * like container names at connect/create: no blanks). */
+static void hosts_line(FILE *f, json_t *o)
+{
+    const char *aliases = json_string_value(json_object_get(o, "aliases"));
+    json_t *arr = aliases ? json_loads(aliases, 0, NULL) : NULL, *a;
+    size_t i;
+
+    fprintf(f, "%s\t%s %.12s", json_string_value(json_object_get(o, "ip")),
+            json_string_value(json_object_get(o, "name")),
+            json_string_value(json_object_get(o, "id")));
+    json_array_foreach (arr, i, a)
+        if (json_is_string(a) && hull_engine_name_ok(json_string_value(a)))
+            fprintf(f, " %s", json_string_value(a));
+    fputc('\n', f);
+    json_decref(arr);
+}
+
 /* Rewrite the /etc/hosts of container `id`: every running container (or
  * `joining`, about to start) that shares one of its networks, by its
- * address on that network (its own addresses included). Written in place
- * (not renamed): the file is bind-mounted into the container, and a new
- * inode would not show. */
+ * address on that network (its own addresses included), with its aliases
+ * there: names (and network-scoped aliases) resolve between containers on
+ * the same network only. Written in place (not renamed): the file is
+ * bind-mounted into the container, and a new inode would not show. */
 void hull_network_write_hosts(struct hull_engine *e, const char *id, const char *joining)
 {
     _cleanup_free_ char *dir = hull_engine_dir(e, id);
@@ -519,7 +577,8 @@ void hull_network_write_hosts(struct hull_engine *e, const char *id, const char 
     FILE *f;
 
     if (hull_db_query(e->db, &rows, NULL,
-                      "SELECT DISTINCT p.ip AS ip, c.name AS name, c.id AS id, c.created, p.ifname"
+                      "SELECT DISTINCT p.ip AS ip, c.name AS name, c.id AS id, c.created, p.ifname,"
+                      " p.aliases AS aliases"
                       " FROM container_nets m"
                       " JOIN container_nets p ON p.network=m.network JOIN containers c ON c.id=p.id"
                       " WHERE m.id=? AND (c.state='running' OR c.id=?)"
@@ -530,9 +589,7 @@ void hull_network_write_hosts(struct hull_engine *e, const char *id, const char 
     if (f && ftruncate(fileno(f), 0) == 0) {
         fprintf(f, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
         json_array_foreach (rows, j, o)
-            fprintf(f, "%s\t%s %.12s\n", json_string_value(json_object_get(o, "ip")),
-                    json_string_value(json_object_get(o, "name")),
-                    json_string_value(json_object_get(o, "id")));
+            hosts_line(f, o);
     }
     if (f)
         fclose(f);

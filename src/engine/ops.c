@@ -292,6 +292,7 @@ int hull_engine_inspect(struct hull_engine *e, const char *ref, json_t **out, hu
         /* Config/HostConfig: the parts of docker's shape that templates ask for. */
         json_t *oj = json_loads(json_string_value(json_object_get(r, "opts")), 0, NULL);
         json_t *labels = json_object_get(oj, "labels");
+        _cleanup_free_ char *mode = hull_network_mode(r);
         json_object_set_new(o, "Config",
                             json_pack("{s:O, s:s, s:O?, s:O?}", "Labels",
                                       labels ? labels : json_object(), "Image",
@@ -299,8 +300,8 @@ int hull_engine_inspect(struct hull_engine *e, const char *ref, json_t **out, hu
                                       json_object_get(cfg, "hostname"), "Env",
                                       json_object_get(json_object_get(cfg, "process"), "env")));
         json_object_set_new(o, "HostConfig",
-                            json_pack("{s:O, s:b}", "NetworkMode", json_object_get(r, "network"),
-                                      "Init", json_is_true(json_object_get(oj, "init"))));
+                            json_pack("{s:s, s:b}", "NetworkMode", mode, "Init",
+                                      json_is_true(json_object_get(oj, "init"))));
         json_decref(oj);
     }
     json_decref(r);

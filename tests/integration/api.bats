@@ -530,12 +530,30 @@ assert_no_containers() {
 @test "api: network connect/disconnect of a running container; inspect lists every network" {
     run d network create --subnet 10.91.8.0/24 hullapiconn
     assert_success
-    run d run -d --name nconn --network none busybox sleep 100
+    run d network create --subnet 10.91.11.0/24 hullapiconn0
+    assert_success
+    # a --network none or host container is refused, in docker's words
+    run d run -d --name nnone --network none busybox sleep 100
+    assert_success
+    run d network connect hullapiconn nnone
+    assert_failure
+    assert_output_contains "container cannot be connected to multiple networks with one of the networks in private (none) mode"
+    run d create --name nhost --network host busybox sleep 100
+    assert_success
+    run d network connect hullapiconn nhost
+    assert_failure
+    assert_output_contains "container sharing network namespace with another container or host cannot be connected to any other network"
+    run d exec nnone ip -o link
+    [ "$(echo "$output" | grep -vc ': lo:')" -eq 0 ]
+    run d rm -f nnone nhost
+    assert_success
+    run d run -d --name nconn --network hullapiconn0 busybox sleep 100
     assert_success
     run d network connect --ip 10.91.8.9 hullapiconn nconn
     assert_success
     run d inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}}={{$v.IPAddress}} {{end}}' nconn
-    assert_output_equals "hullapiconn=10.91.8.9 "
+    assert_output_contains "hullapiconn=10.91.8.9 "
+    assert_output_contains "hullapiconn0=10.91.11."
     run d exec nconn ip -4 -o addr show eth1
     assert_output_contains "10.91.8.9/24"
     run d network connect hullapiconn nconn
@@ -552,7 +570,7 @@ assert_no_containers() {
     assert_failure
     run d rm -f nconn
     assert_success
-    run d network rm hullapiconn
+    run d network rm hullapiconn hullapiconn0
     assert_success
 }
 
@@ -581,9 +599,13 @@ assert_no_containers() {
     run d inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' ncr
     assert_output_contains "hullapicr1"
     assert_output_contains "hullapicr2"
-    # its first network goes too; eth1 stays
+    # its first network goes too; eth1 stays; the mode is the one it was created with
     run d network disconnect hullapicr1 ncr
     assert_success
+    run d inspect -f '{{.HostConfig.NetworkMode}}' ncr
+    assert_output_equals hullapicr1
+    run d ps -a --filter name=ncr --format '{{.Networks}}'
+    assert_output_equals hullapicr2
     run d exec ncr ip -o link show eth0
     assert_failure
     run d exec ncr ip -4 -o addr show eth1
@@ -592,6 +614,56 @@ assert_no_containers() {
     assert_success
     [ -z "$(ls "$API_DIR/lib/cni/ipam/hullapicr1" "$API_DIR/lib/cni/ipam/hullapicr2" | grep -e '^10\.')" ]
     run d network rm hullapicr1 hullapicr2
+    assert_success
+}
+
+@test "api: network aliases from docker run --network-alias and network connect --alias resolve by name" {
+    run d network create --subnet 10.91.12.0/24 hullapial
+    assert_success
+    run d network create --subnet 10.91.13.0/24 hullapial2
+    assert_success
+    run d run -d --name asrv --network hullapial --network-alias adb --network-alias adb.x busybox \
+        sh -c 'echo pong > /tmp/ping; httpd -f -p 8080 -h /tmp'
+    assert_success
+    run d inspect -f '{{json .NetworkSettings.Networks.hullapial.Aliases}}' asrv
+    assert_output_equals '["adb","adb.x"]'
+    run d run --rm --network hullapial busybox sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do wget -q -O - http://adb.x:8080/ping && exit 0; sleep 0.2; done; exit 1'
+    assert_success
+    assert_output_equals pong
+    run d run -d --name acli --network hullapial2 busybox sleep 100
+    assert_success
+    run d network connect --alias acache hullapial2 asrv
+    assert_success
+    run d inspect -f '{{json .NetworkSettings.Networks.hullapial2.Aliases}}' asrv
+    assert_output_equals '["acache"]'
+    run d exec acli sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do wget -q -O - http://acache:8080/ping && exit 0; sleep 0.2; done; exit 1'
+    assert_output_equals pong
+    # adb is hullapial's name only
+    run d exec acli wget -q -O - http://adb:8080/ping
+    assert_failure
+    # bad names: the field is named, nothing is made or connected
+    run d run -d --network hullapial --network-alias 'bad/x' busybox true
+    assert_failure
+    assert_output_contains 'NetworkingConfig.EndpointsConfig.hullapial.Aliases "bad/x": invalid alias'
+    run d network connect --alias 'bad/x' hullapial acli
+    assert_failure
+    assert_output_contains 'EndpointConfig.Aliases "bad/x": invalid alias'
+    run api POST /v1.41/networks/hullapial/connect -d '{"Container": "acli", "EndpointConfig": {"Aliases": "x"}}'
+    [ "${lines[-1]}" = 400 ]
+    run api POST /v1.41/containers/create -d '{"Image": "busybox", "HostConfig": {"NetworkMode": "hullapial"}, "NetworkingConfig": {"EndpointsConfig": {"hullapial2": {"Aliases": ["y"]}}}}'
+    [ "${lines[-1]}" = 400 ]
+    assert_output_contains "not the container's network"
+    # (docker's CLI refuses it before it asks)
+    run api POST /v1.41/containers/create -d '{"Image": "busybox", "HostConfig": {"NetworkMode": "none"}, "NetworkingConfig": {"EndpointsConfig": {"none": {"Aliases": ["ok"]}}}}'
+    [ "${lines[-1]}" = 400 ]
+    assert_output_contains "NetworkingConfig.EndpointsConfig.none.Aliases ok: network-scoped alias is supported only for containers in user defined networks"
+    [ "$(d ps -aq | wc -l)" -eq 2 ]
+    run d inspect -f '{{len .NetworkSettings.Networks}}' acli
+    assert_output_equals 1
+    run d rm -f asrv acli
+    assert_success
+    [ -z "$(ls "$API_DIR/lib/cni/ipam/hullapial" "$API_DIR/lib/cni/ipam/hullapial2" | grep -e '^10\.')" ]
+    run d network rm hullapial hullapial2
     assert_success
 }
 

@@ -143,6 +143,32 @@ leftovers() {
     assert_output_equals ""
 }
 
+@test "network: long names that share a prefix get bridges of their own" {
+    NET="t$$n${BATS_TEST_NUMBER}-backend-one"
+    NET2="t$$n${BATS_TEST_NUMBER}-backend-two"
+    SUBNET2="10.$((160 + BATS_TEST_NUMBER)).$(($$ % 250)).0/24"
+    run h network create "$NET" --subnet "$SUBNET"
+    assert_success
+    run h network create "$NET2" --subnet "$SUBNET2"
+    assert_success
+    br1=$(h network inspect "$NET" | jq -r '.plugins[0].bridge')
+    br2=$(h network inspect "$NET2" | jq -r '.plugins[0].bridge')
+    [ "$br1" != "$br2" ]
+    [ "${#br1}" -le 15 ] && [ "${#br2}" -le 15 ]
+    run hrun -d --name "a$$" --network "$NET" sleep 1000
+    assert_success
+    run hrun -d --name "b$$" --network "$NET2" sleep 1000
+    assert_success
+    case $(h exec "a$$" ip -4 -o addr show eth0) in *"inet ${SUBNET%.0/24}."*) ;; *) false ;; esac
+    case $(h exec "b$$" ip -4 -o addr show eth0) in *"inet ${SUBNET2%.0/24}."*) ;; *) false ;; esac
+    run h rm -f "a$$" "b$$"
+    assert_success
+    run h network rm "$NET" "$NET2"
+    assert_success
+    ! ip link show "$br1" 2>/dev/null
+    ! ip link show "$br2" 2>/dev/null
+}
+
 # The chains of this test's network in hull's nftables table.
 net_rules() { nft list table ip hull 2>/dev/null | grep -A4 -F -- "-hull-$NET {" || true; }
 
@@ -226,6 +252,40 @@ outbound() {
     [ -z "$(cni_rules)" ]
     run h rm -f "np$$"
     assert_success
+}
+
+@test "network disconnect: published ports go with the first network; the host port is free again" {
+    net2_setup
+    port=$((20000 + ($$ % 20000) + 2))
+    run hrun -d --name "wp$$" --network "$NET" -p "$port:8080" sh -c 'echo hi > /tmp/i; httpd -f -p 8080 -h /tmp'
+    assert_success
+    cni_rules | grep -F -- "--dports $port" | grep -q "dnat name"
+    poll 10 sh -c "wget -q -O - http://127.0.0.1:$port/i | grep -q hi"
+    run h network connect "$NET2" "wp$$"
+    assert_success
+    run h network disconnect "$NET" "wp$$"
+    assert_success
+    # no DNAT rule, no lease, no mapping shown; nothing answers there
+    [ -z "$(cni_rules)" ]
+    [ -z "$(leases "$NET")" ]
+    run h port "wp$$"
+    assert_output_equals ""
+    [ "$(h inspect "wp$$" | jq -c '.[0].Ports')" = "[]" ]
+    ! timeout 5 wget -q -T 2 -O - "http://127.0.0.1:$port/i"
+    # the connected network stays, without the ports (they were eth0's)
+    [ -z "$(iptables-save | grep -F "name: \"$NET2\"")" ]
+    [ -n "$(addr_of "wp$$" eth1)" ]
+    # another container may publish the port now, and a restart brings no rule back
+    run hrun -d --name "wq$$" --network "$NET" -p "$port:8080" sh -c 'echo again > /tmp/i; httpd -f -p 8080 -h /tmp'
+    assert_success
+    poll 10 sh -c "wget -q -O - http://127.0.0.1:$port/i | grep -q again"
+    run h restart -t 1 "wp$$"
+    assert_success
+    ! iptables-save | grep -F -- "$(h inspect -f '{{.Id}}' "wp$$")"
+    poll 10 sh -c "wget -q -O - http://127.0.0.1:$port/i | grep -q again"
+    run h rm -f "wp$$" "wq$$"
+    assert_success
+    [ -z "$(all_leftovers)" ]
 }
 
 # Where the host's iptables FORWARD policy is drop (dockerd sets that), an
@@ -367,9 +427,15 @@ all_leftovers() {
     assert_success
     run h network connect "$NET2" "two$$"
     assert_success
-    # a --network none container can be connected too (its namespace is pinned)
-    run hrun -d --name "none$$" sleep 1000
+    # a container that lost its first network before it started runs with lo
+    # alone; a connect pins its namespace then
+    run h create --rootfs "$HULL_ROOTFS" --name "none$$" --network "$NET" sleep 1000
     assert_success
+    run h network disconnect "$NET" "none$$"
+    assert_success
+    run h start "none$$"
+    assert_success
+    ! findmnt -rn -o TARGET | grep -F -- "$HROOT/run/containers" | grep -q "$(h inspect -f '{{.Id}}' "none$$")/netns"
     run h network connect "$NET2" "none$$"
     assert_success
     run h exec "none$$" ip -4 addr show eth1
@@ -435,6 +501,10 @@ all_leftovers() {
     assert_output_contains "network plugin"
     run h network connect host "c$$"
     assert_status 125
+    assert_output_contains "container cannot be disconnected from host network or connected to host network"
+    run h network connect none "c$$"
+    assert_status 125
+    assert_output_contains "with one of the networks in private (none) mode"
     run h network disconnect "$NET2" "c$$"
     assert_status 125
     assert_output_contains "is not connected to network $NET2"
@@ -468,6 +538,84 @@ all_leftovers() {
     [ -z "$(connected_leftovers)" ]
 }
 
+# what `network connect` must not have touched on container $1: no
+# connection, no lease on NET2, no interface but lo
+unconnected() {
+    [ -z "$(connections)" ] && [ -z "$(leases "$NET2")" ] &&
+        [ "$(h exec "$1" ip -o link | grep -vc ': lo:')" -eq 0 ]
+}
+
+@test "network connect: containers on none, host or another's network are refused, unchanged" {
+    net2_setup
+    run hrun -d --name "a$$" --network "$NET" sleep 1000
+    assert_success
+    run hrun -d --name "n$$" sleep 1000
+    assert_success
+    run hrun -d --name "h$$" --network host sleep 1000
+    assert_success
+    run hrun -d --name "j$$" --network "container:a$$" sleep 1000
+    assert_success
+    run h network connect "$NET2" "n$$"
+    assert_status 125
+    assert_output_contains "container n$$ (--network none): container cannot be connected to multiple networks with one of the networks in private (none) mode"
+    unconnected "n$$"
+    [ "$(h inspect -f '{{.HostConfig.NetworkMode}}' "n$$")" = none ]
+    run h network connect --ip "${SUBNET2%.0/24}.9" "$NET2" "h$$"
+    assert_status 125
+    assert_output_contains "container h$$ (--network host): container sharing network namespace with another container or host cannot be connected to any other network"
+    [ "$(h inspect -f '{{.HostConfig.NetworkMode}}' "h$$")" = host ]
+    run h network connect "$NET2" "j$$"
+    assert_status 125
+    assert_output_contains "container sharing network namespace with another container or host cannot be connected to any other network"
+    [ -z "$(connections)" ] && [ -z "$(leases "$NET2")" ]
+    # a's namespace, which j shares, kept eth0 alone
+    [ "$(h exec "j$$" ip -o link | grep -vc -e ': lo:' -e ': eth0@')" -eq 0 ]
+    # a created (never started) --network none container is refused too
+    run h create --rootfs "$HULL_ROOTFS" --name "cn$$" --network none sleep 1000
+    assert_success
+    run h network connect "$NET2" "cn$$"
+    assert_status 125
+    assert_output_contains "private (none) mode"
+    [ -z "$(connections)" ]
+    run h start "cn$$"
+    assert_success
+    unconnected "cn$$"
+    run h rm -f "a$$" "n$$" "h$$" "j$$" "cn$$"
+    assert_success
+    [ -z "$(all_leftovers)" ]
+}
+
+@test "network disconnect: of the first network, inspect keeps HostConfig.NetworkMode (as docker)" {
+    net2_setup
+    run hrun -d --name "a$$" --network "$NET" sleep 1000
+    assert_success
+    run h network disconnect "$NET" "a$$"
+    assert_success
+    [ "$(h inspect -f '{{.HostConfig.NetworkMode}}' "a$$")" = "$NET" ]
+    # the settings show where it is: nowhere but lo
+    [ "$(h inspect "a$$" | jq -c '.[0].NetworkSettings.Networks')" = '{}' ]
+    [ -z "$(leases "$NET")" ]
+    run h restart -t 1 "a$$"
+    assert_success
+    [ "$(h exec "a$$" ip -o link | grep -vc ': lo:')" -eq 0 ]
+    [ "$(h inspect -f '{{.HostConfig.NetworkMode}}' "a$$")" = "$NET" ]
+    # not a --network none container: it can be connected again
+    run h network connect "$NET2" "a$$"
+    assert_success
+    ifname=$(h inspect "a$$" | jq -r --arg n "$NET2" '.[0].NetworkSettings.Networks[$n].IfName')
+    case $(addr_of "a$$" "$ifname") in "${SUBNET2%.0/24}".*) ;; *) false ;; esac
+    [ "$(h inspect -f '{{.HostConfig.NetworkMode}}' "a$$")" = "$NET" ]
+    # a created container
+    run h create --rootfs "$HULL_ROOTFS" --name "c$$" --network "$NET2" sleep 1000
+    assert_success
+    run h network disconnect "$NET2" "c$$"
+    assert_success
+    [ "$(h inspect -f '{{.HostConfig.NetworkMode}}' "c$$")" = "$NET2" ]
+    run h rm -f "a$$" "c$$"
+    assert_success
+    [ -z "$(all_leftovers)" ]
+}
+
 @test "network connect: a database from before connect is migrated once, its containers kept" {
     net2_setup
     run hrun -d --name "old$$" --network "$NET" sleep 1000
@@ -475,11 +623,12 @@ all_leftovers() {
     # what an older hull left: no container_networks, no containers.spec,
     # user_version 0
     sqlite3 "$HROOT/lib/hull.db" "DROP TRIGGER container_networks_gc; DROP VIEW container_nets; DROP TABLE container_networks;
-        ALTER TABLE containers DROP COLUMN spec; PRAGMA user_version=0"
+        ALTER TABLE containers DROP COLUMN spec; ALTER TABLE containers DROP COLUMN aliases;
+        PRAGMA user_version=0"
     run h ps --format '{{.Names}}'
     assert_success
     assert_output_equals "old$$"
-    [ "$(sqlite3 "$HROOT/lib/hull.db" "PRAGMA user_version")" = 3 ]
+    [ "$(sqlite3 "$HROOT/lib/hull.db" "PRAGMA user_version")" = 4 ]
     run h network connect "$NET2" "old$$"
     assert_success
     [ "$(sqlite3 "$HROOT/lib/hull.db" "select ifname from container_networks")" = eth1 ]
@@ -487,6 +636,103 @@ all_leftovers() {
     assert_success
     [ -z "$(connected_leftovers)" ]
     [ -z "$(leases "$NET")" ]
+}
+
+# fetch http://$2:8080/ping from container $1 (retried while names settle)
+fetch() {
+    h exec "$1" sh -c "for i in 1 2 3 4 5 6 7 8 9 10; do wget -q -O - http://$2:8080/ping && exit 0; sleep 0.2; done; exit 1"
+}
+aliases_of() { h inspect "$1" | jq -c --arg n "$2" '.[0].NetworkSettings.Networks[$n].Aliases'; }
+
+@test "network alias: --network-alias and connect --alias resolve on that network only, shown in inspect" {
+    net2_setup
+    run hrun -d --name "srv$$" --network "$NET" --network-alias db --net-alias db.web \
+        sh -c 'echo pong > /tmp/ping; httpd -f -p 8080 -h /tmp'
+    assert_success
+    [ "$(aliases_of "srv$$" "$NET")" = '["db","db.web"]' ]
+    run hrun -d --name "cli$$" --network "$NET" sleep 1000
+    assert_success
+    run fetch "cli$$" db
+    assert_success
+    assert_output_equals pong
+    run fetch "cli$$" db.web
+    assert_output_equals pong
+    # a container on another network does not see them
+    run hrun -d --name "far$$" --network "$NET2" sh -c 'echo far > /tmp/ping; httpd -f -p 8080 -h /tmp'
+    assert_success
+    run h exec "far$$" cat /etc/hosts
+    ! echo "$output" | grep -qw -e db -e db.web
+    run h exec "far$$" wget -q -O - http://db:8080/ping
+    assert_failure
+    [ "$(aliases_of "far$$" "$NET2")" = null ]
+    # connect --alias: the name lives on the connected network only
+    run h network connect --alias cache --alias kv "$NET" "far$$"
+    assert_success
+    [ "$(aliases_of "far$$" "$NET")" = '["cache","kv"]' ]
+    [ "$(aliases_of "far$$" "$NET2")" = null ]
+    run fetch "cli$$" cache
+    assert_output_equals far
+    run fetch "srv$$" kv
+    assert_output_equals far
+    # ... and comes back with the connection after a restart
+    run h restart -t 1 "far$$"
+    assert_success
+    run fetch "cli$$" cache
+    assert_output_equals far
+    # a created container connected with an alias has it from its start
+    run h create --rootfs "$HULL_ROOTFS" --name "late$$" --network "$NET2" sh -c 'echo late > /tmp/ping; httpd -f -p 8080 -h /tmp'
+    assert_success
+    run h network connect --alias=later "$NET" "late$$"
+    assert_success
+    run h start "late$$"
+    assert_success
+    run fetch "cli$$" later
+    assert_output_equals late
+    # disconnect takes the aliases along; the first network's too
+    run h network disconnect "$NET" "far$$"
+    assert_success
+    run h exec "cli$$" cat /etc/hosts
+    ! echo "$output" | grep -qw -e cache -e kv
+    run h network disconnect "$NET" "srv$$"
+    assert_success
+    run h exec "cli$$" cat /etc/hosts
+    ! echo "$output" | grep -qw -e db -e db.web
+    [ "$(h inspect "srv$$" | jq -c '.[0].NetworkSettings.Networks')" = '{}' ]
+    run h rm -f "srv$$" "cli$$" "far$$" "late$$"
+    assert_success
+    [ -z "$(all_leftovers)" ]
+    [ -z "$(connections)" ]
+}
+
+@test "network alias: bad names and networks without names are refused, nothing left behind" {
+    net2_setup
+    run hrun -d --name "c$$" --network "$NET2" sleep 1000
+    assert_success
+    for bad in 'bad/x' '-x' '.x' 'a b' "$(printf 'x%.0s' $(seq 129))" ''; do
+        run hrun -d --network "$NET" --network-alias "$bad" sleep 1000
+        assert_status 125
+        assert_output_contains '--network-alias "'
+        assert_output_contains 'invalid alias'
+        run h network connect --alias "$bad" "$NET" "c$$"
+        assert_status 125
+        assert_output_contains '--alias "'
+    done
+    # docker's rule: aliases only on user-defined networks
+    for mode in none host bridge "container:c$$"; do
+        run hrun -d --network "$mode" --network-alias ok sleep 1000
+        assert_status 125
+        assert_output_contains "--network-alias ok: network-scoped alias is supported only for containers in user defined networks"
+    done
+    run h create --rootfs "$HULL_ROOTFS" --network-alias ok sleep 1000
+    assert_status 125
+    assert_output_contains "not bridge"
+    [ "$(h ps -aq | wc -l)" -eq 1 ]
+    [ -z "$(connections)" ]
+    [ -z "$(leases "$NET")" ]
+    [ "$(h exec "c$$" ip -o link | grep -vc -e ': lo:' -e ': eth0@')" -eq 0 ]
+    run h rm -f "c$$"
+    assert_success
+    [ -z "$(all_leftovers)" ]
 }
 
 # create container $1 on NET (never started) and connect it to NET2 with --ip $2
@@ -717,20 +963,31 @@ addr_of() { h exec "$1" ip -4 -o addr show "$2" 2>/dev/null | awk '{print $4}'; 
     [ -z "$(connections)" ]
 }
 
+# hold the flock on file $1 from a process of the test (LOCKER, killed by
+# teardown) until it is killed
+hold_lock() {
+    mkdir -p "${1%/*}"
+    flock -o "$1" sleep 60 &
+    LOCKER=$!
+    poll 10 sh -c "! flock -n '$1' true"
+}
+# `network connect $1 $2` in the background (CONNECTOR, its pid), returned
+# once its bridge plugin's ADD waits for host-local's lock (hold_lock)
+connect_waiting() {
+    "$HULL" --root "$HROOT/lib" --runroot "$HROOT/run" network connect "$1" "$2" >/dev/null 2>&1 &
+    CONNECTOR=$!
+    poll 10 pgrep -P "$CONNECTOR" -x bridge
+}
+
 @test "network connect: kill -9 of hull mid-connect: not recorded; the next connect and the exit release what it left" {
     net2_setup
     run hrun -d --name "a$$" --network "$NET" sleep 1000
     assert_success
     # hull is killed while the bridge plugin's ADD waits for host-local's
     # lock (held here), after the cache was written; the ADD then completes
-    lock=$HROOT/lib/cni/ipam/$NET2/lock
-    mkdir -p "${lock%/lock}"
-    flock -o "$lock" sleep 60 &
-    LOCKER=$!
-    poll 10 sh -c "! flock -n '$lock' true"
-    "$HULL" --root "$HROOT/lib" --runroot "$HROOT/run" network connect "$NET2" "a$$" &
-    pid=$!
-    poll 10 pgrep -P "$pid" -x bridge
+    hold_lock "$HROOT/lib/cni/ipam/$NET2/lock"
+    connect_waiting "$NET2" "a$$"
+    pid=$CONNECTOR
     plugin=$(pgrep -P "$pid" -x bridge)
     kill -9 "$pid"
     wait "$pid" || true
@@ -749,6 +1006,69 @@ addr_of() { h exec "$1" ip -4 -o addr show "$2" 2>/dev/null | awk '{print $4}'; 
     [ -z "$(all_leftovers)" ]
     run h rm "a$$"
     assert_success
+    [ -z "$(connections)" ]
+}
+
+# kill -9 the monitor and the init of container $1, and wait for the init to go
+kill_monitor_and_init() {
+    local mon init
+    mon=$(sqlite3 "$HROOT/lib/hull.db" "select monitor_pid from containers where name='$1'")
+    init=$(h inspect "$1" | jq -r '.[0].State.Pid')
+    kill -9 "$mon" "$init"
+    poll 5 sh -c "! kill -0 $init 2>/dev/null"
+}
+state_of() { sqlite3 "$HROOT/lib/hull.db" "select state from containers where name='$1'"; }
+
+@test "network connect: repair of a dead container waits for the container's network lock" {
+    net2_setup
+    run hrun -d --name "k$$" --network "$NET" sleep 1000
+    assert_success
+    id=$(h inspect -f '{{.Id}}' "k$$")
+    # what connect and disconnect hold while they work
+    hold_lock "$HROOT/lib/containers/$id/network.lock"
+    kill_monitor_and_init "k$$"
+    h ps -a >/dev/null &
+    repairer=$!
+    sleep 1
+    # it waits: nothing released, nothing recorded yet
+    kill -0 "$repairer"
+    [ "$(state_of "k$$")" = running ]
+    [ -n "$(leases "$NET")" ]
+    kill "$LOCKER"
+    wait "$repairer"
+    [ "$(state_of "k$$")" = exited ]
+    [ -z "$(all_leftovers)" ]
+    run h rm "k$$"
+    assert_success
+}
+
+@test "network connect: a repair racing a connect to a dead container leaves no veth, lease or cache" {
+    net2_setup
+    links_before=$(ip -o link | grep -c veth || true)
+    run hrun -d --name "k$$" --network "$NET" sleep 1000
+    assert_success
+    # the connect holds the container's lock, its ADD waiting for host-local's
+    hold_lock "$HROOT/lib/cni/ipam/$NET2/lock"
+    connect_waiting "$NET2" "k$$"
+    kill_monitor_and_init "k$$"
+    h ps -a >/dev/null &
+    repairer=$!
+    sleep 0.5
+    kill "$LOCKER"
+    wait "$repairer"
+    wait "$CONNECTOR" || true
+    [ "$(state_of "k$$")" = exited ]
+    [ -z "$(all_leftovers)" ]
+    [ "$(ip -o link | grep -c veth || true)" -eq "$links_before" ]
+    # a connect that made it is kept for the next start, as for any stopped container
+    if [ "$(connections)" = "$NET2" ]; then
+        run h start "k$$"
+        assert_success
+        case $(addr_of "k$$" eth1) in "${SUBNET2%.0/24}".*) ;; *) false ;; esac
+    fi
+    run h rm -f "k$$"
+    assert_success
+    [ -z "$(all_leftovers)" ]
     [ -z "$(connections)" ]
 }
 

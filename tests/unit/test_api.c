@@ -138,6 +138,41 @@ static void test_create_rejects(void **state)
     parse_fails("{\"Image\": \"x\\u0000y\"}", "NUL");
 }
 
+static void test_create_network_aliases(void **state)
+{
+    struct hull_api_create c;
+    (void)state;
+    c = parse_ok("{\"Image\": \"x\", \"HostConfig\": {\"NetworkMode\": \"net1\"},"
+                 " \"NetworkingConfig\": {\"EndpointsConfig\": {\"net1\": {\"Aliases\":"
+                 " [\"db\", \"db.local\"]}}}}");
+    assert_string_equal(c.run.aliases[0], "db");
+    assert_string_equal(c.run.aliases[1], "db.local");
+    assert_null(c.run.aliases[2]);
+    hull_api_create_clear(&c);
+    /* an endpoint without aliases, or null ones */
+    c = parse_ok("{\"Image\": \"x\", \"HostConfig\": {\"NetworkMode\": \"net1\"},"
+                 " \"NetworkingConfig\": {\"EndpointsConfig\": {\"net1\": {\"Aliases\": null}}}}");
+    assert_null(c.run.aliases);
+    hull_api_create_clear(&c);
+    parse_fails("{\"Image\": \"x\", \"NetworkingConfig\": []}",
+                "NetworkingConfig: expected an object");
+    parse_fails("{\"Image\": \"x\", \"NetworkingConfig\": {\"EndpointsConfig\": 1}}",
+                "NetworkingConfig.EndpointsConfig: expected an object");
+    parse_fails("{\"Image\": \"x\", \"HostConfig\": {\"NetworkMode\": \"n\"},"
+                " \"NetworkingConfig\": {\"EndpointsConfig\": {\"n\": {\"Aliases\": [1]}}}}",
+                "NetworkingConfig.EndpointsConfig.n.Aliases[0]: expected a string");
+    parse_fails("{\"Image\": \"x\", \"HostConfig\": {\"NetworkMode\": \"n\"},"
+                " \"NetworkingConfig\": {\"EndpointsConfig\": {\"n\": {\"Aliases\": [\"a b\"]}}}}",
+                "NetworkingConfig.EndpointsConfig.n.Aliases \"a b\": invalid alias");
+    parse_fails("{\"Image\": \"x\", \"HostConfig\": {\"NetworkMode\": \"n\"},"
+                " \"NetworkingConfig\": {\"EndpointsConfig\": {\"m\": {\"Aliases\": [\"a\"]}}}}",
+                "EndpointsConfig.m: not the container's network");
+    /* docker's default bridge has no names */
+    parse_fails("{\"Image\": \"x\", \"NetworkingConfig\": {\"EndpointsConfig\": {\"default\":"
+                " {\"Aliases\": [\"a\"]}}}}",
+                "supported only for containers in user defined networks");
+}
+
 static void test_commit(void **state)
 {
     char *q[] = {"container", "c1",          "repo",  "img", "tag",     "v1",
@@ -286,6 +321,7 @@ int main(void)
         cmocka_unit_test(test_create_maps_docker_fields),
         cmocka_unit_test(test_create_entrypoint_and_defaults),
         cmocka_unit_test(test_create_rejects),
+        cmocka_unit_test(test_create_network_aliases),
         cmocka_unit_test(test_commit),
         cmocka_unit_test(test_commit_rejects),
         cmocka_unit_test(test_ps),
