@@ -135,7 +135,13 @@ int hull_engine_repair(struct hull_engine *e, hull_error *err)
          * hold it: a connect under way finishes first and its attachment
          * is released here with the others; one after sees "exited". The
          * row is read again once the lock is held (a start or another
-         * repair may have come first). */
+         * repair may have come first). And before taking it: the rows were
+         * read before the monitors were looked at, and a monitor that has
+         * exited since recorded the exit first; its container may be under
+         * `rm` now, and opening the lock file would put it back into the
+         * directory that rm is deleting. */
+        if (!still_dead(e, id, mon, start))
+            continue;
         _cleanup_close_ int netlock = hull_network_lock(e, id, NULL);
         if (!still_dead(e, id, mon, start))
             continue;

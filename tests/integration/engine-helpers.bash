@@ -41,7 +41,7 @@ assert_no_container_dirs() {
         return 1
     }
     [ -z "$(ls "$HROOT/lib/containers" 2>/dev/null)" ] || {
-        echo "left in lib/containers: $(ls "$HROOT/lib/containers")" >&2
+        echo "left in lib/containers: $(cd "$HROOT/lib/containers" && find . | head -20)" >&2
         return 1
     }
 }

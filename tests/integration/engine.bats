@@ -208,10 +208,17 @@ teardown() { engine_teardown; }
 }
 
 @test "engine: 20 concurrent run -d from separate processes all succeed" {
+    local pids=()
     for i in $(seq 20); do
         hrun -d --name "c$i" sleep 1000 >"$TEST_TMP/run$i.out" 2>&1 &
+        pids+=($!)
     done
-    wait
+    for i in $(seq 20); do
+        wait "${pids[$((i - 1))]}" || {
+            echo "run $i failed: $(cat "$TEST_TMP/run$i.out")" >&2
+            false
+        }
+    done
     run h ps --format json
     [ "$(echo "$output" | jq -s 'length')" -eq 20 ]
     [ "$(echo "$output" | jq -s '[.[] | select(.State=="running")] | length')" -eq 20 ]
