@@ -75,6 +75,38 @@ static const char *const migrations[] = {
     " WHERE ip IS NOT NULL;",
 };
 
+/* Wait for another hull's lock up to 30 s. SQLite's own handler sleeps 1, 2,
+ * 5, 10... ms while our transactions last well under a millisecond: start at
+ * 50 us and double up to 5 ms. */
+static int busy_wait(void *arg, int n)
+{
+    const long cap_us = 5000, limit_us = 30L * 1000 * 1000;
+    /* Slept so far: 50 * (2^n - 1) for the doubling steps, then cap_us each. */
+    long spent = n <= 7 ? 50L * ((1L << n) - 1) : 50L * 127 + (long)(n - 7) * cap_us;
+
+    (void)arg;
+    if (spent >= limit_us)
+        return 0;
+    usleep((useconds_t)(n < 7 ? 50L << n : cap_us));
+    return 1;
+}
+
+/* sqlite3_exec, waiting as busy_wait does when the database is busy. SQLite
+ * skips the busy handler where waiting could deadlock: a new database's switch
+ * to WAL (a reader must become its only writer) while other processes open it,
+ * as 50 concurrent `hull run` in a fresh root do. Every batch run through
+ * here is idempotent. */
+static int exec_waiting(sqlite3 *db, const char *sql, char **msg)
+{
+    for (int n = 0;; n++) {
+        int rc = sqlite3_exec(db, sql, NULL, NULL, msg);
+        if ((rc & 0xff) != SQLITE_BUSY || !busy_wait(NULL, n))
+            return rc;
+        sqlite3_free(*msg);
+        *msg = NULL;
+    }
+}
+
 static int user_version(sqlite3 *db, int *v, hull_error *err)
 {
     json_t *rows;
@@ -95,7 +127,7 @@ static int migrate(sqlite3 *db, hull_error *err)
         return -1;
     if (v >= latest)
         return 0;
-    if (sqlite3_exec(db, schema, NULL, NULL, &msg) != SQLITE_OK) {
+    if (exec_waiting(db, schema, &msg) != SQLITE_OK) {
         hull_error_msg(err, EIO, "schema: %s", msg ? msg : "failed");
         sqlite3_free(msg);
         return -1;
@@ -119,22 +151,6 @@ fail:
     return -1;
 }
 
-/* Wait for another hull's lock up to 30 s. SQLite's own handler sleeps 1, 2,
- * 5, 10... ms while our transactions last well under a millisecond: start at
- * 50 us and double up to 5 ms. */
-static int busy_wait(void *arg, int n)
-{
-    const long cap_us = 5000, limit_us = 30L * 1000 * 1000;
-    /* Slept so far: 50 * (2^n - 1) for the doubling steps, then cap_us each. */
-    long spent = n <= 7 ? 50L * ((1L << n) - 1) : 50L * 127 + (long)(n - 7) * cap_us;
-
-    (void)arg;
-    if (spent >= limit_us)
-        return 0;
-    usleep((useconds_t)(n < 7 ? 50L << n : cap_us));
-    return 1;
-}
-
 int hull_db_open(const char *path, sqlite3 **out, hull_error *err)
 {
     sqlite3 *db = NULL;
@@ -155,7 +171,7 @@ int hull_db_open(const char *path, sqlite3 **out, hull_error *err)
      * WAL and -shm files, which the next command creates again. Keep them; the
      * WAL is checkpointed every 128 pages by whichever commit crosses that. */
     sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
-    if (sqlite3_exec(db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
+    if (exec_waiting(db, pragmas, &msg) != SQLITE_OK) {
         hull_error_msg(err, EIO, "database %s: %s", path, msg ? msg : "pragmas");
         sqlite3_free(msg);
         sqlite3_close(db);

@@ -77,3 +77,21 @@ N=50
         false
     }
 }
+
+@test "engine-scale: 40 commands opening a new database at once all succeed (its switch to WAL)" {
+    local k i failed=0
+    for k in $(seq 10); do
+        for i in $(seq 40); do
+            "$HULL" --root "$TEST_TMP/fresh$k/lib" --runroot "$TEST_TMP/fresh$k/run" ps \
+                >/dev/null 2>"$TEST_TMP/fresh$k.err$i" &
+        done
+        wait
+        for i in $(seq 40); do
+            if [ -s "$TEST_TMP/fresh$k.err$i" ]; then
+                echo "round $k, command $i: $(cat "$TEST_TMP/fresh$k.err$i")" >&2
+                failed=1
+            fi
+        done
+    done
+    [ "$failed" -eq 0 ]
+}
