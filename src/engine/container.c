@@ -695,8 +695,8 @@ static int run_container(struct hull_engine *e, const struct hull_run_opts *o, b
         /* Read-only image layers under a fresh upper layer of this container. */
         rootfs = hull_engine_rootfs(e, id);
         if (hull_mkdir_p(rootfs, 0755, err) < 0 ||
-            hull_image_mount_rootfs(e->images, img, id, rootfs,
-                                    o->rm ? HULL_ROOTFS_EPHEMERAL : 0, err) < 0)
+            hull_image_mount_rootfs(e->images, img, id, rootfs, o->rm ? HULL_ROOTFS_EPHEMERAL : 0,
+                                    err) < 0)
             goto fail;
     } else if (hull_engine_mount_rootfs(e, id, lower, &rootfs, err) < 0) {
         goto fail;

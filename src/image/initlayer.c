@@ -131,8 +131,8 @@ static int fill(int fs, char **lowers, size_t n, hull_error *err)
                 return -1;
         } else {
             _cleanup_free_ char *proc = NULL;
-            int f = openat(at, slash + 1, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
-                           0644);
+            int f =
+                openat(at, slash + 1, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
             if (f < 0)
                 return hull_error_set(err, errno, "init layer: create %s", t->path);
             close(f);

@@ -438,8 +438,9 @@ static int write_record(const char *path, const struct hull_image *img,
         json_array_append_new(json_object_get(o, "snapshots"), json_string(chain[i]));
     data = json_dumps(o, JSON_INDENT(2));
     json_decref(o);
-    r = flags & HULL_ROOTFS_EPHEMERAL ? hull_write_file_volatile(path, data, strlen(data), 0600, err)
-                                      : hull_write_file_atomic(path, data, strlen(data), 0600, err);
+    r = flags & HULL_ROOTFS_EPHEMERAL
+            ? hull_write_file_volatile(path, data, strlen(data), 0600, err)
+            : hull_write_file_atomic(path, data, strlen(data), 0600, err);
     free(data);
     return r;
 }
@@ -584,7 +585,8 @@ int hull_image_remount_rootfs(struct hull_image_store *s, const char *container_
     if (init) {
         /* "init-<hex of a chain id>", nothing else (it becomes a path) */
         bool named = hull_str_has_prefix(init, INITLAYER_PREFIX);
-        _cleanup_free_ char *d = xasprintf("sha256:%s", named ? init + strlen(INITLAYER_PREFIX) : "");
+        _cleanup_free_ char *d =
+            xasprintf("sha256:%s", named ? init + strlen(INITLAYER_PREFIX) : "");
         struct stat st;
         if (!named || hull_image_digest_validate(d, err) < 0) {
             if (err && err->msg == NULL)

@@ -299,6 +299,14 @@ static int netns_maker_finish(struct netns_maker *m)
     return fd;
 }
 
+/* Join the thread and close what it made, if nobody took it. */
+static void netns_maker_discard(struct netns_maker *m)
+{
+    int fd = netns_maker_finish(m);
+    if (fd >= 0)
+        close(fd);
+}
+
 static int create_internal(struct hull_runtime *rt, const struct hull_create_opts *o,
                            struct created *out, hull_error *err)
 {
@@ -483,11 +491,7 @@ fail:
     if (dir_made)
         hull_state_remove(rt->root, o->id);
 out:
-    {
-        int fd = netns_maker_finish(&netns); /* a failure before the clone */
-        if (fd >= 0)
-            close(fd);
-    }
+    netns_maker_discard(&netns); /* a failure before the clone */
     /* Single-threaded again from here: signal handling in run relies on it. */
     hull_cgroup_prewarm_wait();
     if (sv[0] >= 0)
