@@ -746,16 +746,48 @@ static void release_connected(struct hull_engine *e, const char *id, const char 
 
 /* DEL of every attachment still owed (against the pinned namespace), then
  * release the namespace. */
+/* Whether a running container shares `id`'s network namespace
+ * (--network container:ID); when unsure (no database), yes. */
+static bool netns_joined(struct hull_engine *e, const char *id)
+{
+    _cleanup_free_ char *mode = xasprintf(HULL_NET_CONTAINER "%s", id);
+    json_t *rows = NULL;
+    bool joined = true;
+
+    if (e->db && hull_db_query(e->db, &rows, NULL,
+                               "SELECT 1 FROM containers WHERE network=? AND "
+                               "state IN ('running','starting','restarting') LIMIT 1",
+                               "s", mode) == 0)
+        joined = json_array_size(rows) > 0;
+    json_decref(rows);
+    return joined;
+}
+
+static void unpin(const char *path)
+{
+    umount2(path, MNT_DETACH);
+    unlink(path);
+}
+
 void hull_network_release(struct hull_engine *e, const char *id)
 {
     _cleanup_free_ char *bundle = hull_engine_bundle(e, id);
     _cleanup_free_ char *path = xasprintf("%s/netns", bundle);
     bool pinned = access(path, F_OK) == 0;
+    /* Every caller has reaped the container's init, or kills it next: our pin
+     * alone keeps its network namespace, unless another container joined it.
+     * Dropping the pin first lets the kernel's namespace cleanup take the veth
+     * pairs (asynchronously) and DEL run without a namespace, as CNI allows:
+     * the bridge plugin then only releases the address. Deleting the veth in
+     * the pinned namespace made its DEL wait 16 ms for RCU (a netdev's
+     * unregistration), most of a bridged `run --rm`'s exit. With a joined
+     * container the namespace lives on: its interfaces are deleted there. */
+    bool keep = pinned && netns_joined(e, id);
 
-    release_connected(e, id, pinned ? path : NULL);
-    hull_network_detach(e, id, pinned ? path : NULL);
-    if (pinned) {
-        umount2(path, MNT_DETACH);
-        unlink(path);
-    }
+    if (pinned && !keep)
+        unpin(path);
+    release_connected(e, id, keep ? path : NULL);
+    hull_network_detach(e, id, keep ? path : NULL);
+    if (keep)
+        unpin(path);
 }
