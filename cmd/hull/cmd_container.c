@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sysinfo.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -746,56 +745,7 @@ int hull_cmd_events(struct hull_ctx *ctx, int argc, char **argv)
     return r < 0 ? hull_cmd_fail(&err) : 0;
 }
 
-/* Sums of runc-shaped entries: the "op"s starting with r and w of a blkio
- * list (as the docker CLI's BLOCK I/O), or rx_bytes/tx_bytes of the
- * network_interfaces. */
-static void io_sums(json_t *list, const char *rkey, const char *wkey, double *r, double *w)
-{
-    json_t *x;
-    size_t i;
-
-    *r = *w = 0;
-    json_array_foreach (list, i, x) {
-        const char *op = json_string_value(json_object_get(x, "op"));
-        if (rkey) {
-            *r += (double)json_integer_value(json_object_get(x, rkey));
-            *w += (double)json_integer_value(json_object_get(x, wkey));
-        } else if (op && (op[0] == 'r' || op[0] == 'R')) {
-            *r += (double)json_integer_value(json_object_get(x, "value"));
-        } else if (op && (op[0] == 'w' || op[0] == 'W')) {
-            *w += (double)json_integer_value(json_object_get(x, "value"));
-        }
-    }
-}
-
-/* One line of `hull stats`: docker's columns where the cgroup has them (I/O
- * in decimal units: "8.39MB / 0B"). */
-static void print_stats_row(const char *name, json_t *s)
-{
-    json_t *mem = json_object_get(json_object_get(s, "memory"), "usage");
-    double limit = (double)json_integer_value(json_object_get(mem, "limit"));
-    struct sysinfo si;
-    _cleanup_free_ char *netr = NULL, *netw = NULL, *blkr = NULL, *blkw = NULL;
-    _cleanup_free_ char *net = NULL, *blk = NULL;
-    double r, w;
-
-    /* no limit (v1 says 2^63-4096): the host's memory, as docker shows it */
-    if (sysinfo(&si) == 0 && limit > (double)si.totalram * si.mem_unit)
-        limit = (double)si.totalram * si.mem_unit;
-    io_sums(json_object_get(s, "network_interfaces"), "rx_bytes", "tx_bytes", &r, &w);
-    net = xasprintf("%s / %s", netr = hull_cmd_human_size(r), netw = hull_cmd_human_size(w));
-    io_sums(json_object_get(json_object_get(s, "blkio"), "ioServiceBytesRecursive"), NULL, NULL, &r,
-            &w);
-    blk = xasprintf("%s / %s", blkr = hull_cmd_human_size(r), blkw = hull_cmd_human_size(w));
-    printf("%-20s  %9.2fs  %8.1fMiB / %8.1fMiB  %-21s  %-21s  %lld\n", name,
-           (double)json_integer_value(
-               json_object_get(json_object_get(json_object_get(s, "cpu"), "usage"), "total")) /
-               1e9,
-           (double)json_integer_value(json_object_get(mem, "usage")) / 1048576.0, limit / 1048576.0,
-           net, blk, json_integer_value(json_object_get(json_object_get(s, "pids"), "current")));
-}
-
-/* pause, unpause, rename, stats --no-stream, top, port. */
+/* pause, unpause, rename, top, port. */
 int hull_cmd_misc(struct hull_ctx *ctx, int argc, char **argv)
 {
     const char *verb = argv[0];
@@ -822,35 +772,6 @@ int hull_cmd_misc(struct hull_ctx *ctx, int argc, char **argv)
             rc = 125;
         } else if (hull_engine_rename(&e, argv[1], argv[2], &err) < 0) {
             rc = hull_cmd_fail(&err);
-        }
-    } else if (strcmp(verb, "stats") == 0) {
-        bool json = false;
-        for (int i = 1; i + 1 < argc; i++)
-            if (strcmp(argv[i], "--format") == 0 && strcmp(argv[i + 1], "json") == 0)
-                json = true;
-        if (!json)
-            printf("%-20s  %-10s  %-25s  %-21s  %-21s  %s\n", "NAME", "CPU TIME",
-                   "MEM USAGE / LIMIT", "NET I/O", "BLOCK I/O", "PIDS");
-        for (int i = 1; i < argc; i++) {
-            json_t *s;
-            if (strcmp(argv[i], "--no-stream") == 0)
-                continue;
-            if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
-                i++;
-                continue;
-            }
-            if (hull_engine_stats(&e, argv[i], &s, &err) < 0) {
-                rc = hull_cmd_fail(&err);
-                continue;
-            }
-            if (json) {
-                char *t = json_dumps(s, JSON_COMPACT);
-                puts(t);
-                free(t);
-            } else {
-                print_stats_row(argv[i], s);
-            }
-            json_decref(s);
         }
     } else if (strcmp(verb, "top") == 0) {
         _cleanup_free_ pid_t *pids = NULL;

@@ -40,7 +40,7 @@ static const struct hull_command commands[] = {
     {"pause", hull_cmd_misc, "freeze every process of containers"},
     {"unpause", hull_cmd_misc, "thaw paused containers"},
     {"rename", hull_cmd_misc, "rename a container"},
-    {"stats", hull_cmd_misc, "cgroup counters of containers (--no-stream, --format json)"},
+    {"stats", hull_cmd_stats, "CPU %, memory, I/O and pids of containers (-a, --no-stream, --format)"},
     {"top", hull_cmd_misc, "processes of a container"},
     {"port", hull_cmd_misc, "published ports of a container"},
     {"cp", hull_cmd_cp, "copy files between a container and the host (or a tar stream)"},

@@ -165,3 +165,36 @@ state_of() { h inspect -f '{{.State.Status}}' "$1"; }
     run h volume rm used unused
     assert_success
 }
+
+@test "engine-ops: stats has docker's columns, CPU % from two samples, every running container by default, templates and -a" {
+    run hrun -d --name busy --memory 64m sh -c 'while :; do :; done'
+    assert_success
+    run hrun -d --name calm sleep 1000
+    assert_success
+    run hrun --name done true
+    assert_success
+    # no argument: every running container, docker's header
+    run h stats --no-stream
+    assert_success
+    [[ "${lines[0]}" == "CONTAINER ID   NAME"*"CPU %"*"MEM USAGE / LIMIT"*"MEM %"*"NET I/O"*"BLOCK I/O"*"PIDS" ]]
+    [ "${#lines[@]}" -eq 3 ]
+    # a spinning shell uses about one CPU; a sleeping one none
+    run h stats --no-stream --format '{{.Name}} {{.CPUPerc}} {{.MemUsage}} {{.PIDs}}' busy calm
+    assert_success
+    [[ "${lines[0]}" =~ ^busy\ ([0-9.]+)%\ [0-9.]+[KM]iB\ /\ 64MiB\ 1$ ]]
+    awk -v c="${BASH_REMATCH[1]}" 'BEGIN { exit !(c > 30) }'
+    [[ "${lines[1]}" =~ ^calm\ 0\.[0-9]{2}%\  ]]
+    # json: docker's keys and the raw counters
+    run h stats --no-stream --format json calm
+    assert_success
+    [ "$(echo "$output" | jq -r '.Name')" = calm ]
+    [ "$(echo "$output" | jq -r '.ID | length')" -eq 12 ]
+    [ "$(echo "$output" | jq '.pids.current')" -eq 1 ]
+    # -a: the exited one too (no processes, no CPU)
+    run h stats -a --no-stream --format '{{.Name}} {{.PIDs}}'
+    assert_success
+    assert_output_contains "done 0"
+    run h stats --no-stream nosuch
+    [ "$status" -ne 0 ]
+    assert_output_contains "nosuch"
+}
