@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #define STATS_DEFAULT                                                                              \
-    "table {{.ID}}\\t{{.Name}}\\t{{.CPUPerc}}\\t{{.MemUsage}}\\t{{.MemPerc}}\\t{{.NetIO}}"        \
+    "table {{.ID}}\\t{{.Name}}\\t{{.CPUPerc}}\\t{{.MemUsage}}\\t{{.MemPerc}}\\t{{.NetIO}}"         \
     "\\t{{.BlockIO}}\\t{{.PIDs}}"
 
 static json_t *stats_headers(void)
@@ -110,8 +110,7 @@ static void take(struct hull_engine *e, struct sample *s)
 
 /* docker's row for a sample whose counters were read at prev_cpu/prev_at
  * before (CPU % over that interval; 0 without one). */
-static json_t *row(const struct sample *s, double prev_cpu, double prev_at, bool no_trunc,
-                   bool raw)
+static json_t *row(const struct sample *s, double prev_cpu, double prev_at, bool no_trunc, bool raw)
 {
     json_t *st = s->stats, *mem = json_object_get(json_object_get(st, "memory"), "usage");
     double usage = (double)json_integer_value(json_object_get(mem, "usage"));
@@ -137,9 +136,9 @@ static json_t *row(const struct sample *s, double prev_cpu, double prev_at, bool
     lim = bytes_size(limit);
     mu = xasprintf("%s / %s", used, lim);
     o = raw ? json_deep_copy(st) : json_object();
-    docker = json_pack("{s:s, s:s, s:s%, s:s, s:s, s:s, s:s, s:s, s:I}", "Container", s->ref, "Name",
-                       s->name, "ID", s->id, no_trunc ? (size_t)64 : (size_t)12, "CPUPerc", cpup,
-                       "MemUsage", mu, "MemPerc", memp, "NetIO", net, "BlockIO", blk, "PIDs",
+    docker = json_pack("{s:s, s:s, s:s%, s:s, s:s, s:s, s:s, s:s, s:I}", "Container", s->ref,
+                       "Name", s->name, "ID", s->id, no_trunc ? (size_t)64 : (size_t)12, "CPUPerc",
+                       cpup, "MemUsage", mu, "MemPerc", memp, "NetIO", net, "BlockIO", blk, "PIDs",
                        json_integer_value(json_object_get(json_object_get(st, "pids"), "current")));
     json_object_update(o, docker);
     json_decref(docker);
@@ -227,9 +226,9 @@ static void free_samples(struct sample *v, size_t n)
 int hull_cmd_stats(struct hull_ctx *ctx, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"all", no_argument, NULL, 'a'},       {"no-stream", no_argument, NULL, 's'},
-        {"no-trunc", no_argument, NULL, 't'},  {"format", required_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0},
+        {"all", no_argument, NULL, 'a'},      {"no-stream", no_argument, NULL, 's'},
+        {"no-trunc", no_argument, NULL, 't'}, {"format", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},     {NULL, 0, NULL, 0},
     };
     bool all = false, stream = true, no_trunc = false;
     const char *format = NULL;
