@@ -145,21 +145,9 @@ static json_t *labels_of(json_t *inspect)
 /* The container's argv joined by spaces, as docker ps shows it. */
 static char *command_line(json_t *inspect)
 {
-    json_t *args =
-        json_object_get(json_object_get(json_object_get(inspect, "OCIConfig"), "process"), "args");
-    json_t *a;
-    size_t i, len = 0;
-    char *s = xstrdup("");
-    json_array_foreach (args, i, a) {
-        const char *v = json_string_value(a) ?: "";
-        size_t n = strlen(v);
-        s = xrealloc(s, len + n + 2);
-        if (i)
-            s[len++] = ' ';
-        memcpy(s + len, v, n + 1);
-        len += n;
-    }
-    return s;
+    return hull_json_join_args(
+        json_object_get(json_object_get(json_object_get(inspect, "OCIConfig"), "process"), "args"),
+        0);
 }
 
 static bool match_any(json_t *vals, bool (*pred)(const char *want, void *ctx), void *ctx)

@@ -136,6 +136,23 @@ int hull_json_array(json_t *obj, const char *path, const char *key, json_t **out
     return 0;
 }
 
+char *hull_json_join_args(json_t *array, size_t from)
+{
+    size_t len = 0;
+    char *s = xstrdup("");
+
+    for (size_t i = from; i < json_array_size(array); i++) {
+        const char *v = json_string_value(json_array_get(array, i)) ?: "";
+        size_t n = strlen(v);
+        s = xrealloc(s, len + n + 2);
+        if (i > from)
+            s[len++] = ' ';
+        memcpy(s + len, v, n + 1);
+        len += n;
+    }
+    return s;
+}
+
 size_t hull_strv_len(char **v)
 {
     size_t n = 0;

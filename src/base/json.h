@@ -27,6 +27,10 @@ int hull_json_strv(json_t *obj, const char *path, const char *key, char ***out, 
 int hull_json_object(json_t *obj, const char *path, const char *key, json_t **out, hull_error *err);
 int hull_json_array(json_t *obj, const char *path, const char *key, json_t **out, hull_error *err);
 
+/* The strings of `array` from index `from` on, joined by single spaces (a
+ * non-string counts as ""): a command line as docker shows it. */
+char *hull_json_join_args(json_t *array, size_t from);
+
 size_t hull_strv_len(char **v);
 void hull_strv_free(char **v);
 

@@ -524,22 +524,6 @@ static json_t *opts_json(const struct hull_run_opts *o)
     return j;
 }
 
-/* The command line `ps` shows: the process's args from `from` (past tini's
- * own with --init), joined by spaces, as docker shows Path and Args. */
-static char *command_line(json_t *spec, size_t from)
-{
-    json_t *args = json_object_get(json_object_get(spec, "process"), "args");
-    char *s = xstrdup("");
-
-    for (size_t i = from; i < json_array_size(args); i++) {
-        char *n = xasprintf("%s%s%s", s, i > from ? " " : "",
-                            json_string_value(json_array_get(args, i)) ?: "");
-        free(s);
-        s = n;
-    }
-    return s;
-}
-
 static int run_container(struct hull_engine *e, const struct hull_run_opts *o, bool create_only,
                          char **id_out, int *exit_status, hull_error *err)
 {
@@ -663,7 +647,9 @@ static int run_container(struct hull_engine *e, const struct hull_run_opts *o, b
     oj = opts_json(o);
     opts = json_dumps(oj, JSON_COMPACT);
     json_decref(oj);
-    command = command_line(spec, o->init ? 2 : 0); /* the command, not tini */
+    /* The command line `ps` shows, past tini's own args with --init. */
+    command = hull_json_join_args(json_object_get(json_object_get(spec, "process"), "args"),
+                                  o->init ? 2 : 0);
     aliases_s = hull_network_aliases_json(o->aliases);
     if (hull_db_exec(e->db, err,
                      "INSERT INTO containers(id,name,image,command,created,state,opts,rootfs,"
