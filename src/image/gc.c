@@ -53,7 +53,7 @@ static int live_image(struct hull_image_store *s, const char *digest, json_t *bl
         live_add(snaps, digest_hex(chain[i]));
     }
     if (n > 0) { /* its init layer (initlayer.c), if one was made */
-        _cleanup_free_ char *init = xasprintf(INITLAYER_PREFIX "%s", digest_hex(chain[n - 1]));
+        _cleanup_free_ char *init = initlayer_name(chain[n - 1]);
         live_add(snaps, init);
     }
     free(chain);

@@ -145,10 +145,15 @@ static int fill(int fs, char **lowers, size_t n, hull_error *err)
     return added;
 }
 
+char *initlayer_name(const char *top_chain)
+{
+    return xasprintf(INITLAYER_PREFIX "%s", digest_hex(top_chain));
+}
+
 int initlayer_ensure(struct hull_image_store *s, const char *top_chain, char **lowers, size_t n,
                      char **path_out, hull_error *err)
 {
-    _cleanup_free_ char *name = xasprintf(INITLAYER_PREFIX "%s", digest_hex(top_chain));
+    _cleanup_free_ char *name = initlayer_name(top_chain);
     _cleanup_free_ char *final = xasprintf("%s/%s", s->snapshots_dir, name);
     _cleanup_free_ char *fsdir = xasprintf("%s/fs", final);
     _cleanup_free_ char *tmp = NULL, *tmpfs = NULL;

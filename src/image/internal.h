@@ -124,8 +124,10 @@ int store_put_json(struct hull_image_store *s, const char *json, char out[HULL_D
  * directory, or NULL when the image has them all. */
 int initlayer_ensure(struct hull_image_store *s, const char *top_chain, char **lowers, size_t n,
                      char **path_out, hull_error *err);
-/* snapshots/<name> of a stack's init layer. */
+/* snapshots/<name> of a stack's init layer: INITLAYER_PREFIX + the hex of its
+ * top chain id (initlayer_name). */
 #define INITLAYER_PREFIX "init-"
+char *initlayer_name(const char *top_chain);
 
 /* ---- fsutil.c --------------------------------------------------------------------------- */
 

@@ -509,7 +509,7 @@ int hull_image_mount_rootfs(struct hull_image_store *s, const struct hull_image 
     stack[0] = init;
     memcpy(stack + (init ? 1 : 0), lowers, n * sizeof(char *));
     if (init)
-        init_name = xasprintf(INITLAYER_PREFIX "%s", digest_hex(chain[n - 1]));
+        init_name = initlayer_name(chain[n - 1]);
     if (write_record(record, img, chain, n, mode, init_name, flags, err) < 0)
         goto fail;
     if (!s->force_copy && mount_overlay(stack, init ? n + 1 : n, upper, work,
