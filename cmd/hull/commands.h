@@ -40,8 +40,7 @@ int hull_cmd_events(struct hull_ctx *ctx, int argc, char **argv);
 int hull_cmd_cp(struct hull_ctx *ctx, int argc, char **argv);
 int hull_cmd_network(struct hull_ctx *ctx, int argc, char **argv);
 int hull_cmd_volume(struct hull_ctx *ctx, int argc, char **argv);
-int hull_cmd_misc(struct hull_ctx *ctx, int argc,
-                  char **argv); /* pause unpause rename top port */
+int hull_cmd_misc(struct hull_ctx *ctx, int argc, char **argv); /* pause unpause rename top port */
 int hull_cmd_stats(struct hull_ctx *ctx, int argc, char **argv);
 
 /* cmd_container.c: re-exec from a sealed copy (CVE-2019-5736), after

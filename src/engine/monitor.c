@@ -503,7 +503,7 @@ pid_t hull_monitor_spawn(struct hull_engine *e, const struct hull_monitor_args *
      * before the container starts so no output is missed. */
     if ((!a->detach && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) ||
         pipe2(dbready, O_CLOEXEC) < 0) {
-        hull_error_set(err, errno, "monitor: socketpair");
+        hull_error_set(err, errno, "monitor: %s", sp[0] < 0 && !a->detach ? "socketpair" : "pipe");
         close(ready[0]);
         close(ready[1]);
         if (sp[0] >= 0)
